@@ -1,0 +1,21 @@
+using System.Runtime.InteropServices;
+
+namespace L4Rt.Interop;
+
+/// <summary>Owns one file descriptor (socket, pidfd); closes it exactly once.</summary>
+internal sealed class SafeFdHandle : SafeHandle
+{
+    public SafeFdHandle()
+        : base(-1, ownsHandle: true)
+    {
+    }
+
+    public SafeFdHandle(int fd, bool ownsHandle = true)
+        : base(-1, ownsHandle) => SetHandle(fd);
+
+    public override bool IsInvalid => (int)handle < 0;
+
+    internal int Fd => (int)handle;
+
+    protected override bool ReleaseHandle() => Libc.Sys.Close((int)handle) == 0;
+}

@@ -1,0 +1,437 @@
+using System.Diagnostics;
+using System.Numerics;
+using L4Rt.Interop;
+using L4Rt.Memory;
+
+namespace L4Rt.Ipc;
+
+public sealed partial class L4Thread
+{
+    private const int ReceiverNotWaiting = 0;
+    private const int ReceiverSpinning = 1;
+    private const int ReceiverAsleep = 2;
+
+    // Hints drained from the shared doorbell into private memory, where a sender cannot touch them.
+    private readonly ulong[] _pending = new ulong[DoorbellLayout.HintWords];
+    private ulong _pendingSummary;
+    private int _cursor;
+
+    // Doorbell increments accounted for by messages found through hints; a surplus means hints were lost
+    // (or forged away) and triggers one full scan. A periodic scan bounds what a hostile sender can delay.
+    private int _seqAccounted;
+    private int _takesSinceScan;
+
+    // The implicit reply capability: the link and message seq of the last call received.
+    private ReceiveLink? _replyLink;
+    private int _replySeq;
+
+    // The link this thread spins on directly after replying through it (its sender may skip the doorbell).
+    private ReceiveLink? _watched;
+
+    /// <summary>
+    /// Open wait: receives the next message from any link of this thread and returns its label. Ends the
+    /// previous reply capability (a caller still waiting for that reply gets <see cref="L4Status.ReplyDropped"/>).
+    /// </summary>
+    public IpcResult Wait(L4Timeout timeout) => WaitCore(null, timeout);
+
+    /// <summary>Closed wait: receives the next message from <paramref name="from"/> only; messages on other links stay pending.</summary>
+    public IpcResult Receive(ReceiveLink from, L4Timeout timeout)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        if (from.Owner != this)
+        {
+            throw new ArgumentException("The link is bound to another thread.", nameof(from));
+        }
+
+        return WaitCore(from, timeout);
+    }
+
+    /// <summary>
+    /// Replies to the last call received, with <paramref name="tag"/> and the words in <see cref="Utcb.Mr"/>.
+    /// Like an L4 reply it never blocks: <see cref="L4Status.SendTimeout"/> if the caller stopped waiting,
+    /// <see cref="L4Status.InvalidCapability"/> if there is no reply capability.
+    /// </summary>
+    public L4Status Reply(MsgTag tag)
+    {
+        if (tag.Items != 0)
+        {
+            ThrowHelper.ThrowItemsNeedBroker();
+        }
+
+        ReceiveLink? link = _replyLink;
+        if (link is null)
+        {
+            return L4Status.InvalidCapability;
+        }
+
+        _replyLink = null;
+        ref LinkLayout l = ref link.Region.Layout;
+        int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);
+        int replying = LinkState.Make(_replySeq, LinkState.Replying);
+        if (Interlocked.CompareExchange(ref l.State, replying, awaiting) != awaiting)
+        {
+            return Volatile.Read(ref l.SenderDead) != 0 ? L4Status.DestinationDeleted : L4Status.SendTimeout;
+        }
+
+        // The reply slot is the receiver's alone; it is published by the CAS below.
+        Utcb.Mr[..tag.Words].CopyTo(l.Reply.Mr);
+        l.Reply.Tag = tag.Raw;
+        if (Interlocked.CompareExchange(ref l.State, LinkState.Make(_replySeq, LinkState.Replied), replying) != replying)
+        {
+            return L4Status.SendTimeout; // the caller gave up while we wrote: the reply is not delivered
+        }
+
+        NotifySender(ref l);
+        Watch(link);
+        return L4Status.Ok;
+    }
+
+    /// <summary>Replies to the last call (if any) and waits for the next message from any link, as one operation.</summary>
+    public IpcResult ReplyAndWait(MsgTag tag, L4Timeout timeout) => ReplyAndWait(tag, timeout, out _);
+
+    /// <summary>As <see cref="ReplyAndWait(MsgTag, L4Timeout)"/>, also reporting how the reply went; the wait happens either way.</summary>
+    public IpcResult ReplyAndWait(MsgTag tag, L4Timeout timeout, out L4Status replyStatus)
+    {
+        replyStatus = Reply(tag);
+        return WaitCore(null, timeout);
+    }
+
+    /// <summary>Sleep: a wait on the nil capability. Returns <see cref="L4Status.ReceiveTimeout"/> after <paramref name="timeout"/> (or <see cref="L4Status.Aborted"/>).</summary>
+    public L4Status Sleep(L4Timeout timeout)
+    {
+        DropReplyCapability();
+        StopWatching();
+        long deadline = timeout.DeadlineFrom(Stopwatch.GetTimestamp());
+        while (!timeout.IsZero)
+        {
+            int word = Volatile.Read(ref _sleepWord.Value);
+            if (Volatile.Read(ref _aborted) != 0)
+            {
+                return L4Status.Aborted;
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            if (now >= deadline)
+            {
+                break;
+            }
+
+            Futexes.Wait(ref _sleepWord.Value, word, deadline == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(deadline - now));
+        }
+
+        return L4Status.ReceiveTimeout;
+    }
+
+    private IpcResult WaitCore(ReceiveLink? closed, L4Timeout timeout)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ReleaseRetired();
+        DropReplyCapability();
+        ref DoorbellLayout d = ref _doorbell.Layout;
+        long deadline = timeout.DeadlineFrom(Stopwatch.GetTimestamp());
+        Volatile.Write(ref d.ReceiverWaiting, ReceiverSpinning); // lets a zero-timeout sender know we are ready
+        try
+        {
+            int seen = Volatile.Read(ref d.Seq); // before the first look, so a post in between shows as a change
+            if (TryTake(closed, out IpcResult result))
+            {
+                return result;
+            }
+
+            if (timeout.IsZero)
+            {
+                return new IpcResult(L4Status.ReceiveTimeout);
+            }
+
+            long spinTicks = _spinTicks;
+            if (spinTicks > 0)
+            {
+                long spinStart = Stopwatch.GetTimestamp();
+                for (int i = 1; ; i++)
+                {
+                    CpuRelax.Pause();
+
+                    // Cheap checks first: the doorbell counter and the watched link's state are one cache line each.
+                    int seq = Volatile.Read(ref d.Seq);
+                    bool watchedPosted = _watched is { } w && IsPosted(Volatile.Read(ref w.Region.Layout.State));
+                    bool closedPosted = closed is not null && IsPosted(Volatile.Read(ref closed.Region.Layout.State));
+                    if ((seq != seen || watchedPosted || closedPosted) && TryTake(closed, out result))
+                    {
+                        return result;
+                    }
+
+                    seen = seq;
+                    if ((i & 63) == 0)
+                    {
+                        long now = Stopwatch.GetTimestamp();
+                        if (now - spinStart >= spinTicks || now >= deadline || Volatile.Read(ref _aborted) != 0)
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+
+            StopWatching();
+            while (true)
+            {
+                Interlocked.Exchange(ref d.ReceiverWaiting, ReceiverAsleep); // full fence: pairs with the sender's read after its Seq increment
+                int seq = Volatile.Read(ref d.Seq);
+                if (TryTake(closed, out result))
+                {
+                    return result;
+                }
+
+                long now = Stopwatch.GetTimestamp();
+                if (now >= deadline)
+                {
+                    return new IpcResult(L4Status.ReceiveTimeout);
+                }
+
+                Futexes.Wait(ref d.Seq, seq, deadline == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(deadline - now));
+                Volatile.Write(ref d.ReceiverWaiting, ReceiverSpinning);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref d.ReceiverWaiting, ReceiverNotWaiting);
+        }
+    }
+
+    private static bool IsPosted(int state)
+    {
+        int code = LinkState.Code(state);
+        return code == LinkState.Posted || code == LinkState.PostedCall;
+    }
+
+    /// <summary>One non-blocking look for a message: the watched link, then hints, then (when hints fell short) a full scan.</summary>
+    private bool TryTake(ReceiveLink? closed, out IpcResult result)
+    {
+        if (Volatile.Read(ref _aborted) != 0)
+        {
+            result = new IpcResult(L4Status.Aborted);
+            return true;
+        }
+
+        if (closed is not null)
+        {
+            if (closed.IsDisposed)
+            {
+                result = new IpcResult(L4Status.InvalidCapability);
+                return true;
+            }
+
+            if (TryTakeFrom(closed, out result))
+            {
+                return true;
+            }
+
+            if (Volatile.Read(ref closed.Region.Layout.SenderDead) != 0)
+            {
+                result = new IpcResult(L4Status.DestinationDeleted);
+                return true;
+            }
+
+            return false;
+        }
+
+        if (_watched is { } watched && TryTakeFrom(watched, out result))
+        {
+            return true;
+        }
+
+        ref DoorbellLayout d = ref _doorbell.Layout;
+        DrainHints(ref d);
+        ReceiveLink?[] links = Volatile.Read(ref _links); // pairs with the publication in CreateLink
+        while (_pendingSummary != 0)
+        {
+            int index = NextPending();
+            if ((uint)index < (uint)links.Length && Volatile.Read(ref links[index]) is { } candidate && TryTakeFrom(candidate, out result))
+            {
+                _seqAccounted++;
+                _takesSinceScan++;
+                return true;
+            }
+        }
+
+        int seq = Volatile.Read(ref d.Seq);
+        if (seq - _seqAccounted > 0 || _takesSinceScan >= Math.Max(64, 4 * _linkHighWater))
+        {
+            _seqAccounted = seq;
+            _takesSinceScan = 0;
+            int count = Math.Min(links.Length, _linkHighWater);
+            for (int n = 0; n < count; n++)
+            {
+                int index = (_cursor + n) % count;
+                if (Volatile.Read(ref links[index]) is { } candidate && TryTakeFrom(candidate, out result))
+                {
+                    _cursor = index + 1;
+                    return true;
+                }
+            }
+        }
+
+        result = default;
+        return false;
+    }
+
+    /// <summary>Moves the shared hint bits into private memory (the shared copy is only a hint; every candidate is validated).</summary>
+    private void DrainHints(ref DoorbellLayout d)
+    {
+        ulong summary = Volatile.Read(ref d.Summary);
+        while (summary != 0)
+        {
+            int word = BitOperations.TrailingZeroCount(summary);
+            summary &= summary - 1;
+            ulong bit = 1UL << word;
+            Interlocked.And(ref d.Summary, ~bit); // clear before draining: a sender sets the word first, then the summary
+            ulong bits = Interlocked.Exchange(ref d.Hints[word], 0);
+            if (bits != 0)
+            {
+                _pending[word] |= bits;
+                _pendingSummary |= bit;
+            }
+        }
+    }
+
+    /// <summary>Pops the next pending index at or after the cursor (round-robin, so no link starves another).</summary>
+    private int NextPending()
+    {
+        int startWord = (_cursor >> 6) & (DoorbellLayout.HintWords - 1);
+        ulong rotated = BitOperations.RotateRight(_pendingSummary, startWord);
+        int word = (BitOperations.TrailingZeroCount(rotated) + startWord) & (DoorbellLayout.HintWords - 1);
+        ulong bits = _pending[word];
+        if (word == startWord)
+        {
+            ulong atOrAfter = bits & (ulong.MaxValue << (_cursor & 63));
+            bits = atOrAfter != 0 ? atOrAfter : bits;
+        }
+
+        int bitIndex = BitOperations.TrailingZeroCount(bits);
+        _pending[word] &= ~(1UL << bitIndex);
+        if (_pending[word] == 0)
+        {
+            _pendingSummary &= ~(1UL << word);
+        }
+
+        int index = (word << 6) | bitIndex;
+        _cursor = index + 1;
+        return index;
+    }
+
+    /// <summary>
+    /// Takes a posted message from one link: CAS Posted→Receiving, read the tag once, validate it, copy the
+    /// validated number of words, then commit with a second CAS. If the sender withdrew meanwhile the copy is discarded.
+    /// </summary>
+    private bool TryTakeFrom(ReceiveLink link, out IpcResult result)
+    {
+        ref LinkLayout l = ref link.Region.Layout;
+        int state = Volatile.Read(ref l.State); // acquire: pairs with the sender's Exchange that published the slot
+        int code = LinkState.Code(state);
+        if (code != LinkState.Posted && code != LinkState.PostedCall)
+        {
+            result = default;
+            return false;
+        }
+
+        int seq = LinkState.Seq(state);
+        int receiving = LinkState.Make(seq, LinkState.Receiving);
+        if (Interlocked.CompareExchange(ref l.State, receiving, state) != state)
+        {
+            result = default;
+            return false;
+        }
+
+        ulong raw = Volatile.Read(ref l.Request.Tag); // read once, validate, use only the local
+        if (!MsgTag.TryDecode(raw, out MsgTag tag) || tag.Items != 0)
+        {
+            // A malformed message (only a hostile sender writes one): refuse it and tell the sender.
+            if (Interlocked.CompareExchange(ref l.State, LinkState.Make(seq, LinkState.Rejected), receiving) == receiving)
+            {
+                NotifySender(ref l);
+            }
+
+            result = default;
+            return false;
+        }
+
+        ((ReadOnlySpan<ulong>)l.Request.Mr)[..tag.Words].CopyTo(Utcb.Mr);
+        int committed = LinkState.Make(seq, code == LinkState.PostedCall ? LinkState.AwaitingReply : LinkState.Taken);
+        if (Interlocked.CompareExchange(ref l.State, committed, receiving) != receiving)
+        {
+            result = default; // withdrawn by the sender while we copied: never delivered
+            return false;
+        }
+
+        NotifySender(ref l);
+        if (code == LinkState.PostedCall)
+        {
+            _replyLink = link;
+            _replySeq = seq;
+        }
+
+        result = new IpcResult(L4Status.Ok, tag, link.Label);
+        return true;
+    }
+
+    private static void NotifySender(ref LinkLayout l)
+    {
+        // Called right after a CAS (a full fence): pairs with the sender's Exchange(SenderWaiting, 1) before it re-checks State.
+        if (Volatile.Read(ref l.SenderWaiting) != 0)
+        {
+            Interlocked.Increment(ref l.SenderWake);
+            Futexes.Wake(ref l.SenderWake);
+        }
+    }
+
+    /// <summary>The reply capability ends when the next wait starts: a caller still waiting learns at once.</summary>
+    private void DropReplyCapability()
+    {
+        ReceiveLink? link = _replyLink;
+        if (link is null)
+        {
+            return;
+        }
+
+        _replyLink = null;
+        ref LinkLayout l = ref link.Region.Layout;
+        int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);
+        if (Interlocked.CompareExchange(ref l.State, LinkState.Make(_replySeq, LinkState.ReplyDropped), awaiting) == awaiting)
+        {
+            NotifySender(ref l);
+        }
+    }
+
+    private void Watch(ReceiveLink link)
+    {
+        if (_watched != link)
+        {
+            StopWatching();
+            _watched = link;
+        }
+
+        Volatile.Write(ref link.Region.Layout.ReceiverWatching, 1);
+    }
+
+    /// <summary>
+    /// Stops spinning on the watched link. Exchange then re-check pairs with the sender's post-then-read of
+    /// ReceiverWatching: either the sender saw 0 and rang the doorbell, or we see its post here.
+    /// </summary>
+    private void StopWatching()
+    {
+        ReceiveLink? link = _watched;
+        if (link is null)
+        {
+            return;
+        }
+
+        _watched = null;
+        ref LinkLayout l = ref link.Region.Layout;
+        Interlocked.Exchange(ref l.ReceiverWatching, 0);
+        if (IsPosted(Volatile.Read(ref l.State)))
+        {
+            _pending[link.Index >> 6] |= 1UL << link.Index;
+            _pendingSummary |= 1UL << (link.Index >> 6);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using L4Rt.Interop;
+using L4Rt.Memory;
+
+namespace L4Rt.Ipc;
+
+public sealed partial class L4Thread
+{
+    /// <summary>A zero send timeout still lets a receiver that is already waiting take the message, for at most this long.</summary>
+    private const long ZeroTimeoutGraceNanoseconds = 1_000_000;
+
+    private enum Progress
+    {
+        Changed,
+        TimedOut,
+        Dead,
+        Aborted,
+    }
+
+    /// <summary>
+    /// Sends <paramref name="tag"/> with the words in <see cref="Utcb.Mr"/> and waits until the receiver took it.
+    /// It succeeds only if the receiver took the message; if <paramref name="timeout"/> expires first the message
+    /// is withdrawn atomically and never delivered (<see cref="L4Status.SendTimeout"/>). With
+    /// <see cref="L4Timeout.Zero"/> the send fails at once unless the receiver is already waiting.
+    /// </summary>
+    public IpcResult Send(SendLink link, MsgTag tag, L4Timeout timeout)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        ref LinkLayout l = ref link.Region.Layout;
+        if (!TryPost(link, ref l, tag, timeout, LinkState.Posted, out int seq, out L4Status early))
+        {
+            return new IpcResult(early);
+        }
+
+        long deadline = SendDeadline(timeout);
+        int posted = LinkState.Make(seq, LinkState.Posted);
+        int receiving = LinkState.Make(seq, LinkState.Receiving);
+        while (true)
+        {
+            Progress progress = WaitForProgress(ref l, posted, receiving, deadline, out int state);
+            if (progress == Progress.Changed)
+            {
+                return new IpcResult(Outcome(state, seq, LinkState.Taken));
+            }
+
+            if (progress == Progress.Dead)
+            {
+                return new IpcResult(L4Status.DestinationDeleted);
+            }
+
+            // Timed out or aborted: withdraw, unless the receiver committed to the message in the meantime.
+            if (TryWithdraw(ref l, posted, receiving, seq))
+            {
+                return new IpcResult(progress == Progress.Aborted ? L4Status.Aborted : L4Status.SendTimeout);
+            }
+        }
+    }
+
+    /// <summary>Call with one timeout for both phases.</summary>
+    public IpcResult Call(SendLink link, MsgTag tag, L4Timeout timeout) => Call(link, tag, timeout, timeout);
+
+    /// <summary>
+    /// Sends <paramref name="tag"/> with the words in <see cref="Utcb.Mr"/> and waits for the reply, as one atomic
+    /// operation: the reply comes back through the same private link, so it cannot be missed or taken by anyone
+    /// else. The reply's words land in <see cref="Utcb.Mr"/>. The send phase ends when the receiver takes the
+    /// message (<paramref name="sendTimeout"/>); the receive phase when the reply arrives (<paramref name="receiveTimeout"/>).
+    /// If the receiver drops its reply capability, the call returns <see cref="L4Status.ReplyDropped"/> at once.
+    /// </summary>
+    public IpcResult Call(SendLink link, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        ref LinkLayout l = ref link.Region.Layout;
+        if (!TryPost(link, ref l, tag, sendTimeout, LinkState.PostedCall, out int seq, out L4Status early))
+        {
+            return new IpcResult(early);
+        }
+
+        // Send phase: until the receiver has taken the message.
+        long deadline = SendDeadline(sendTimeout);
+        int a = LinkState.Make(seq, LinkState.PostedCall);
+        int b = LinkState.Make(seq, LinkState.Receiving);
+        bool sendPhase = true;
+        while (true)
+        {
+            Progress progress = WaitForProgress(ref l, a, b, deadline, out int state);
+            if (progress == Progress.Dead)
+            {
+                return new IpcResult(L4Status.DestinationDeleted);
+            }
+
+            if (progress != Progress.Changed)
+            {
+                if (TryWithdraw(ref l, a, b, seq))
+                {
+                    L4Status status = progress == Progress.Aborted ? L4Status.Aborted
+                        : sendPhase ? L4Status.SendTimeout : L4Status.ReceiveTimeout;
+                    return new IpcResult(status);
+                }
+
+                continue; // the partner moved on just before the CAS: look again
+            }
+
+            if (LinkState.Seq(state) != seq)
+            {
+                return new IpcResult(L4Status.ProtocolViolation);
+            }
+
+            switch (LinkState.Code(state))
+            {
+                case LinkState.AwaitingReply:
+                case LinkState.Replying:
+                    if (sendPhase)
+                    {
+                        // Receive phase: until the reply is there.
+                        sendPhase = false;
+                        deadline = receiveTimeout.DeadlineFrom(Stopwatch.GetTimestamp());
+                        a = LinkState.Make(seq, LinkState.AwaitingReply);
+                        b = LinkState.Make(seq, LinkState.Replying);
+                        continue;
+                    }
+
+                    return new IpcResult(L4Status.ProtocolViolation);
+                case LinkState.Replied:
+                    return TakeReply(ref l);
+                case LinkState.ReplyDropped:
+                    return new IpcResult(L4Status.ReplyDropped);
+                default:
+                    return new IpcResult(L4Status.ProtocolViolation);
+            }
+        }
+    }
+
+    /// <summary>Writes the message into the link's request slot and publishes it; false with a status when it must not be sent.</summary>
+    private bool TryPost(SendLink link, ref LinkLayout l, MsgTag tag, L4Timeout timeout, int code, out int seq, out L4Status status)
+    {
+        seq = 0;
+        if (tag.Items != 0)
+        {
+            ThrowHelper.ThrowItemsNeedBroker();
+        }
+
+        if (Volatile.Read(ref l.ReceiverDead) != 0)
+        {
+            status = L4Status.DestinationDeleted;
+            return false;
+        }
+
+        if (timeout.IsZero && !IsReceiverWaiting(link, ref l))
+        {
+            status = L4Status.SendTimeout; // zero timeout: the partner is not ready, nothing was posted
+            return false;
+        }
+
+        // The request slot is the sender's alone while the state is one of the sender-owned codes.
+        Utcb.Mr[..tag.Words].CopyTo(l.Request.Mr);
+        l.Request.Tag = tag.Raw;
+        seq = (link.NextSeq + 1) & 0x07FFFFFF;
+        link.NextSeq = seq;
+
+        // Full fence: publishes the slot (pairs with the receiver's acquire of State) and orders the
+        // read of ReceiverWatching after it (pairs with the receiver's Exchange(ReceiverWatching, 0) + re-check).
+        Interlocked.Exchange(ref l.State, LinkState.Make(seq, code));
+        RingDoorbell(link, ref l);
+        status = L4Status.Ok;
+        return true;
+    }
+
+    private static void RingDoorbell(SendLink link, ref LinkLayout l)
+    {
+        if (Volatile.Read(ref l.ReceiverWatching) != 0)
+        {
+            return; // the receiver spins on this link's State and will see the post itself
+        }
+
+        ref DoorbellLayout d = ref link.Doorbell.Layout;
+        int hint = link.HintIndex;
+        if (hint >= 0)
+        {
+            Interlocked.Or(ref d.Hints[hint >> 6], 1UL << hint);
+            Interlocked.Or(ref d.Summary, 1UL << (hint >> 6));
+        }
+
+        Interlocked.Increment(ref d.Seq); // full fence: the read of ReceiverWaiting below pairs with the receiver's Exchange before it sleeps
+        if (Volatile.Read(ref d.ReceiverWaiting) == ReceiverAsleep)
+        {
+            Futexes.Wake(ref d.Seq, 1);
+        }
+    }
+
+    private static bool IsReceiverWaiting(SendLink link, ref LinkLayout l) =>
+        Volatile.Read(ref l.ReceiverWatching) != 0 || Volatile.Read(ref link.Doorbell.Layout.ReceiverWaiting) != ReceiverNotWaiting;
+
+    private static long SendDeadline(L4Timeout timeout)
+    {
+        long now = Stopwatch.GetTimestamp();
+        return timeout.IsZero ? now + Libc.Futex.NanosToTicks(ZeroTimeoutGraceNanoseconds) : timeout.DeadlineFrom(now);
+    }
+
+    /// <summary>Takes the message back: CAS from either in-flight state to Idle. False if the receiver already moved on.</summary>
+    private static bool TryWithdraw(ref LinkLayout l, int a, int b, int seq)
+    {
+        int idle = LinkState.Make(seq, LinkState.Idle);
+        return Interlocked.CompareExchange(ref l.State, idle, a) == a
+            || Interlocked.CompareExchange(ref l.State, idle, b) == b;
+    }
+
+    private static L4Status Outcome(int state, int seq, int expectedCode)
+    {
+        if (LinkState.Seq(state) != seq)
+        {
+            return L4Status.ProtocolViolation;
+        }
+
+        int code = LinkState.Code(state);
+        return code == expectedCode ? L4Status.Ok : code == LinkState.Rejected ? L4Status.ProtocolViolation : L4Status.ProtocolViolation;
+    }
+
+    private IpcResult TakeReply(ref LinkLayout l)
+    {
+        ulong raw = Volatile.Read(ref l.Reply.Tag); // read once; the receiver wrote it before its CAS to Replied
+        if (!MsgTag.TryDecode(raw, out MsgTag tag) || tag.Items != 0)
+        {
+            return new IpcResult(L4Status.ProtocolViolation);
+        }
+
+        ((ReadOnlySpan<ulong>)l.Reply.Mr)[..tag.Words].CopyTo(Utcb.Mr);
+        return new IpcResult(L4Status.Ok, tag);
+    }
+
+    /// <summary>
+    /// Waits until the link's State is neither <paramref name="a"/> nor <paramref name="b"/>: a bounded spin,
+    /// then futex sleeps on SenderWake. Returns the new state through <paramref name="state"/>.
+    /// </summary>
+    private Progress WaitForProgress(ref LinkLayout l, int a, int b, long deadline, out int state)
+    {
+        long spinTicks = _spinTicks;
+        long spinStart = spinTicks > 0 ? Stopwatch.GetTimestamp() : 0;
+        for (int i = 0; ; i++)
+        {
+            state = Volatile.Read(ref l.State); // acquire: pairs with the receiver's CAS that moved the message on
+            if (state != a && state != b)
+            {
+                return Progress.Changed;
+            }
+
+            if (Volatile.Read(ref l.ReceiverDead) != 0)
+            {
+                return Progress.Dead;
+            }
+
+            if ((i & 63) == 63)
+            {
+                long now = Stopwatch.GetTimestamp();
+                if (now - spinStart >= spinTicks || now >= deadline)
+                {
+                    break;
+                }
+
+                if (Volatile.Read(ref _aborted) != 0)
+                {
+                    return Progress.Aborted;
+                }
+            }
+            else if (spinTicks == 0)
+            {
+                break;
+            }
+
+            CpuRelax.Pause();
+        }
+
+        while (true)
+        {
+            Interlocked.Exchange(ref l.SenderWaiting, 1); // full fence: pairs with the receiver reading SenderWaiting after its CAS
+            int wake = Volatile.Read(ref l.SenderWake);
+            state = Volatile.Read(ref l.State);
+            if (state != a && state != b)
+            {
+                Volatile.Write(ref l.SenderWaiting, 0);
+                return Progress.Changed;
+            }
+
+            if (Volatile.Read(ref l.ReceiverDead) != 0)
+            {
+                Volatile.Write(ref l.SenderWaiting, 0);
+                return Progress.Dead;
+            }
+
+            if (Volatile.Read(ref _aborted) != 0)
+            {
+                Volatile.Write(ref l.SenderWaiting, 0);
+                return Progress.Aborted;
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            if (now >= deadline)
+            {
+                Volatile.Write(ref l.SenderWaiting, 0);
+                return Progress.TimedOut;
+            }
+
+            // Abort wakes only the sleep word, so a sender sleeps in bounded slices to notice it.
+            long remaining = deadline == long.MaxValue ? AbortCheckNanoseconds : Math.Min(AbortCheckNanoseconds, Libc.Futex.TicksToNanos(deadline - now));
+            Futexes.Wait(ref l.SenderWake, wake, remaining);
+        }
+    }
+
+    /// <summary>A sleeping sender re-checks for <see cref="Abort"/> this often; partners and death markers wake it at once.</summary>
+    private const long AbortCheckNanoseconds = 250_000_000;
+}

@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using L4Rt.Memory;
+
+namespace L4Rt.Ipc;
+
+/// <summary>
+/// An IPC thread: a <see cref="Utcb"/>, a receiving endpoint (its doorbell and the links bound to it),
+/// and the sender side of the IPC operations. It is used by one OS thread at a time (not thread-safe);
+/// receiving threads are usually dedicated OS threads. Operations have their L4 meaning:
+/// <see cref="Send"/>, <see cref="Receive"/> (closed wait), <see cref="Wait"/> (open wait),
+/// <see cref="Call(SendLink, MsgTag, L4Timeout, L4Timeout)"/> (atomic send + closed receive),
+/// <see cref="Reply"/>, <see cref="ReplyAndWait(MsgTag, L4Timeout)"/> and <see cref="Sleep"/>.
+/// </summary>
+/// <remarks>
+/// Waiting is adaptive: a bounded spin of <see cref="SpinNanoseconds"/> (with the CPU's pause hint),
+/// then a futex sleep; a partner calls futex wake only when the waiter flagged that it sleeps.
+/// </remarks>
+public sealed partial class L4Thread : IDisposable
+{
+    /// <summary>Default spin budget before sleeping: long enough to catch a partner on another core, short enough for 2 cores.</summary>
+    public const long DefaultSpinNanoseconds = 20_000;
+
+    private readonly DoorbellRegion _doorbell;
+    private readonly PrivateWord _sleepWord = new();
+    private readonly Lock _tableLock = new();
+    private readonly ConcurrentQueue<ReceiveLink> _retired = new();
+    private readonly Stack<int> _freeIndices = new();
+    private ReceiveLink?[] _links = new ReceiveLink?[16];
+    private int _linkHighWater;
+    private long _spinTicks;
+    private int _aborted;
+    private int _disposed;
+
+    /// <summary>Creates a thread with its own UTCB and doorbell.</summary>
+    public L4Thread()
+    {
+        _doorbell = DoorbellRegion.Create();
+        SpinNanoseconds = DefaultSpinNanoseconds;
+    }
+
+    /// <summary>The virtual registers of this thread.</summary>
+    public Utcb Utcb { get; } = new();
+
+    /// <summary>
+    /// How long a waiting operation spins before it sleeps on a futex. 0 gives futex-only waiting
+    /// (lowest CPU use, higher latency); the default is <see cref="DefaultSpinNanoseconds"/>.
+    /// </summary>
+    public long SpinNanoseconds
+    {
+        get => Interop.Libc.Futex.TicksToNanos(_spinTicks);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 10_000_000); // a spin is never a substitute for sleeping
+            _spinTicks = Interop.Libc.Futex.NanosToTicks(value);
+        }
+    }
+
+    /// <summary>Number of links currently bound to this thread.</summary>
+    public int LinkCount
+    {
+        get
+        {
+            int count = 0;
+            foreach (ReceiveLink? link in Volatile.Read(ref _links))
+            {
+                count += link is null ? 0 : 1;
+            }
+
+            return count;
+        }
+    }
+
+    internal DoorbellRegion Doorbell => _doorbell;
+
+    /// <summary>
+    /// Binds a new link to this thread and returns the receiving end; the descriptors of
+    /// <see cref="ReceiveLink.Region"/> and <see cref="Doorbell"/> go to the sender. The broker does this
+    /// for gates; <see cref="DirectLinkListener"/> does it without a broker.
+    /// </summary>
+    internal ReceiveLink CreateLink(ulong label)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        lock (_tableLock)
+        {
+            int index = _freeIndices.Count > 0 ? _freeIndices.Pop() : _linkHighWater++;
+            if (index >= DoorbellLayout.MaxLinks)
+            {
+                _linkHighWater--;
+                throw new L4RtException(L4Status.QuotaExceeded, $"A thread receives through at most {DoorbellLayout.MaxLinks} links.");
+            }
+
+            LinkRegion region = LinkRegion.Create(index);
+            ReceiveLink link = new(this, region, index, label);
+            ReceiveLink?[] table = _links;
+            if (index >= table.Length)
+            {
+                // Copy-on-write: the receiving thread reads the table without a lock.
+                ReceiveLink?[] grown = new ReceiveLink?[Math.Min(DoorbellLayout.MaxLinks, table.Length * 2)];
+                table.CopyTo(grown, 0);
+                table = grown;
+            }
+
+            table[index] = link;
+            Volatile.Write(ref _links, table); // pairs with the receiver's Volatile.Read of the table
+            return link;
+        }
+    }
+
+    /// <summary>Queues a removed link; its mapping is released on the owning thread.</summary>
+    internal void Retire(ReceiveLink link)
+    {
+        lock (_tableLock)
+        {
+            ReceiveLink?[] table = _links;
+            if ((uint)link.Index < (uint)table.Length && ReferenceEquals(table[link.Index], link))
+            {
+                Volatile.Write(ref table[link.Index], null);
+            }
+        }
+
+        _retired.Enqueue(link);
+        RingOwnDoorbell();
+    }
+
+    /// <summary>Wakes this thread's own wait so it re-checks (a link died or was removed).</summary>
+    internal void RingOwnDoorbell()
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            _doorbell.Ring();
+        }
+    }
+
+    /// <summary>
+    /// Makes the current and every later blocking operation of this thread return <see cref="L4Status.Aborted"/>
+    /// (for shutting down a server loop). Safe to call from any thread.
+    /// </summary>
+    public void Abort()
+    {
+        Interlocked.Exchange(ref _aborted, 1);
+        Interlocked.Increment(ref _sleepWord.Value);
+        Memory.Futexes.Wake(ref _sleepWord.Value);
+        RingOwnDoorbell();
+    }
+
+    /// <summary>Whether <see cref="Abort"/> was called.</summary>
+    public bool IsAborted => Volatile.Read(ref _aborted) != 0;
+
+    private void ReleaseRetired()
+    {
+        while (_retired.TryDequeue(out ReceiveLink? link))
+        {
+            if (_watched == link)
+            {
+                _watched = null;
+            }
+
+            if (_replyLink == link)
+            {
+                _replyLink = null;
+            }
+
+            link.Region.Dispose();
+            lock (_tableLock)
+            {
+                _freeIndices.Push(link.Index);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deletes the thread: every sender blocked on one of its links returns <see cref="L4Status.DestinationDeleted"/>.
+    /// Call it from the owning thread once no operation is in progress.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        ReceiveLink?[] table;
+        lock (_tableLock)
+        {
+            table = _links;
+        }
+
+        foreach (ReceiveLink? link in table)
+        {
+            link?.Dispose();
+        }
+
+        _doorbell.MarkReceiverDead();
+        ReleaseRetired();
+        _doorbell.Dispose();
+        _sleepWord.Dispose();
+    }
+}

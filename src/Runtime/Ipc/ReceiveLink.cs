@@ -1,0 +1,68 @@
+using L4Rt.Memory;
+
+namespace L4Rt.Ipc;
+
+/// <summary>
+/// The receiving thread's end of a link, with the label that <see cref="L4Thread.Wait"/> reports for
+/// messages arriving through it. The label lives here, in the receiver's private memory; the sender
+/// cannot read or change it.
+/// </summary>
+public sealed class ReceiveLink : IDisposable
+{
+    private readonly Lock _lifetime = new();
+    private bool _disposed;
+
+    internal ReceiveLink(L4Thread owner, LinkRegion region, int index, ulong label)
+    {
+        Owner = owner;
+        Region = region;
+        Index = index;
+        Label = label;
+    }
+
+    /// <summary>The label reported for messages through this link.</summary>
+    public ulong Label { get; }
+
+    /// <summary>The sender is gone (it closed the link or its process died).</summary>
+    public bool IsSenderDeleted => Volatile.Read(ref Region.Layout.SenderDead) != 0;
+
+    internal L4Thread Owner { get; }
+
+    internal LinkRegion Region { get; }
+
+    internal int Index { get; }
+
+    internal bool IsDisposed => Volatile.Read(ref _disposed);
+
+    /// <summary>Called by the broker or the peer watch when the sending side died.</summary>
+    internal void MarkSenderDead()
+    {
+        lock (_lifetime)
+        {
+            if (!_disposed)
+            {
+                Region.MarkDead(senderSide: true);
+                Owner.RingOwnDoorbell();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes the link from its thread. A sender blocked on it returns <see cref="L4Status.DestinationDeleted"/>.
+    /// The mapping is released by the owning thread (at its next wait or its disposal), never under its feet.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (_lifetime)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            Region.MarkDead(senderSide: false);
+            Owner.Retire(this);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using L4Rt.Memory;
+using Microsoft.Win32.SafeHandles;
+
+namespace L4Rt.Ipc;
+
+/// <summary>
+/// The sender's end of a link: a region shared with exactly one receiving thread, plus that thread's
+/// doorbell. Used by one sending OS thread at a time through <see cref="L4Thread.Send"/> and
+/// <see cref="L4Thread.Call(SendLink, MsgTag, L4Timeout, L4Timeout)"/>. The broker hands these out for
+/// gate capabilities; until then <see cref="DirectLink"/> sets them up.
+/// </summary>
+public sealed class SendLink : IDisposable
+{
+    private readonly Lock _lifetime = new();
+    private bool _disposed;
+
+    private SendLink(LinkRegion region, DoorbellRegion doorbell)
+    {
+        Region = region;
+        Doorbell = doorbell;
+        int hint = region.Layout.HintIndex; // read once; a bad value only disables hints, the receiver scans
+        HintIndex = (uint)hint < DoorbellLayout.MaxLinks ? hint : -1;
+        NextSeq = LinkState.Seq(Volatile.Read(ref region.Layout.State));
+    }
+
+    internal LinkRegion Region { get; }
+
+    internal DoorbellRegion Doorbell { get; }
+
+    internal int HintIndex { get; }
+
+    /// <summary>Sequence number of the last posted message; owned by the sending thread.</summary>
+    internal int NextSeq { get; set; }
+
+    /// <summary>The receiver is gone (its thread was disposed or its process died).</summary>
+    public bool IsDestinationDeleted => Volatile.Read(ref Region.Layout.ReceiverDead) != 0;
+
+    /// <summary>Maps a link received as descriptors (link region, receiver's doorbell). Takes ownership of both.</summary>
+    internal static SendLink Attach(SafeFileHandle link, SafeFileHandle doorbell)
+    {
+        LinkRegion region;
+        try
+        {
+            region = LinkRegion.Attach(link);
+        }
+        catch
+        {
+            doorbell.Dispose();
+            throw;
+        }
+
+        try
+        {
+            return new SendLink(region, DoorbellRegion.Attach(doorbell));
+        }
+        catch
+        {
+            region.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Called by the broker or the peer watch when the receiving side died.</summary>
+    internal void MarkReceiverDead()
+    {
+        lock (_lifetime)
+        {
+            if (!_disposed)
+            {
+                Region.MarkDead(senderSide: false);
+            }
+        }
+    }
+
+    /// <summary>Closes the link: a receiver in a closed wait on it returns <see cref="L4Status.DestinationDeleted"/>.</summary>
+    public void Dispose()
+    {
+        lock (_lifetime)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            Interlocked.Exchange(ref Region.Layout.SenderDead, 1);
+            Doorbell.Ring();
+            Region.Dispose();
+            Doorbell.Dispose();
+        }
+    }
+}

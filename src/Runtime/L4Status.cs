@@ -1,0 +1,47 @@
+namespace L4Rt;
+
+/// <summary>
+/// The one status vocabulary of the runtime. Hot-path IPC operations return it; control-plane calls throw
+/// <see cref="L4RtException"/> carrying it.
+/// </summary>
+public enum L4Status
+{
+    /// <summary>The operation completed.</summary>
+    Ok = 0,
+
+    /// <summary>The receiver did not take the message within the send timeout; the message was withdrawn, never delivered.</summary>
+    SendTimeout,
+
+    /// <summary>No message (or reply) arrived within the receive timeout. A <c>L4Thread.Sleep</c> ends this way.</summary>
+    ReceiveTimeout,
+
+    /// <summary>The partner (receiver, gate, link or caller) no longer exists: it was deleted or its process died.</summary>
+    DestinationDeleted,
+
+    /// <summary>The operation was cancelled locally (the thread or its task is being torn down).</summary>
+    Aborted,
+
+    /// <summary>The capability lacks the right needed for this operation.</summary>
+    NoRights,
+
+    /// <summary>The capability slot is empty, or names an object of another kind.</summary>
+    InvalidCapability,
+
+    /// <summary>The factory's byte or object quota does not allow the creation; nothing was created.</summary>
+    QuotaExceeded,
+
+    /// <summary>No name-service entry of that name exists (within the wait time).</summary>
+    NameNotFound,
+
+    /// <summary>The broker process is gone; every blocked operation returns this.</summary>
+    BrokerLost,
+
+    /// <summary>The peer wrote something the protocol forbids (a corrupt frame, index, length or tag).</summary>
+    ProtocolViolation,
+
+    /// <summary>
+    /// The receiver dropped the reply capability of this call (it started its next wait without replying),
+    /// so no reply will ever come. Returned at once instead of waiting for the receive timeout.
+    /// </summary>
+    ReplyDropped,
+}

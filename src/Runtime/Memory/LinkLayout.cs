@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+
+namespace L4Rt.Memory;
+
+/// <summary>
+/// The link region: shared by exactly one sender thread and one receiver thread, so neither can read or
+/// write any other party's messages. Version at offset 0; the control line on its own cache line;
+/// each direction's message on lines written by one side only.
+/// <code>
+///  offset size  field             written by                     read by
+///  ------ ----  ----------------  -----------------------------  ------------------------------
+///       0    4  Magic 'L4LK'      creator (broker / setup)       both, once at attach
+///       4    4  Version           creator                        both, once at attach
+///       8    4  HintIndex         creator                        sender: its bit in the doorbell
+///      12   52  (reserved)
+///  ---- 64: control line (the only line both sides write) -------------------------------------
+///      64    4  State             both, by CAS: seq&lt;&lt;4 | code  both
+///      68    4  SenderWaiting     sender (1 while asleep)        receiver: wake needed?
+///      72    4  SenderWake        receiver, death marker         sender: its futex word
+///      76    4  ReceiverWatching  receiver (1 while it spins     sender: doorbell may be skipped
+///                                 on this link's State)
+///      80    4  SenderDead        death marker                   receiver
+///      84    4  ReceiverDead      death marker                   sender
+///      88   40  (reserved)
+///  ---- 128: Request slot, 512 B (tag + MR0..62), written by the sender only -------------------
+///  ---- 640: Reply slot,   512 B (tag + MR0..62), written by the receiver only -----------------
+///    1152       end (the region is one 4 KiB page)
+/// </code>
+/// The label of the link is deliberately absent: it lives in the receiver's private memory.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 1152)]
+internal struct LinkLayout
+{
+    internal const uint MagicValue = 0x4B4C344C; // "L4LK" little-endian
+    internal const uint CurrentVersion = 1;
+    internal const int RegionSize = 4096;
+
+    [FieldOffset(0)]
+    public uint Magic;
+
+    [FieldOffset(4)]
+    public uint Version;
+
+    [FieldOffset(8)]
+    public int HintIndex;
+
+    [FieldOffset(64)]
+    public int State;
+
+    [FieldOffset(68)]
+    public int SenderWaiting;
+
+    [FieldOffset(72)]
+    public int SenderWake;
+
+    [FieldOffset(76)]
+    public int ReceiverWatching;
+
+    [FieldOffset(80)]
+    public int SenderDead;
+
+    [FieldOffset(84)]
+    public int ReceiverDead;
+
+    [FieldOffset(128)]
+    public MessageSlot Request;
+
+    [FieldOffset(640)]
+    public MessageSlot Reply;
+}
