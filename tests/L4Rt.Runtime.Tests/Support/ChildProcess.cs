@@ -16,23 +16,35 @@ public sealed class ChildProcess : IDisposable
     private ChildProcess(Process process)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) =>
+
+        // Dedicated reader threads, not the async event pattern: on a 2-core machine the thread pool can be
+        // slow to inject a thread, and a test that waits for a child's line must not depend on it.
+        Thread stdout = new(() =>
         {
-            if (e.Data is null)
+            while (_process.StandardOutput.ReadLine() is { } line)
             {
-                _lines.CompleteAdding();
-                return;
+                lock (_all)
+                {
+                    _all.Add(line);
+                }
+
+                _lines.Add(line);
             }
 
-            lock (_all)
+            _lines.CompleteAdding();
+        }) { IsBackground = true, Name = $"child-{process.Id}-stdout" };
+        stdout.Start();
+        Thread stderr = new(() =>
+        {
+            while (_process.StandardError.ReadLine() is { } line)
             {
-                _all.Add(e.Data);
+                lock (_all)
+                {
+                    _all.Add("stderr: " + line);
+                }
             }
-
-            _lines.Add(e.Data);
-        };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        }) { IsBackground = true, Name = $"child-{process.Id}-stderr" };
+        stderr.Start();
     }
 
     public int Pid => _process.Id;
@@ -63,7 +75,18 @@ public sealed class ChildProcess : IDisposable
         while (true)
         {
             int left = timeoutMs - (int)clock.ElapsedMilliseconds;
-            if (left <= 0 || !_lines.TryTake(out string? line, left))
+            string? line = null;
+            bool taken = false;
+            try
+            {
+                taken = left > 0 && _lines.TryTake(out line, left);
+            }
+            catch (InvalidOperationException)
+            {
+                // completed: the child exited
+            }
+
+            if (!taken || line is null)
             {
                 throw new TimeoutException($"child {Pid} did not print '{prefix}' within {timeoutMs} ms; it printed:\n{Output}");
             }
@@ -120,7 +143,6 @@ public sealed class ChildProcess : IDisposable
         }
 
         _process.Dispose();
-        _lines.Dispose();
     }
 
     private static string TestChildPath
