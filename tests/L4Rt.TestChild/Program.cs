@@ -23,6 +23,7 @@ internal static class Program
                 "echo-server" => EchoServer(args[1], Int(args[2]), args.Length > 3 ? args[3] : "echo", args.Length > 4 ? Int(args[4]) : 0),
                 "sender" => Sender(args[1], Int(args[2]), Int(args[3]), Int(args[4])),
                 "caller" => Caller(args[1], Int(args[2])),
+                "multi-sender" => MultiSender(args[1], Int(args[2]), Int(args[3])),
                 "call-block" => CallBlock(args[1]),
                 "idle-sender" => IdleSender(args[1]),
                 "receiver-script" => ReceiverScript(args[1], args[2]),
@@ -154,6 +155,37 @@ internal static class Program
 
         Say($"DONE {failures}");
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Opens <paramref name="links"/> links and sends <paramref name="rounds"/> rounds, one message [link, round] per link each.</summary>
+    private static int MultiSender(string path, int links, int rounds)
+    {
+        List<SendLink> opened = [];
+        for (int i = 0; i < links; i++)
+        {
+            opened.Add(DirectLink.Connect(path, s_connectTimeout));
+        }
+
+        Say("CONNECTED");
+        using L4Thread me = new();
+        int failures = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int i = 0; i < links; i++)
+            {
+                me.Utcb.Mr[0] = (ulong)i;
+                me.Utcb.Mr[1] = (ulong)round;
+                failures += me.Send(opened[i], new MsgTag(1, words: 2), L4Timeout.Never).IsOk ? 0 : 1;
+            }
+        }
+
+        Say($"DONE {failures}");
+        foreach (SendLink link in opened)
+        {
+            link.Dispose();
+        }
+
+        return 0;
     }
 
     private static int Caller(string path, int count)

@@ -25,6 +25,9 @@ public sealed partial class L4Thread
     private ReceiveLink? _replyLink;
     private int _replySeq;
 
+    /// <summary>How often the receiver fell back to scanning every link (diagnostics; the common case never does).</summary>
+    internal long FullScans { get; private set; }
+
     // The link this thread spins on directly after replying through it (its sender may skip the doorbell).
     private ReceiveLink? _watched;
 
@@ -241,6 +244,10 @@ public sealed partial class L4Thread
         }
 
         ref DoorbellLayout d = ref _doorbell.Layout;
+
+        // Read the counter before draining: a sender sets its hint bits before it increments, so every
+        // increment counted here has its hint visible to the drain, and a surplus below means hints were lost.
+        int seq = Volatile.Read(ref d.Seq);
         DrainHints(ref d);
         ReceiveLink?[] links = Volatile.Read(ref _links); // pairs with the publication in CreateLink
         while (_pendingSummary != 0)
@@ -254,11 +261,11 @@ public sealed partial class L4Thread
             }
         }
 
-        int seq = Volatile.Read(ref d.Seq);
         if (seq - _seqAccounted > 0 || _takesSinceScan >= Math.Max(64, 4 * _linkHighWater))
         {
             _seqAccounted = seq;
             _takesSinceScan = 0;
+            FullScans++;
             int count = Math.Min(links.Length, _linkHighWater);
             for (int n = 0; n < count; n++)
             {
