@@ -1,0 +1,18 @@
+namespace L4Rt.Perf;
+
+/// <summary>One reported figure: median and p99 over the rounds (or over all samples), with its baseline ratio.</summary>
+internal sealed record Metric(
+    string Name,
+    string Unit,
+    double Median,
+    double P99,
+    double[] Rounds,
+    string Description,
+    string? Baseline = null,
+    double? Ratio = null,
+    double[]? RoundRatios = null,
+    double? Goal = null,
+    bool LowerIsBetter = true)
+{
+    internal bool? MeetsGoal => Goal is null || Ratio is null ? null : LowerIsBetter ? Ratio <= Goal : Ratio >= Goal;
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace L4Rt.Perf;
+
+/// <summary>A worker child process (this executable in worker mode); disposing kills it.</summary>
+internal sealed class WorkerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private WorkerProcess(Process process) => _process = process;
+
+    internal static WorkerProcess Start(params string[] args)
+    {
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+        ProcessStartInfo info = new(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(WorkerProcess).Assembly.Location);
+        }
+
+        info.ArgumentList.Add("worker");
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        WorkerProcess worker = new(Process.Start(info) ?? throw new InvalidOperationException("worker did not start"));
+        string? first = worker._process.StandardOutput.ReadLine();
+        if (first != "READY")
+        {
+            worker.Dispose();
+            throw new InvalidOperationException($"worker {string.Join(' ', args)} failed to start: {first}");
+        }
+
+        return worker;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+    }
+}
