@@ -9,7 +9,7 @@ using L4Rt.Memory;
 
 namespace L4Rt.TestChild;
 
-internal static class Program
+internal static partial class Program
 {
     private static readonly TimeSpan s_connectTimeout = TimeSpan.FromSeconds(20);
 
@@ -28,7 +28,7 @@ internal static class Program
                 "idle-sender" => IdleSender(args[1]),
                 "receiver-script" => ReceiverScript(args[1], args[2]),
                 "hostile-sender" => HostileSender(args[1], Int(args[2]), Int(args[3]), args[4]),
-                _ => throw new ArgumentException($"unknown mode {args[0]}"),
+                _ => RunChannelMode(args) ?? throw new ArgumentException($"unknown mode {args[0]}"),
             };
         }
         catch (Exception e)
