@@ -1,7 +1,26 @@
+using L4Rt.Broker;
+using L4Rt.Broker.Kernel;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-// l4rtd — the L4Rt broker (the "kernel"). A Generic Host daemon: foreground by default, systemd-aware.
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+// l4rtd — the L4Rt broker, the "kernel": tasks, capability spaces, factories with quotas, gates, IRQs,
+// the name service. A Generic Host daemon: foreground by default; under systemd (Type=notify) it reports
+// readiness and stops cleanly on SIGTERM. Settings: appsettings.json, L4RT_* environment variables,
+// command line (--SocketPath PATH, --AllowedUids:0 UID, --TaskQuotaBytes N, ...).
+HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory,
+});
+builder.Configuration.AddEnvironmentVariables("L4RT_");
+builder.Configuration.AddCommandLine(args, new Dictionary<string, string> { ["--socket"] = "SocketPath" });
 builder.Services.AddSystemd();
+builder.Services.Configure<BrokerOptions>(builder.Configuration);
+builder.Services.AddMetrics();
+builder.Services.AddSingleton<BrokerMetrics>();
+builder.Services.AddSingleton<Kernel>();
+builder.Services.AddHostedService<BrokerService>();
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 using IHost host = builder.Build();
 await host.RunAsync();

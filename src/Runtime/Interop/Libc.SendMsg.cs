@@ -10,6 +10,7 @@ internal static partial class Libc
         internal const int SOL_SOCKET = 1;
         internal const int SCM_RIGHTS = 1;
         internal const int MSG_NOSIGNAL = 0x4000;
+        internal const int MSG_DONTWAIT = 0x40;
         internal const int MSG_CTRUNC = 0x8;
         internal const int MSG_TRUNC = 0x20;
         internal const int MSG_CMSG_CLOEXEC = 0x40000000;
@@ -51,8 +52,12 @@ internal static partial class Libc
         [LibraryImport(Libraries.Libc, EntryPoint = "sendmsg", SetLastError = true)]
         private static partial nint SendMsgNative(SafeHandle fd, MsgHdr* msg, int flags);
 
-        /// <summary>Sends one datagram (a whole frame) with optional descriptors. EINTR is retried.</summary>
-        internal static void Send(SafeFdHandle socket, ReadOnlySpan<byte> payload, ReadOnlySpan<SafeHandle> fds)
+        /// <summary>
+        /// Sends one datagram (a whole frame) with optional descriptors. EINTR is retried. With
+        /// <paramref name="nonBlocking"/>, returns false instead of blocking when the peer's queue is full
+        /// (a peer that does not read must not stall the sender) or the peer is gone.
+        /// </summary>
+        internal static bool Send(SafeFdHandle socket, ReadOnlySpan<byte> payload, ReadOnlySpan<SafeHandle> fds, bool nonBlocking = false)
         {
             if (fds.Length > MaxFds)
             {
@@ -91,15 +96,24 @@ internal static partial class Libc
                         ControlLength = (nuint)controlSpace,
                     };
 
-                    while (SendMsgNative(socket, &msg, MSG_NOSIGNAL) < 0)
+                    while (SendMsgNative(socket, &msg, MSG_NOSIGNAL | (nonBlocking ? MSG_DONTWAIT : 0)) < 0)
                     {
                         int errno = Marshal.GetLastPInvokeError();
-                        if (errno != Errno.EINTR)
+                        if (errno == Errno.EINTR)
                         {
-                            throw ErrnoException("sendmsg", errno);
+                            continue;
                         }
+
+                        if (nonBlocking && errno is Errno.EAGAIN or Errno.EPIPE or Errno.ECONNRESET or Errno.EBADF)
+                        {
+                            return false;
+                        }
+
+                        throw ErrnoException("sendmsg", errno);
                     }
                 }
+
+                return true;
             }
             finally
             {

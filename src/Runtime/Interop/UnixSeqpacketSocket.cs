@@ -80,6 +80,9 @@ internal sealed class UnixSeqpacketSocket : IDisposable
 
     internal void Send(ReadOnlySpan<byte> frame, ReadOnlySpan<SafeHandle> fds = default) => Libc.Msg.Send(_fd, frame, fds);
 
+    /// <summary>Sends without blocking; false when the peer's queue is full or the peer is gone.</summary>
+    internal bool TrySend(ReadOnlySpan<byte> frame, ReadOnlySpan<SafeHandle> fds = default) => Libc.Msg.Send(_fd, frame, fds, nonBlocking: true);
+
     /// <summary>Receives one frame; 0 at end of stream, -1 when truncated (descriptors are still owned by <paramref name="fds"/>).</summary>
     internal int Receive(Span<byte> buffer, List<SafeFdHandle> fds) => Libc.Msg.Receive(_fd, buffer, fds);
 

@@ -9,7 +9,7 @@ public sealed partial class L4Thread
 {
     private const int ReceiverNotWaiting = 0;
     private const int ReceiverSpinning = 1;
-    private const int ReceiverAsleep = 2;
+    private const int ReceiverAsleep = DoorbellRegion.ReceiverAsleep;
 
     // Hints drained from the shared doorbell into private memory, where a sender cannot touch them.
     private readonly ulong[] _pending = new ulong[DoorbellLayout.HintWords];
@@ -110,7 +110,7 @@ public sealed partial class L4Thread
             int word = Volatile.Read(ref _sleepWord.Value);
             if (Volatile.Read(ref _aborted) != 0)
             {
-                return L4Status.Aborted;
+                return AbortStatus;
             }
 
             long now = Stopwatch.GetTimestamp();
@@ -157,7 +157,7 @@ public sealed partial class L4Thread
                     // Cheap checks first: the doorbell counter and the watched link's state are one cache line each.
                     int seq = Volatile.Read(ref d.Seq);
                     bool watchedPosted = _watched is { } w && IsPosted(Volatile.Read(ref w.Region.Layout.State));
-                    bool closedPosted = closed is not null && IsPosted(Volatile.Read(ref closed.Region.Layout.State));
+                    bool closedPosted = closed is not null && (closed.IsIrq ? Volatile.Read(ref closed.Region.Layout.State) > 0 : IsPosted(Volatile.Read(ref closed.Region.Layout.State)));
                     if ((seq != seen || watchedPosted || closedPosted) && TryTake(closed, out result))
                     {
                         return result;
@@ -212,7 +212,7 @@ public sealed partial class L4Thread
     {
         if (Volatile.Read(ref _aborted) != 0)
         {
-            result = new IpcResult(L4Status.Aborted);
+            result = new IpcResult(AbortStatus);
             return true;
         }
 
@@ -333,6 +333,21 @@ public sealed partial class L4Thread
     private bool TryTakeFrom(ReceiveLink link, out IpcResult result)
     {
         ref LinkLayout l = ref link.Region.Layout;
+        if (link.IsIrq)
+        {
+            // Triggers coalesce into a count; taking it resets the count (a hostile value ≤ 0 delivers nothing).
+            int count = Volatile.Read(ref l.State) > 0 ? Interlocked.Exchange(ref l.State, 0) : 0;
+            if (count <= 0)
+            {
+                result = default;
+                return false;
+            }
+
+            Utcb.Mr[0] = (ulong)count;
+            result = new IpcResult(L4Status.Ok, new MsgTag(SystemProtocol.Irq, words: 1), link.Label);
+            return true;
+        }
+
         int state = Volatile.Read(ref l.State); // acquire: pairs with the sender's Exchange that published the slot
         int code = LinkState.Code(state);
         if (code != LinkState.Posted && code != LinkState.PostedCall)

@@ -51,9 +51,26 @@ public sealed partial class L4Thread
             // Timed out or aborted: withdraw, unless the receiver committed to the message in the meantime.
             if (TryWithdraw(ref l, posted, receiving, seq))
             {
-                return new IpcResult(progress == Progress.Aborted ? L4Status.Aborted : L4Status.SendTimeout);
+                return new IpcResult(progress == Progress.Aborted ? AbortStatus : L4Status.SendTimeout);
             }
         }
+    }
+
+    /// <summary>Sends through a gate (the first send of this thread on it sets up the link through the broker).</summary>
+    public IpcResult Send(Objects.Gate gate, MsgTag tag, L4Timeout timeout)
+    {
+        ArgumentNullException.ThrowIfNull(gate);
+        return gate.TryGetLink(this, out SendLink link, out L4Status status) ? Send(link, tag, timeout) : new IpcResult(status);
+    }
+
+    /// <summary>Calls through a gate with one timeout for both phases.</summary>
+    public IpcResult Call(Objects.Gate gate, MsgTag tag, L4Timeout timeout) => Call(gate, tag, timeout, timeout);
+
+    /// <summary>Calls through a gate (the first call of this thread on it sets up the link through the broker).</summary>
+    public IpcResult Call(Objects.Gate gate, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(gate);
+        return gate.TryGetLink(this, out SendLink link, out L4Status status) ? Call(link, tag, sendTimeout, receiveTimeout) : new IpcResult(status);
     }
 
     /// <summary>Call with one timeout for both phases.</summary>
@@ -92,7 +109,7 @@ public sealed partial class L4Thread
             {
                 if (TryWithdraw(ref l, a, b, seq))
                 {
-                    L4Status status = progress == Progress.Aborted ? L4Status.Aborted
+                    L4Status status = progress == Progress.Aborted ? AbortStatus
                         : sendPhase ? L4Status.SendTimeout : L4Status.ReceiveTimeout;
                     return new IpcResult(status);
                 }
@@ -139,6 +156,12 @@ public sealed partial class L4Thread
             ThrowHelper.ThrowItemsNeedBroker();
         }
 
+        if (Volatile.Read(ref _aborted) != 0)
+        {
+            status = AbortStatus;
+            return false;
+        }
+
         if (Volatile.Read(ref l.ReceiverDead) != 0)
         {
             status = L4Status.DestinationDeleted;
@@ -172,19 +195,7 @@ public sealed partial class L4Thread
             return; // the receiver spins on this link's State and will see the post itself
         }
 
-        ref DoorbellLayout d = ref link.Doorbell.Layout;
-        int hint = link.HintIndex;
-        if (hint >= 0)
-        {
-            Interlocked.Or(ref d.Hints[hint >> 6], 1UL << hint);
-            Interlocked.Or(ref d.Summary, 1UL << (hint >> 6));
-        }
-
-        Interlocked.Increment(ref d.Seq); // full fence: the read of ReceiverWaiting below pairs with the receiver's Exchange before it sleeps
-        if (Volatile.Read(ref d.ReceiverWaiting) == ReceiverAsleep)
-        {
-            Futexes.Wake(ref d.Seq, 1);
-        }
+        link.Doorbell.RingWithHint(link.HintIndex);
     }
 
     private static bool IsReceiverWaiting(SendLink link, ref LinkLayout l) =>
@@ -305,6 +316,8 @@ public sealed partial class L4Thread
         }
     }
 
-    /// <summary>A sleeping sender re-checks for <see cref="Abort"/> this often; partners and death markers wake it at once.</summary>
+    private L4Status AbortStatus => (L4Status)Volatile.Read(ref _aborted);
+
+    /// <summary>A sleeping sender re-checks for <see cref="Abort()"/> this often; partners, death markers and broker loss wake it at once.</summary>
     private const long AbortCheckNanoseconds = 250_000_000;
 }

@@ -7,7 +7,7 @@ namespace L4Rt.Ipc;
 /// An IPC thread: a <see cref="Utcb"/>, a receiving endpoint (its doorbell and the links bound to it),
 /// and the sender side of the IPC operations. It is used by one OS thread at a time (not thread-safe);
 /// receiving threads are usually dedicated OS threads. Operations have their L4 meaning:
-/// <see cref="Send"/>, <see cref="Receive"/> (closed wait), <see cref="Wait"/> (open wait),
+/// <see cref="Send(SendLink, MsgTag, L4Timeout)"/>, <see cref="Receive"/> (closed wait), <see cref="Wait"/> (open wait),
 /// <see cref="Call(SendLink, MsgTag, L4Timeout, L4Timeout)"/> (atomic send + closed receive),
 /// <see cref="Reply"/>, <see cref="ReplyAndWait(MsgTag, L4Timeout)"/> and <see cref="Sleep"/>.
 /// </summary>
@@ -28,7 +28,7 @@ public sealed partial class L4Thread : IDisposable
     private ReceiveLink?[] _links = new ReceiveLink?[16];
     private int _linkHighWater;
     private long _spinTicks;
-    private int _aborted;
+    private int _aborted; // 0, or the L4Status every blocking operation returns from now on (Aborted, BrokerLost)
     private int _disposed;
 
     /// <summary>Creates a thread with its own UTCB and doorbell.</summary>
@@ -37,6 +37,9 @@ public sealed partial class L4Thread : IDisposable
         _doorbell = DoorbellRegion.Create();
         SpinNanoseconds = DefaultSpinNanoseconds;
     }
+
+    /// <summary>The broker's capability to this thread (null for a thread not created through an <see cref="L4Task"/>).</summary>
+    public Objects.Capability? Capability { get; internal set; }
 
     /// <summary>The virtual registers of this thread.</summary>
     public Utcb Utcb { get; } = new();
@@ -73,6 +76,9 @@ public sealed partial class L4Thread : IDisposable
 
     internal DoorbellRegion Doorbell => _doorbell;
 
+    /// <summary>Raised once when the thread is disposed.</summary>
+    internal event Action<L4Thread>? Disposed;
+
     /// <summary>
     /// Binds a new link to this thread and returns the receiving end; the descriptors of
     /// <see cref="ReceiveLink.Region"/> and <see cref="Doorbell"/> go to the sender. The broker does this
@@ -81,6 +87,11 @@ public sealed partial class L4Thread : IDisposable
     internal ReceiveLink CreateLink(ulong label)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (IsBrokerManaged)
+        {
+            throw new InvalidOperationException("This thread belongs to a broker task; its links come from gates, not from direct setup.");
+        }
+
         lock (_tableLock)
         {
             int index = _freeIndices.Count > 0 ? _freeIndices.Pop() : _linkHighWater++;
@@ -107,6 +118,56 @@ public sealed partial class L4Thread : IDisposable
         }
     }
 
+    /// <summary>True for threads created through <c>L4Task.CreateThread</c>: the broker assigns their link indices.</summary>
+    internal bool IsBrokerManaged { get; init; }
+
+    /// <summary>
+    /// Installs an endpoint the broker bound to this thread at the index it chose (a gate's link or an IRQ).
+    /// Takes ownership of <paramref name="region"/>.
+    /// </summary>
+    internal ReceiveLink InstallEndpoint(int index, LinkRegion region, ulong label, bool isIrq)
+    {
+        lock (_tableLock)
+        {
+            if ((uint)index >= DoorbellLayout.MaxLinks || (index < _links.Length && _links[index] is not null) || Volatile.Read(ref _disposed) != 0)
+            {
+                region.Dispose();
+                throw new L4RtException(L4Status.ProtocolViolation, $"The broker bound an endpoint at index {index}, which is out of range or taken.");
+            }
+
+            ReceiveLink link = new(this, region, index, label, isIrq);
+            ReceiveLink?[] table = _links;
+            if (index >= table.Length)
+            {
+                int size = table.Length;
+                while (size <= index)
+                {
+                    size *= 2;
+                }
+
+                ReceiveLink?[] grown = new ReceiveLink?[Math.Min(DoorbellLayout.MaxLinks, size)];
+                table.CopyTo(grown, 0);
+                table = grown;
+            }
+
+            table[index] = link;
+            _linkHighWater = Math.Max(_linkHighWater, index + 1);
+            Volatile.Write(ref _links, table); // pairs with the receiver's Volatile.Read of the table
+            RingOwnDoorbell(); // a trigger may have raced the installation: look again
+            return link;
+        }
+    }
+
+    /// <summary>Removes the endpoint at <paramref name="index"/> (the broker closed it).</summary>
+    internal void RemoveEndpoint(int index)
+    {
+        ReceiveLink?[] table = Volatile.Read(ref _links);
+        if ((uint)index < (uint)table.Length && table[index] is { } link)
+        {
+            link.Dispose();
+        }
+    }
+
     /// <summary>Queues a removed link; its mapping is released on the owning thread.</summary>
     internal void Retire(ReceiveLink link)
     {
@@ -118,6 +179,7 @@ public sealed partial class L4Thread : IDisposable
                 Volatile.Write(ref table[link.Index], null);
             }
         }
+
 
         _retired.Enqueue(link);
         RingOwnDoorbell();
@@ -136,15 +198,18 @@ public sealed partial class L4Thread : IDisposable
     /// Makes the current and every later blocking operation of this thread return <see cref="L4Status.Aborted"/>
     /// (for shutting down a server loop). Safe to call from any thread.
     /// </summary>
-    public void Abort()
+    public void Abort() => Abort(L4Status.Aborted);
+
+    /// <summary>Aborts with a given status (<see cref="L4Status.BrokerLost"/> when the broker died).</summary>
+    internal void Abort(L4Status status)
     {
-        Interlocked.Exchange(ref _aborted, 1);
+        Interlocked.CompareExchange(ref _aborted, (int)status, 0);
         Interlocked.Increment(ref _sleepWord.Value);
         Memory.Futexes.Wake(ref _sleepWord.Value);
         RingOwnDoorbell();
     }
 
-    /// <summary>Whether <see cref="Abort"/> was called.</summary>
+    /// <summary>Whether <see cref="Abort()"/> was called.</summary>
     public bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
     private void ReleaseRetired()
@@ -162,9 +227,12 @@ public sealed partial class L4Thread : IDisposable
             }
 
             link.Region.Dispose();
-            lock (_tableLock)
+            if (!IsBrokerManaged)
             {
-                _freeIndices.Push(link.Index);
+                lock (_tableLock)
+                {
+                    _freeIndices.Push(link.Index);
+                }
             }
         }
     }
@@ -193,6 +261,7 @@ public sealed partial class L4Thread : IDisposable
 
         _doorbell.MarkReceiverDead();
         ReleaseRetired();
+        Disposed?.Invoke(this);
         _doorbell.Dispose();
         _sleepWord.Dispose();
     }

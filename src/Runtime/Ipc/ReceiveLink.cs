@@ -12,13 +12,17 @@ public sealed class ReceiveLink : IDisposable
     private readonly Lock _lifetime = new();
     private bool _disposed;
 
-    internal ReceiveLink(L4Thread owner, LinkRegion region, int index, ulong label)
+    internal ReceiveLink(L4Thread owner, LinkRegion region, int index, ulong label, bool isIrq = false)
     {
         Owner = owner;
         Region = region;
         Index = index;
         Label = label;
+        IsIrq = isIrq;
     }
+
+    /// <summary>True when this endpoint is an IRQ object: its State counts triggers, delivered with <see cref="SystemProtocol.Irq"/>.</summary>
+    public bool IsIrq { get; }
 
     /// <summary>The label reported for messages through this link.</summary>
     public ulong Label { get; }

@@ -5,7 +5,7 @@ namespace L4Rt.Ipc;
 
 /// <summary>
 /// The sender's end of a link: a region shared with exactly one receiving thread, plus that thread's
-/// doorbell. Used by one sending OS thread at a time through <see cref="L4Thread.Send"/> and
+/// doorbell. Used by one sending OS thread at a time through <see cref="L4Thread.Send(SendLink, MsgTag, L4Timeout)"/> and
 /// <see cref="L4Thread.Call(SendLink, MsgTag, L4Timeout, L4Timeout)"/>. The broker hands these out for
 /// gate capabilities; until then <see cref="DirectLink"/> sets them up.
 /// </summary>
@@ -68,6 +68,19 @@ public sealed class SendLink : IDisposable
             if (!_disposed)
             {
                 Region.MarkDead(senderSide: false);
+            }
+        }
+    }
+
+    /// <summary>Wakes the local sender if it sleeps on this link (it then re-checks for an abort).</summary>
+    internal void WakeSender()
+    {
+        lock (_lifetime)
+        {
+            if (!_disposed)
+            {
+                Interlocked.Increment(ref Region.Layout.SenderWake);
+                Futexes.Wake(ref Region.Layout.SenderWake);
             }
         }
     }

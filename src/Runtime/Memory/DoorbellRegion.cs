@@ -36,6 +36,29 @@ internal sealed unsafe class DoorbellRegion : IDisposable
         return doorbell;
     }
 
+    /// <summary>
+    /// Sets hint bit <paramref name="hint"/> (if in range), then bumps the counter and wakes the receiver if it
+    /// sleeps. Used after posting a message or triggering an IRQ.
+    /// </summary>
+    internal void RingWithHint(int hint)
+    {
+        ref DoorbellLayout d = ref Layout;
+        if ((uint)hint < DoorbellLayout.MaxLinks)
+        {
+            Interlocked.Or(ref d.Hints[hint >> 6], 1UL << hint);
+            Interlocked.Or(ref d.Summary, 1UL << (hint >> 6)); // after the word: the receiver clears the summary before draining
+        }
+
+        Interlocked.Increment(ref d.Seq); // full fence: the read of ReceiverWaiting below pairs with the receiver's Exchange before it sleeps
+        if (Volatile.Read(ref d.ReceiverWaiting) == ReceiverAsleep)
+        {
+            Futexes.Wake(ref d.Seq, 1);
+        }
+    }
+
+    /// <summary>The receiver's ReceiverWaiting value while it sleeps on Seq.</summary>
+    internal const int ReceiverAsleep = 2;
+
     /// <summary>Rings the doorbell without a hint (death of a sender, local abort) so the receiver re-checks.</summary>
     internal void Ring()
     {

@@ -27,6 +27,8 @@ namespace L4Rt.Memory;
 ///    1152       end (the region is one 4 KiB page)
 /// </code>
 /// The label of the link is deliberately absent: it lives in the receiver's private memory.
+/// An IRQ object uses the same layout: State counts pending triggers (added by triggerers, taken to 0 by
+/// the receiver); the slots are unused. Whether an entry is a link or an IRQ is the receiver's private knowledge.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 1152)]
 internal struct LinkLayout

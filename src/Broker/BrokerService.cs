@@ -1,0 +1,110 @@
+using System.Globalization;
+using L4Rt.Interop;
+using L4Rt.Protocol;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace L4Rt.Broker;
+
+/// <summary>
+/// Accepts tasks on the control socket (uid-checked with SO_PEERCRED) and runs one session per task.
+/// Stopping (SIGTERM) is idempotent: clients are told, regions are unmapped, the socket file is removed.
+/// </summary>
+internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kernel kernel, ILogger<BrokerService> log, ILogger<ClientSession> sessionLog) : BackgroundService
+{
+    private readonly BrokerOptions _options = options.Value;
+    private readonly Lock _lock = new();
+    private readonly HashSet<ClientSession> _sessions = [];
+    private UnixSeqpacketSocket? _listener;
+    private string _path = "";
+    private int _stopped;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _path = string.IsNullOrEmpty(_options.SocketPath) ? BrokerEndpoint.DefaultSocketPath() : _options.SocketPath;
+        _listener = BrokerSocket.Bind(_path, log);
+        uint[] allowed = _options.AllowedUids.Length > 0 ? _options.AllowedUids : [Libc.Process.GetUid()];
+        BrokerLog.Listening(log, _path, Environment.ProcessId, string.Join(',', allowed.Select(u => u.ToString(CultureInfo.InvariantCulture))));
+        Thread acceptor = new(() => AcceptLoop(_listener, allowed)) { IsBackground = true, Name = "l4rtd-accept" };
+        acceptor.Start();
+        return Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private void AcceptLoop(UnixSeqpacketSocket listener, uint[] allowed)
+    {
+        while (Volatile.Read(ref _stopped) == 0)
+        {
+            UnixSeqpacketSocket? client;
+            try
+            {
+                client = listener.Accept();
+            }
+            catch (IOException) when (Volatile.Read(ref _stopped) != 0)
+            {
+                return;
+            }
+
+            if (client is null)
+            {
+                return; // listener shut down
+            }
+
+            Libc.Socket.UCred peer = client.PeerCredentials;
+            if (Array.IndexOf(allowed, peer.Uid) < 0)
+            {
+                BrokerLog.UidRefused(log, peer.Pid, peer.Uid);
+                client.TrySend(Payload.Frame(FrameKind.Response, Opcode.Hello, 0, L4Status.NoRights,
+                    new Payload().String($"uid {peer.Uid} may not use this broker").Span));
+                client.Dispose();
+                continue;
+            }
+
+            ClientSession session = new(client, peer, kernel, sessionLog, Ended);
+            lock (_lock)
+            {
+                _sessions.Add(session);
+            }
+
+            session.Start();
+        }
+    }
+
+    private void Ended(ClientSession session)
+    {
+        lock (_lock)
+        {
+            _sessions.Remove(session);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        int tasks = kernel.TaskCount;
+        _listener?.Dispose();
+        kernel.Dispose(); // tells every task, marks their regions dead, unmaps
+        ClientSession[] sessions;
+        lock (_lock)
+        {
+            sessions = [.. _sessions];
+        }
+
+        foreach (ClientSession session in sessions)
+        {
+            session.Close();
+        }
+
+        if (_path.Length > 0)
+        {
+            File.Delete(_path);
+        }
+
+        BrokerLog.Stopped(log, tasks, _path);
+        await base.StopAsync(cancellationToken);
+    }
+}

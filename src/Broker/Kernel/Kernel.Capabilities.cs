@@ -1,0 +1,175 @@
+using L4Rt.Protocol;
+
+namespace L4Rt.Broker.Kernel;
+
+internal sealed partial class Kernel
+{
+    /// <summary>Map: copy a capability into another task with equal or fewer rights, recorded as derived from the source.</summary>
+    private Reply Map(TaskObject task, Capability source, ref FrameReader reader)
+    {
+        Capability targetCap = Lookup(task, reader.ReadInt32());
+        CapRights rights = (CapRights)reader.ReadUInt32();
+        reader.End();
+        if (!source.Has(CapRights.Map))
+        {
+            throw new L4RtException(L4Status.NoRights, $"slot {source.Slot} lacks the map right");
+        }
+
+        TaskObject target = Expect<TaskObject>(targetCap, CapRights.None);
+        if (target.Destroyed)
+        {
+            throw new L4RtException(L4Status.DestinationDeleted, "the target task is gone");
+        }
+
+        Capability mapped = new(source.Object, source.Rights & rights & CapRights.All, target, source);
+        int slot = Install(target, mapped);
+        return Reply.Ok(new Payload().Int32(slot));
+    }
+
+    /// <summary>
+    /// Delete: the creator's original capability (delete right, not derived) destroys the object everywhere;
+    /// any other capability is removed with everything mapped from it.
+    /// </summary>
+    private Reply Delete(Capability cap, ref FrameReader reader)
+    {
+        reader.End();
+        if (cap.Has(CapRights.Delete) && cap.Parent is null && cap.Object is not TaskObject and not NamespaceObject)
+        {
+            Destroy(cap.Object);
+        }
+        else
+        {
+            RemoveCapability(cap);
+        }
+
+        return Reply.Ok();
+    }
+
+    private static Reply CapInfo(Capability cap, ref FrameReader reader)
+    {
+        reader.End();
+        return Reply.Ok(new Payload().Byte((byte)cap.Object.Kind).UInt32((uint)cap.Rights));
+    }
+
+    /// <summary>Removes a capability and, first, everything derived from it (revocation).</summary>
+    private void RemoveCapability(Capability cap)
+    {
+        foreach (Capability child in cap.Children.ToList())
+        {
+            RemoveCapability(child);
+        }
+
+        cap.Owner?.Space.Remove(cap);
+        cap.Object.Caps.Remove(cap);
+        cap.Parent?.Children.Remove(cap);
+        if (cap.Entry is { } entry && _namespace.Entries.TryGetValue(entry.Name, out NameEntry? current) && current == entry)
+        {
+            _namespace.Entries.Remove(entry.Name);
+        }
+    }
+
+    /// <summary>Destroys an object: its capabilities everywhere, what depends on it, then refunds its factory.</summary>
+    private void Destroy(KernelObject obj)
+    {
+        if (obj.Destroyed)
+        {
+            return;
+        }
+
+        obj.Destroyed = true;
+        foreach (Capability cap in obj.Caps.ToList())
+        {
+            RemoveCapability(cap);
+        }
+
+        switch (obj)
+        {
+            case ThreadObject thread:
+                foreach (GateObject gate in thread.Gates.ToList())
+                {
+                    Destroy(gate);
+                }
+
+                foreach (IrqObject irq in thread.Irqs.ToList())
+                {
+                    Destroy(irq);
+                }
+
+                thread.Doorbell.MarkReceiverDead();
+                thread.Doorbell.Dispose();
+                break;
+            case GateObject gate:
+                foreach (LinkObject link in gate.Links.ToList())
+                {
+                    DestroyLink(link, notifyReceiver: true);
+                }
+
+                gate.Thread.Gates.Remove(gate);
+                break;
+            case IrqObject irq:
+                irq.Region.MarkDead(senderSide: false);
+                NotifyEndpointClosed(irq.Thread, irq.Index);
+                irq.Thread.FreeIndex(irq.Index);
+                irq.Thread.Irqs.Remove(irq);
+                irq.Region.Dispose();
+                break;
+            case FactoryObject factory:
+                foreach (KernelObject child in factory.Objects.ToList())
+                {
+                    Destroy(child);
+                }
+
+                break;
+        }
+
+        if (obj.Factory is { } owner)
+        {
+            owner.Refund(obj.ChargedBytes, obj.ChargedObjects);
+            owner.Objects.Remove(obj);
+        }
+
+        obj.Creator?.Created.Remove(obj);
+        BrokerLog.ObjectDestroyed(_log, obj.Kind.ToString(), obj.Id);
+    }
+
+    /// <summary>
+    /// Ends a link: both sides are marked dead (a blocked sender or a receiver in closed wait learns at once),
+    /// the receiver is told to drop the endpoint, the index and the bytes are returned.
+    /// </summary>
+    private void DestroyLink(LinkObject link, bool notifyReceiver)
+    {
+        if (link.Destroyed)
+        {
+            return;
+        }
+
+        link.Destroyed = true;
+        link.Region.MarkDead(senderSide: true);
+        link.Region.MarkDead(senderSide: false);
+        ThreadObject thread = link.Gate.Thread;
+        if (!thread.Destroyed)
+        {
+            thread.Doorbell.Ring();
+            if (notifyReceiver && link.Installed)
+            {
+                NotifyEndpointClosed(thread, link.Index);
+            }
+
+            thread.FreeIndex(link.Index);
+        }
+
+        link.ChargedTo?.Refund(Memory.LinkLayout.RegionSize, 0);
+        link.Gate.Links.Remove(link);
+        link.Sender.SendLinks.Remove(link);
+        link.Region.Dispose();
+    }
+
+    private static void NotifyEndpointClosed(ThreadObject thread, int index)
+    {
+        if (thread.Creator is { Destroyed: false } receiver && !thread.Destroyed)
+        {
+            receiver.Session.Send(Payload.Frame(FrameKind.Notification, Opcode.EndpointClosed, 0, L4Status.Ok,
+                new Payload().Int32((int)thread.Id).Int32(index).Span), []);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using L4Rt.Protocol;
+
+namespace L4Rt.Broker.Kernel;
+
+internal sealed partial class Kernel
+{
+    private readonly List<PendingQuery> _pendingQueries = [];
+
+    private sealed class PendingQuery(TaskObject task, uint requestId, string name)
+    {
+        internal TaskObject Task { get; } = task;
+
+        internal uint RequestId { get; } = requestId;
+
+        internal string Name { get; } = name;
+
+        internal Timer? Timer { get; set; }
+    }
+
+    private static string ValidName(string name) => ProtocolLimits.IsValidName(name)
+        ? name
+        : throw new L4RtException(L4Status.ProtocolViolation, $"'{name}' is not a valid name (1–{ProtocolLimits.MaxNameLength} of A–Z a–z 0–9 . _ - / :, not starting with / or .)");
+
+    private Reply NameRegister(TaskObject task, Capability ns, ref FrameReader reader)
+    {
+        Expect<NamespaceObject>(ns, CapRights.Write);
+        Capability source = Lookup(task, reader.ReadInt32());
+        CapRights rights = (CapRights)reader.ReadUInt32();
+        string name = ValidName(reader.ReadString());
+        reader.End();
+        if (!source.Has(CapRights.Map))
+        {
+            throw new L4RtException(L4Status.NoRights, $"slot {source.Slot} lacks the map right needed to register it");
+        }
+
+        if (_namespace.Entries.TryGetValue(name, out NameEntry? existing))
+        {
+            throw new L4RtException(L4Status.NoRights, $"'{name}' is already registered by task {existing.Registrant.Id}");
+        }
+
+        // The name service holds a capability derived from the registrant's: revoking that revokes the entry.
+        Capability held = new(source.Object, source.Rights & rights & ~CapRights.Delete, null, source);
+        NameEntry entry = new(name, held, held.Rights, task);
+        held.Entry = entry;
+        source.Children.Add(held);
+        source.Object.Caps.Add(held);
+        _namespace.Entries[name] = entry;
+        BrokerLog.NameRegistered(_log, name, task.Id);
+
+        foreach (PendingQuery query in _pendingQueries.Where(q => q.Name == name).ToList())
+        {
+            _pendingQueries.Remove(query);
+            query.Timer?.Dispose();
+            SendDeferred(query.Task, Opcode.NameQuery, query.RequestId, Answer(query.Task, entry));
+        }
+
+        return Reply.Ok();
+    }
+
+    private Reply NameQuery(ClientSession session, uint requestId, TaskObject task, Capability ns, ref FrameReader reader)
+    {
+        Expect<NamespaceObject>(ns, CapRights.Send);
+        int timeoutMs = reader.ReadInt32();
+        string name = ValidName(reader.ReadString());
+        reader.End();
+        if (_namespace.Entries.TryGetValue(name, out NameEntry? entry))
+        {
+            return Answer(task, entry);
+        }
+
+        if (timeoutMs == 0)
+        {
+            throw new L4RtException(L4Status.NameNotFound, $"'{name}' is not registered");
+        }
+
+        PendingQuery query = new(task, requestId, name);
+        _pendingQueries.Add(query);
+        if (timeoutMs > 0)
+        {
+            query.Timer = new Timer(_ => ExpireQuery(query), null, timeoutMs, Timeout.Infinite);
+        }
+
+        return Reply.Later;
+    }
+
+    private void ExpireQuery(PendingQuery query)
+    {
+        lock (_lock)
+        {
+            if (_pendingQueries.Remove(query))
+            {
+                query.Timer?.Dispose();
+                SendDeferred(query.Task, Opcode.NameQuery, query.RequestId, Reply.Error(L4Status.NameNotFound, $"'{query.Name}' was not registered within the timeout"));
+            }
+        }
+    }
+
+    private static Reply Answer(TaskObject task, NameEntry entry)
+    {
+        Capability derived = new(entry.Held.Object, entry.Rights, task, entry.Held);
+        int slot = Install(task, derived);
+        return Reply.Ok(new Payload().Int32(slot).Byte((byte)derived.Object.Kind).UInt32((uint)derived.Rights));
+    }
+
+    private Reply NameUnregister(TaskObject task, Capability ns, ref FrameReader reader)
+    {
+        Expect<NamespaceObject>(ns, CapRights.Write);
+        string name = ValidName(reader.ReadString());
+        reader.End();
+        if (!_namespace.Entries.TryGetValue(name, out NameEntry? entry))
+        {
+            throw new L4RtException(L4Status.NameNotFound, $"'{name}' is not registered");
+        }
+
+        if (entry.Registrant != task)
+        {
+            throw new L4RtException(L4Status.NoRights, $"'{name}' was registered by another task");
+        }
+
+        // Capabilities already handed out stay valid: they move under the registrant's own capability.
+        Capability held = entry.Held;
+        foreach (Capability child in held.Children.ToList())
+        {
+            held.Children.Remove(child);
+            child.Parent = held.Parent;
+            held.Parent?.Children.Add(child);
+        }
+
+        RemoveCapability(held);
+        return Reply.Ok();
+    }
+
+    private Reply NameList(Capability ns, ref FrameReader reader)
+    {
+        Expect<NamespaceObject>(ns, CapRights.None);
+        reader.End();
+        Payload payload = new Payload().Int32(_namespace.Entries.Count);
+        foreach (NameEntry entry in _namespace.Entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
+        {
+            payload.String(entry.Name).Byte((byte)entry.Held.Object.Kind).UInt32((uint)entry.Rights).Int32((int)entry.Registrant.Id);
+        }
+
+        return Reply.Ok(payload);
+    }
+}

@@ -1,0 +1,202 @@
+using L4Rt.Interop;
+using L4Rt.Memory;
+using L4Rt.Protocol;
+
+namespace L4Rt.Broker.Kernel;
+
+internal sealed partial class Kernel
+{
+    /// <summary>Charges <paramref name="factory"/> first (nothing is created beyond quota), then records the object.</summary>
+    private static T Charged<T>(TaskObject creator, FactoryObject factory, long bytes, int objects, Func<T> create)
+        where T : KernelObject
+    {
+        factory.Charge(bytes, objects);
+        T obj;
+        try
+        {
+            obj = create();
+        }
+        catch
+        {
+            factory.Refund(bytes, objects);
+            throw;
+        }
+
+        obj.Factory = factory;
+        obj.ChargedBytes = bytes;
+        obj.ChargedObjects = objects;
+        factory.Objects.Add(obj);
+        creator.Created.Add(obj);
+        return obj;
+    }
+
+    private Reply CreateThread(TaskObject task, Capability cap, ref FrameReader reader, List<SafeFdHandle> fds)
+    {
+        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
+        reader.End();
+        Microsoft.Win32.SafeHandles.SafeFileHandle fd = TakeFd(fds, 1);
+        ThreadObject thread = Charged(task, factory, DoorbellLayout.RegionSize, 1, () => new ThreadObject(NextId(), task, DoorbellRegion.Attach(fd)));
+        int slot = Install(task, new Capability(thread, CapRights.All, task, null));
+        BrokerLog.ObjectCreated(_log, task.Id, "thread", thread.Id);
+        return Reply.Ok(new Payload().Int32(slot).Int32((int)thread.Id));
+    }
+
+    private Reply CreateGate(TaskObject task, Capability cap, ref FrameReader reader)
+    {
+        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
+        Capability threadCap = Lookup(task, reader.ReadInt32());
+        ulong label = reader.ReadUInt64();
+        reader.End();
+        ThreadObject thread = Expect<ThreadObject>(threadCap, CapRights.Write);
+        GateObject gate = Charged(task, factory, 0, 1, () => new GateObject(NextId(), task, thread, label));
+        thread.Gates.Add(gate);
+        int slot = Install(task, new Capability(gate, CapRights.All, task, null));
+        BrokerLog.ObjectCreated(_log, task.Id, "gate", gate.Id);
+        return Reply.Ok(new Payload().Int32(slot));
+    }
+
+    private Reply CreateFactory(TaskObject task, Capability cap, ref FrameReader reader)
+    {
+        FactoryObject parent = Expect<FactoryObject>(cap, CapRights.Write);
+        long bytes = reader.ReadInt64();
+        int objects = reader.ReadInt32();
+        reader.End();
+        if (bytes < 0 || objects < 0)
+        {
+            throw new L4RtException(L4Status.ProtocolViolation, "a quota cannot be negative");
+        }
+
+        // The child's whole quota is carved out of the parent's, plus one object for the factory itself.
+        FactoryObject child = Charged(task, parent, bytes, objects + 1, () => new FactoryObject(NextId(), task, bytes, objects));
+        int slot = Install(task, new Capability(child, CapRights.All, task, null));
+        BrokerLog.ObjectCreated(_log, task.Id, "factory", child.Id);
+        return Reply.Ok(new Payload().Int32(slot));
+    }
+
+    private static Reply FactoryUsage(Capability cap, ref FrameReader reader)
+    {
+        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.None);
+        reader.End();
+        return Reply.Ok(new Payload().Int64(factory.QuotaBytes).Int64(factory.UsedBytes).Int32(factory.QuotaObjects).Int32(factory.UsedObjects));
+    }
+
+    /// <summary>
+    /// The first send of a task's thread on a gate: a link region shared by that sender and the gate's thread.
+    /// The receiving task installs it (with the label, which only it learns) before the sender gets it, so a
+    /// message can never arrive at an index the receiver does not know yet.
+    /// </summary>
+    private Reply GateLink(ClientSession session, uint requestId, TaskObject task, Capability cap, ref FrameReader reader)
+    {
+        GateObject gate = Expect<GateObject>(cap, CapRights.Send);
+        reader.End();
+        ThreadObject thread = gate.Thread;
+        TaskObject receiver = thread.Creator!;
+        task.RootFactory.Charge(LinkLayout.RegionSize, 0);
+        int index;
+        LinkRegion region;
+        try
+        {
+            index = thread.AllocateIndex();
+            try
+            {
+                region = LinkRegion.Create(index);
+            }
+            catch
+            {
+                thread.FreeIndex(index);
+                throw;
+            }
+        }
+        catch
+        {
+            task.RootFactory.Refund(LinkLayout.RegionSize, 0);
+            throw;
+        }
+
+        LinkObject link = new(NextId(), gate, task, region, index) { ChargedTo = task.RootFactory };
+        gate.Links.Add(link);
+        task.SendLinks.Add(link);
+        _metrics.LinkCreated();
+        Payload notification = new Payload().Int32((int)thread.Id).Int32(index).UInt64(gate.Label);
+        Notify(receiver, Opcode.NewLink, notification, region.Handle, status =>
+        {
+            if (link.Destroyed)
+            {
+                SendDeferred(task, Opcode.GateLink, requestId, Reply.Error(L4Status.DestinationDeleted, "the gate was deleted while its link was set up"));
+            }
+            else if (status != L4Status.Ok)
+            {
+                DestroyLink(link, notifyReceiver: false);
+                SendDeferred(task, Opcode.GateLink, requestId, Reply.Error(status, $"the receiving task did not accept the link ({status})"));
+            }
+            else
+            {
+                link.Installed = true;
+                SendDeferred(task, Opcode.GateLink, requestId, Reply.Ok(new Payload().Int64(link.Id), region.Handle, thread.Doorbell.Handle));
+            }
+        });
+        return Reply.Later;
+    }
+
+    private Reply CreateIrq(ClientSession session, uint requestId, TaskObject task, Capability cap, ref FrameReader reader)
+    {
+        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
+        Capability threadCap = Lookup(task, reader.ReadInt32());
+        ulong label = reader.ReadUInt64();
+        reader.End();
+        ThreadObject thread = Expect<ThreadObject>(threadCap, CapRights.Write);
+        int index = -1;
+        IrqObject irq = Charged(task, factory, LinkLayout.RegionSize, 1, () =>
+        {
+            index = thread.AllocateIndex();
+            try
+            {
+                return new IrqObject(NextId(), task, thread, label, LinkRegion.Create(index), index);
+            }
+            catch
+            {
+                thread.FreeIndex(index);
+                throw;
+            }
+        });
+        thread.Irqs.Add(irq);
+        int slot = Install(task, new Capability(irq, CapRights.All, task, null));
+        Payload notification = new Payload().Int32((int)thread.Id).Int32(index).UInt64(label);
+        Notify(thread.Creator!, Opcode.NewIrq, notification, irq.Region.Handle, status =>
+        {
+            if (status == L4Status.Ok && !irq.Destroyed)
+            {
+                SendDeferred(task, Opcode.CreateIrq, requestId, Reply.Ok(new Payload().Int32(slot)));
+            }
+            else
+            {
+                Destroy(irq);
+                SendDeferred(task, Opcode.CreateIrq, requestId, Reply.Error(status == L4Status.Ok ? L4Status.DestinationDeleted : status, "the receiving thread did not accept the IRQ"));
+            }
+        });
+        BrokerLog.ObjectCreated(_log, task.Id, "irq", irq.Id);
+        return Reply.Later;
+    }
+
+    private static Reply IrqAttach(Capability cap, ref FrameReader reader)
+    {
+        IrqObject irq = Expect<IrqObject>(cap, CapRights.Send);
+        reader.End();
+        return Reply.Ok(null, irq.Region.Handle, irq.Thread.Doorbell.Handle);
+    }
+
+    private static Reply IrqTrigger(Capability cap, ref FrameReader reader)
+    {
+        IrqObject irq = Expect<IrqObject>(cap, CapRights.Send);
+        reader.End();
+        Trigger(irq);
+        return Reply.Ok();
+    }
+
+    private static void Trigger(IrqObject irq)
+    {
+        irq.Triggers++;
+        Interlocked.Increment(ref irq.Region.Layout.State); // pairs with the receiver's Exchange(State, 0)
+        irq.Thread.Doorbell.RingWithHint(irq.Index);
+    }
+}

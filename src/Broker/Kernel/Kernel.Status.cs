@@ -1,0 +1,60 @@
+using System.Text.Json;
+
+namespace L4Rt.Broker.Kernel;
+
+internal sealed partial class Kernel
+{
+    /// <summary>
+    /// What the broker holds, for operators (<c>l4rt status</c>). Labels and other tasks' slot numbers are
+    /// deliberately left out: any task may ask, and a task must not observe another task's slots or labels.
+    /// </summary>
+    private byte[] StatusJson()
+    {
+        List<ThreadObject> threads = [];
+        List<GateObject> gates = [];
+        List<IrqObject> irqs = [];
+        List<FactoryObject> factories = [];
+        foreach (TaskObject task in _tasks.Values)
+        {
+            factories.Add(task.RootFactory);
+            foreach (KernelObject obj in task.Created)
+            {
+                switch (obj)
+                {
+                    case ThreadObject t: threads.Add(t); break;
+                    case GateObject g: gates.Add(g); break;
+                    case IrqObject i: irqs.Add(i); break;
+                    case FactoryObject f: factories.Add(f); break;
+                }
+            }
+        }
+
+        var status = new
+        {
+            broker = new { pid = Environment.ProcessId, socket = _options.SocketPath, allowedUids = _options.AllowedUids },
+            tasks = _tasks.Values.OrderBy(t => t.Id).Select(t => new
+            {
+                id = t.Id,
+                pid = t.Pid,
+                uid = t.Uid,
+                name = t.Name,
+                capabilities = t.Space.Count,
+                sendLinks = t.SendLinks.Count,
+                controlCalls = t.ControlCalls,
+                quota = new { bytes = t.RootFactory.QuotaBytes, usedBytes = t.RootFactory.UsedBytes, objects = t.RootFactory.QuotaObjects, usedObjects = t.RootFactory.UsedObjects },
+            }),
+            threads = threads.Select(t => new { id = t.Id, task = t.Creator!.Id, gates = t.Gates.Count, irqs = t.Irqs.Count }),
+            gates = gates.Select(g => new { id = g.Id, task = g.Creator!.Id, thread = g.Thread.Id, links = g.Links.Count }),
+            irqs = irqs.Select(i => new { id = i.Id, task = i.Creator!.Id, thread = i.Thread.Id, triggersThroughBroker = i.Triggers }),
+            factories = factories.Select(f => new { id = f.Id, task = f.Creator?.Id, bytes = f.QuotaBytes, usedBytes = f.UsedBytes, objects = f.QuotaObjects, usedObjects = f.UsedObjects }),
+            names = _namespace.Entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => new { name = e.Name, kind = e.Held.Object.Kind.ToString(), rights = e.Rights.ToString(), registrant = e.Registrant.Id }),
+        };
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(status);
+        if (json.Length > Protocol.ProtocolLimits.MaxFrameSize - 1024)
+        {
+            json = JsonSerializer.SerializeToUtf8Bytes(new { truncated = true, tasks = _tasks.Count, names = _namespace.Entries.Count });
+        }
+
+        return json;
+    }
+}

@@ -1,0 +1,27 @@
+using L4Rt.Memory;
+
+namespace L4Rt.Broker.Kernel;
+
+/// <summary>
+/// The region shared by one sending thread (of <see cref="Sender"/>) and the receiving thread of
+/// <see cref="Gate"/>. Not addressable by a capability; it lives as long as the gate and the sender task.
+/// Its bytes are charged to the sender's root factory (the sender caused it).
+/// </summary>
+internal sealed class LinkObject(long id, GateObject gate, TaskObject sender, LinkRegion region, int index)
+{
+    internal long Id { get; } = id;
+
+    internal GateObject Gate { get; } = gate;
+
+    internal TaskObject Sender { get; } = sender;
+
+    internal LinkRegion Region { get; } = region;
+
+    internal int Index { get; } = index;
+
+    internal FactoryObject? ChargedTo { get; set; }
+
+    internal bool Installed { get; set; }
+
+    internal bool Destroyed { get; set; }
+}

@@ -1,0 +1,14 @@
+using L4Rt.Protocol;
+
+namespace L4Rt.Broker.Kernel;
+
+/// <summary>The name service: name → capability. Entries die with their registrant's capability.</summary>
+internal sealed class NamespaceObject(long id) : KernelObject(id, null)
+{
+    internal override CapKind Kind => CapKind.Namespace;
+
+    internal Dictionary<string, NameEntry> Entries { get; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>One registration: the capability the name service holds (derived from the registrant's) and the rights queriers get.</summary>
+internal sealed record NameEntry(string Name, Capability Held, CapRights Rights, TaskObject Registrant);

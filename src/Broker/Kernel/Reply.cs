@@ -1,0 +1,14 @@
+using System.Runtime.InteropServices;
+using L4Rt.Protocol;
+
+namespace L4Rt.Broker.Kernel;
+
+/// <summary>What a request handler answers: a status with a payload and descriptors, or "later" (the reply is sent when an ack or a name arrives).</summary>
+internal readonly record struct Reply(L4Status Status, Payload? Payload = null, SafeHandle[]? Fds = null, bool Deferred = false)
+{
+    internal static Reply Ok(Payload? payload = null, params SafeHandle[] fds) => new(L4Status.Ok, payload, fds.Length == 0 ? null : fds);
+
+    internal static Reply Later => new(L4Status.Ok, Deferred: true);
+
+    internal static Reply Error(L4Status status, string message) => new(status, new Payload().String(message));
+}

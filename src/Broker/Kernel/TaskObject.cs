@@ -1,0 +1,29 @@
+using L4Rt.Protocol;
+
+namespace L4Rt.Broker.Kernel;
+
+/// <summary>A connected process: its capability space, its root factory and its control session.</summary>
+internal sealed class TaskObject(long id, ClientSession session, int pid, uint uid, string name) : KernelObject(id, null)
+{
+    internal override CapKind Kind => CapKind.Task;
+
+    internal ClientSession Session { get; } = session;
+
+    internal int Pid { get; } = pid;
+
+    internal uint Uid { get; } = uid;
+
+    internal string Name { get; } = name;
+
+    internal CapSpace Space { get; } = new();
+
+    internal FactoryObject RootFactory { get; set; } = null!;
+
+    /// <summary>Links this task opened as a sender.</summary>
+    internal List<LinkObject> SendLinks { get; } = [];
+
+    internal long ControlCalls { get; set; }
+
+    /// <summary>Objects this task created (through any factory); they die with it.</summary>
+    internal List<KernelObject> Created { get; } = [];
+}

@@ -1,0 +1,270 @@
+using System.Collections.Concurrent;
+using L4Rt.Interop;
+using L4Rt.Ipc;
+using L4Rt.Memory;
+using L4Rt.Objects;
+using L4Rt.Protocol;
+
+namespace L4Rt;
+
+/// <summary>
+/// This process as a task of the broker: its capability space (seen through <see cref="Capability"/> objects),
+/// its <see cref="Factory"/>, the <see cref="Names"/> service, and the threads it creates. It joins through
+/// <see cref="ConnectAsync"/>; from then on it holds only the capabilities it was given. If the broker dies,
+/// every blocked operation of its threads returns <see cref="L4Status.BrokerLost"/>.
+/// </summary>
+public sealed class L4Task : IDisposable, IAsyncDisposable
+{
+    private readonly ControlConnection _connection;
+    private readonly ConcurrentDictionary<int, L4Thread> _threads = new();
+    private readonly ConcurrentDictionary<L4Thread, byte> _senders = new();
+    private readonly ConcurrentBag<SendLink> _sendLinks = [];
+    private readonly ConcurrentBag<IDisposable> _regions = [];
+    private int _lost;
+    private int _disposed;
+
+    private L4Task(ControlConnection connection) => _connection = connection;
+
+    /// <summary>The broker's id for this task (for status displays; capabilities never use it).</summary>
+    public int Id { get; private set; }
+
+    /// <summary>The broker's process id.</summary>
+    public int BrokerPid { get; private set; }
+
+    /// <summary>A capability to this task itself (the target of <see cref="Capability.MapToAsync"/> when others map into us).</summary>
+    public Capability Self { get; private set; } = null!;
+
+    /// <summary>This task's factory (its quota).</summary>
+    public Factory Factory { get; private set; } = null!;
+
+    /// <summary>The name service.</summary>
+    public NameService Names { get; private set; } = null!;
+
+    /// <summary>True once the broker connection was lost.</summary>
+    public bool IsBrokerLost => Volatile.Read(ref _lost) != 0;
+
+    /// <summary>Raised (on a background thread) when the broker is lost.</summary>
+    public event Action? BrokerLost;
+
+    /// <summary>Connects to the broker and joins as a task.</summary>
+    public static async Task<L4Task> ConnectAsync(L4TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new L4TaskOptions();
+        ControlConnection connection = ControlConnection.Connect(options.SocketPath, options.ConnectTimeout);
+        L4Task task = new(connection);
+        connection.Notification = task.OnNotification;
+        connection.Lost = task.OnBrokerLost;
+        try
+        {
+            using ControlResponse hello = await connection.CallAsync(Opcode.Hello, new Payload().UInt32(ProtocolLimits.ProtocolVersion).String(options.Name), null, cancellationToken).ConfigureAwait(false);
+            hello.ThrowIfError("join the broker");
+            FrameReader reader = new(hello.Payload);
+            task.Id = reader.ReadInt32();
+            task.Self = new Capability(task, reader.ReadInt32(), CapKind.Task, CapRights.Map | CapRights.Write);
+            task.Factory = new Factory(task, reader.ReadInt32(), CapRights.All);
+            task.Names = new NameService(task, reader.ReadInt32(), CapRights.Send | CapRights.Write);
+            task.BrokerPid = reader.ReadInt32();
+            return task;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Creates a receiving thread (a broker object charged to this task's factory); gates and IRQs bind to it.</summary>
+    public Task<L4Thread> CreateThreadAsync(CancellationToken cancellationToken = default) => CreateThreadAsync(Factory, cancellationToken);
+
+    /// <summary>Synchronous <see cref="CreateThreadAsync(CancellationToken)"/>.</summary>
+    public L4Thread CreateThread() => CreateThreadAsync().GetAwaiter().GetResult();
+
+    internal async Task<L4Thread> CreateThreadAsync(Factory factory, CancellationToken cancellationToken)
+    {
+        L4Thread thread = new() { IsBrokerManaged = true };
+        try
+        {
+            using ControlResponse response = await CallAsync(Opcode.CreateThread, new Payload().Int32(factory.Slot), cancellationToken, thread.Doorbell.Handle).ConfigureAwait(false);
+            response.ThrowIfError("create thread");
+            FrameReader reader = new(response.Payload);
+            int slot = reader.ReadInt32();
+            int id = reader.ReadInt32();
+            thread.Capability = new Capability(this, slot, CapKind.Thread, CapRights.All);
+            _threads[id] = thread;
+            thread.Disposed += t => ThreadDisposed(id, t);
+            if (IsBrokerLost)
+            {
+                thread.Abort(L4Status.BrokerLost);
+            }
+
+            return thread;
+        }
+        catch
+        {
+            thread.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Operator status of the whole broker, as JSON (what <c>l4rt status</c> shows).</summary>
+    public async Task<string> GetBrokerStatusJsonAsync(CancellationToken cancellationToken = default)
+    {
+        using ControlResponse response = await CallAsync(Opcode.Status, null, cancellationToken).ConfigureAwait(false);
+        response.ThrowIfError("status");
+        return System.Text.Encoding.UTF8.GetString(response.Payload);
+    }
+
+    internal Task<ControlResponse> CallAsync(Opcode opcode, Payload? payload, CancellationToken cancellationToken = default, params System.Runtime.InteropServices.SafeHandle[] fds)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _connection.CallAsync(opcode, payload, fds, cancellationToken);
+    }
+
+    /// <summary>Remembers a thread that sends through our gates, so broker loss can wake it.</summary>
+    internal void TrackSender(L4Thread thread, SendLink link)
+    {
+        _senders.TryAdd(thread, 0);
+        _sendLinks.Add(link);
+        if (IsBrokerLost)
+        {
+            thread.Abort(L4Status.BrokerLost);
+        }
+    }
+
+    internal void TrackRegions(params IDisposable[] regions)
+    {
+        foreach (IDisposable region in regions)
+        {
+            _regions.Add(region);
+        }
+    }
+
+    private void ThreadDisposed(int id, L4Thread thread)
+    {
+        _threads.TryRemove(id, out _);
+        if (!IsBrokerLost && Volatile.Read(ref _disposed) == 0 && thread.Capability is { } cap)
+        {
+            _ = cap.DeleteAsync().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default); // the broker releases its gates and IRQs
+        }
+    }
+
+    /// <summary>Notifications from the broker, on the control reader thread.</summary>
+    private void OnNotification(Opcode opcode, uint id, byte[] payload, List<SafeFdHandle> fds)
+    {
+        L4Status status = L4Status.Ok;
+        try
+        {
+            FrameReader reader = new(payload);
+            switch (opcode)
+            {
+                case Opcode.NewLink:
+                case Opcode.NewIrq:
+                {
+                    int threadId = reader.ReadInt32();
+                    int index = reader.ReadInt32();
+                    ulong label = reader.ReadUInt64();
+                    reader.End();
+                    if (fds.Count != 1)
+                    {
+                        throw new L4RtException(L4Status.ProtocolViolation, "endpoint notification without its region");
+                    }
+
+                    LinkRegion region = LinkRegion.Attach(Gate.ToFile(fds[0]));
+                    fds.Clear();
+                    if (!_threads.TryGetValue(threadId, out L4Thread? thread))
+                    {
+                        region.Dispose();
+                        throw new L4RtException(L4Status.DestinationDeleted, $"thread {threadId} is gone");
+                    }
+
+                    thread.InstallEndpoint(index, region, label, isIrq: opcode == Opcode.NewIrq);
+                    break;
+                }
+
+                case Opcode.EndpointClosed:
+                {
+                    int threadId = reader.ReadInt32();
+                    int index = reader.ReadInt32();
+                    if (_threads.TryGetValue(threadId, out L4Thread? thread))
+                    {
+                        thread.RemoveEndpoint(index);
+                    }
+
+                    return;
+                }
+
+                default:
+                    return; // Shutdown: EOF follows and is reported as broker loss
+            }
+        }
+        catch (L4RtException e)
+        {
+            status = e.Status;
+        }
+        catch (IOException)
+        {
+            status = L4Status.ProtocolViolation;
+        }
+        finally
+        {
+            foreach (SafeFdHandle fd in fds)
+            {
+                fd.Dispose();
+            }
+        }
+
+        _connection.Acknowledge(opcode, id, status);
+    }
+
+    private void OnBrokerLost()
+    {
+        if (Interlocked.Exchange(ref _lost, 1) != 0 || Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        foreach (L4Thread thread in _threads.Values)
+        {
+            thread.Abort(L4Status.BrokerLost);
+        }
+
+        foreach (L4Thread thread in _senders.Keys)
+        {
+            thread.Abort(L4Status.BrokerLost);
+        }
+
+        foreach (SendLink link in _sendLinks)
+        {
+            link.WakeSender(); // a sender asleep on its link wakes, sees the abort and returns BrokerLost
+        }
+
+        BrokerLost?.Invoke();
+    }
+
+    /// <summary>Leaves the broker: it releases every object, capability, name and byte of quota this task held.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _connection.Dispose();
+        foreach (SendLink link in _sendLinks)
+        {
+            link.Dispose();
+        }
+
+        foreach (IDisposable region in _regions)
+        {
+            region.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

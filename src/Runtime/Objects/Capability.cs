@@ -1,0 +1,65 @@
+using L4Rt.Protocol;
+
+namespace L4Rt.Objects;
+
+/// <summary>
+/// A capability held by this task: a task-local slot naming a broker object, with rights. Typed
+/// subclasses (<see cref="Gate"/>, <see cref="Irq"/>, <see cref="Factory"/>, <see cref="NameService"/>)
+/// add the object's operations.
+/// </summary>
+public class Capability
+{
+    internal Capability(L4Task task, int slot, CapKind kind, CapRights rights)
+    {
+        Task = task;
+        Slot = slot;
+        Kind = kind;
+        Rights = rights;
+    }
+
+    /// <summary>The task whose capability space holds this capability.</summary>
+    public L4Task Task { get; }
+
+    /// <summary>The task-local slot index (meaningless in any other task).</summary>
+    public int Slot { get; }
+
+    /// <summary>The kind of object named.</summary>
+    public CapKind Kind { get; }
+
+    /// <summary>The rights this capability carries.</summary>
+    public CapRights Rights { get; }
+
+    /// <summary>
+    /// Deletes this capability and every capability mapped from it. If it is the creator's original
+    /// (with the delete right), the object itself is destroyed everywhere and its quota refunded.
+    /// </summary>
+    public async Task DeleteAsync(CancellationToken cancellationToken = default)
+    {
+        using ControlResponse response = await Task.CallAsync(Opcode.Delete, new Payload().Int32(Slot), cancellationToken).ConfigureAwait(false);
+        response.ThrowIfError($"delete slot {Slot}");
+    }
+
+    /// <summary>
+    /// Maps this capability into <paramref name="targetTask"/> with <paramref name="rights"/> (only rights this
+    /// capability has survive). Returns the slot in the target task's space. Needs the map right.
+    /// </summary>
+    public async Task<int> MapToAsync(Capability targetTask, CapRights rights, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(targetTask);
+        using ControlResponse response = await Task.CallAsync(Opcode.Map, new Payload().Int32(Slot).Int32(targetTask.Slot).UInt32((uint)rights), cancellationToken).ConfigureAwait(false);
+        response.ThrowIfError($"map slot {Slot}");
+        return new FrameReader(response.Payload).ReadInt32();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Kind} capability at slot {Slot} ({Rights})";
+
+    internal static Capability Create(L4Task task, int slot, CapKind kind, CapRights rights) => kind switch
+    {
+        CapKind.Gate => new Gate(task, slot, rights),
+        CapKind.Irq => new Irq(task, slot, rights),
+        CapKind.Factory => new Factory(task, slot, rights),
+        CapKind.Namespace => new NameService(task, slot, rights),
+        _ => new Capability(task, slot, kind, rights),
+    };
+}

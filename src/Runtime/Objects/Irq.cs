@@ -1,0 +1,91 @@
+using L4Rt.Ipc;
+using L4Rt.Memory;
+using L4Rt.Protocol;
+
+namespace L4Rt.Objects;
+
+/// <summary>
+/// An IRQ object: an asynchronous, coalescing notification. Any holder (with the send right) triggers it;
+/// triggers that arrive while the receiver is busy add up and are delivered once, in its next open wait,
+/// with protocol <see cref="SystemProtocol.Irq"/>, the IRQ's label, and the count in MR0.
+/// </summary>
+public sealed class Irq : Capability
+{
+    private readonly Lock _lock = new();
+    private LinkRegion? _region;
+    private DoorbellRegion? _doorbell;
+    private int _hint;
+
+    internal Irq(L4Task task, int slot, CapRights rights)
+        : base(task, slot, CapKind.Irq, rights)
+    {
+    }
+
+    /// <summary>
+    /// Triggers directly through shared memory (the first call maps the IRQ, a control call; later ones make
+    /// no syscall unless the receiver sleeps). Returns <see cref="L4Status.DestinationDeleted"/> once the IRQ is gone.
+    /// </summary>
+    public L4Status Trigger()
+    {
+        if (_region is null)
+        {
+            lock (_lock)
+            {
+                if (_region is null)
+                {
+                    try
+                    {
+                        Attach();
+                    }
+                    catch (L4RtException e)
+                    {
+                        return e.Status;
+                    }
+                }
+            }
+        }
+
+        ref LinkLayout l = ref _region!.Layout;
+        if (Volatile.Read(ref l.ReceiverDead) != 0)
+        {
+            return L4Status.DestinationDeleted;
+        }
+
+        Interlocked.Increment(ref l.State); // pairs with the receiver's Exchange(State, 0)
+        _doorbell!.RingWithHint(_hint);
+        return L4Status.Ok;
+    }
+
+    /// <summary>Triggers through the broker (a control call; what <c>l4rt irq trigger</c> does).</summary>
+    public async Task TriggerViaBrokerAsync(CancellationToken cancellationToken = default)
+    {
+        using ControlResponse response = await Task.CallAsync(Opcode.IrqTrigger, new Payload().Int32(Slot), cancellationToken).ConfigureAwait(false);
+        response.ThrowIfError("IRQ trigger");
+    }
+
+    private void Attach()
+    {
+        using ControlResponse response = Task.CallAsync(Opcode.IrqAttach, new Payload().Int32(Slot)).GetAwaiter().GetResult();
+        response.ThrowIfError("IRQ attach");
+        if (response.Fds.Count != 2)
+        {
+            throw new L4RtException(L4Status.ProtocolViolation, "the broker's IRQ reply lacks its two descriptors");
+        }
+
+        LinkRegion region = LinkRegion.Attach(Gate.ToFile(response.Fds[0]));
+        try
+        {
+            _doorbell = DoorbellRegion.Attach(Gate.ToFile(response.Fds[1]));
+        }
+        catch
+        {
+            region.Dispose();
+            throw;
+        }
+
+        response.Fds.Clear();
+        _hint = region.Layout.HintIndex; // read once; the receiver validates whatever we ring
+        Task.TrackRegions(region, _doorbell);
+        Volatile.Write(ref _region, region);
+    }
+}

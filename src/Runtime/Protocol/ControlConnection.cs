@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using L4Rt.Interop;
+
+namespace L4Rt.Protocol;
+
+/// <summary>
+/// The SDK's end of the control socket: requests with ids and awaitable responses, notifications from the
+/// broker handed to a callback, and one background reader that also notices a dead broker (EOF) and fails
+/// every pending request with <see cref="L4Status.BrokerLost"/>.
+/// </summary>
+internal sealed class ControlConnection : IDisposable
+{
+    private readonly UnixSeqpacketSocket _socket;
+    private readonly Lock _sendLock = new();
+    private readonly ConcurrentDictionary<uint, TaskCompletionSource<ControlResponse>> _pending = new();
+    private readonly Thread _reader;
+    private int _nextId;
+    private int _closed;
+    private (L4Status Status, string Message)? _refusal;
+
+    private ControlConnection(UnixSeqpacketSocket socket)
+    {
+        _socket = socket;
+        _reader = new Thread(Run) { IsBackground = true, Name = "l4rt-control" };
+    }
+
+    /// <summary>Called on the reader thread for every notification (opcode, id, payload, descriptors it must own).</summary>
+    internal Action<Opcode, uint, byte[], List<SafeFdHandle>>? Notification { get; set; }
+
+    /// <summary>Called once when the broker is gone (EOF) and the connection was not closed by us.</summary>
+    internal Action? Lost { get; set; }
+
+    internal bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    internal static ControlConnection Connect(string path, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            UnixSeqpacketSocket? socket = UnixSeqpacketSocket.TryConnect(path, out int errno);
+            if (socket is not null)
+            {
+                ControlConnection connection = new(socket);
+                connection._reader.Start();
+                return connection;
+            }
+
+            if (DateTime.UtcNow >= deadline || (errno != Libc.Errno.ENOENT && errno != Libc.Errno.ECONNREFUSED))
+            {
+                throw new L4RtException(L4Status.BrokerLost, $"no broker answers at {path} ({Libc.ErrnoException("connect", errno).Message}); start l4rtd or set {BrokerEndpoint.SocketVariable}");
+            }
+
+            Thread.Sleep(10);
+        }
+    }
+
+    internal Task<ControlResponse> CallAsync(Opcode opcode, Payload? payload, SafeHandle[]? fds = null, CancellationToken cancellationToken = default)
+    {
+        uint id = (uint)Interlocked.Increment(ref _nextId);
+        TaskCompletionSource<ControlResponse> pending = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = pending;
+        if (IsClosed)
+        {
+            Fail(id, pending);
+            return pending.Task;
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            cancellationToken.Register(() =>
+            {
+                if (_pending.TryRemove(id, out var p))
+                {
+                    p.TrySetCanceled(cancellationToken);
+                }
+            });
+        }
+
+        try
+        {
+            lock (_sendLock)
+            {
+                _socket.Send(Payload.Frame(FrameKind.Request, opcode, id, L4Status.Ok, payload is null ? [] : payload.Span), fds ?? []);
+            }
+        }
+        catch (IOException)
+        {
+            Fail(id, pending);
+        }
+
+        return pending.Task;
+    }
+
+    /// <summary>Answers a notification (the broker waits for this before it completes a link or IRQ).</summary>
+    internal void Acknowledge(Opcode opcode, uint id, L4Status status)
+    {
+        try
+        {
+            lock (_sendLock)
+            {
+                _socket.Send(Payload.Frame(FrameKind.Response, opcode, id, status, []));
+            }
+        }
+        catch (IOException)
+        {
+            // the broker is gone; the reader reports it
+        }
+    }
+
+    private void Fail(uint id, TaskCompletionSource<ControlResponse> pending)
+    {
+        _pending.TryRemove(id, out _);
+        (L4Status status, string message) = _refusal ?? (L4Status.BrokerLost, "the broker connection is closed");
+        pending.TrySetException(new L4RtException(status, message));
+    }
+
+    private void Run()
+    {
+        byte[] buffer = new byte[ProtocolLimits.MaxFrameSize + 1];
+        List<SafeFdHandle> fds = [];
+        try
+        {
+            while (true)
+            {
+                fds = [];
+                int length = _socket.Receive(buffer, fds);
+                if (length == 0)
+                {
+                    break;
+                }
+
+                if (length < 0 || !FrameHeader.TryParse(buffer.AsSpan(0, length), out FrameHeader header, out _))
+                {
+                    Dispose(fds); // the broker never sends these; ignore rather than die
+                    continue;
+                }
+
+                byte[] payload = buffer.AsSpan(FrameHeader.Size, header.PayloadLength).ToArray();
+                if (header.Kind == FrameKind.Response)
+                {
+                    if (_pending.TryRemove(header.RequestId, out var pending))
+                    {
+                        pending.TrySetResult(new ControlResponse(header.Status, payload, fds));
+                    }
+                    else
+                    {
+                        if (header.RequestId == 0 && header.Status != L4Status.Ok)
+                        {
+                            FrameReader reader = new(payload);
+                            _refusal = (header.Status, reader.Remaining > 2 ? reader.ReadString() : header.Status.ToString());
+                        }
+
+                        Dispose(fds); // answer to a cancelled request
+                    }
+                }
+                else if (header.Kind == FrameKind.Notification && Notification is { } handler)
+                {
+                    handler(header.Opcode, header.RequestId, payload, fds);
+                }
+                else
+                {
+                    Dispose(fds);
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // treated as EOF
+        }
+
+        bool closedByUs = Interlocked.Exchange(ref _closed, 1) != 0;
+        foreach (uint id in _pending.Keys)
+        {
+            if (_pending.TryGetValue(id, out var pending))
+            {
+                Fail(id, pending);
+            }
+        }
+
+        if (!closedByUs)
+        {
+            Lost?.Invoke();
+        }
+    }
+
+    private static void Dispose(List<SafeFdHandle> fds)
+    {
+        foreach (SafeFdHandle fd in fds)
+        {
+            fd.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            _socket.Shutdown();
+            _reader.Join(TimeSpan.FromSeconds(5));
+            _socket.Dispose();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+
+namespace L4Rt.Tests.Support;
+
+/// <summary>The real l4rtd on a private socket path. Disposing kills it (SIGKILL) if it still runs.</summary>
+public sealed class BrokerProcess : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+
+    public BrokerProcess(params string[] extraArgs)
+    {
+        SocketPath = _dir.Socket("broker.sock");
+        ProcessStartInfo info = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(BrokerDll);
+        info.ArgumentList.Add("--SocketPath");
+        info.ArgumentList.Add(SocketPath);
+        foreach (string arg in extraArgs)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__LogLevel__L4Rt.Broker.BrokerService"] = "Information";
+        _process = Process.Start(info)!;
+        using ManualResetEventSlim listening = new();
+        Thread reader = new(() =>
+        {
+            while (_process.StandardOutput.ReadLine() is { } line)
+            {
+                lock (_output)
+                {
+                    _output.Add(line);
+                }
+
+                if (line.Contains("listening on", StringComparison.Ordinal))
+                {
+                    listening.Set();
+                }
+            }
+        }) { IsBackground = true };
+        reader.Start();
+        Thread errors = new(() =>
+        {
+            while (_process.StandardError.ReadLine() is { } line)
+            {
+                lock (_output)
+                {
+                    _output.Add("stderr: " + line);
+                }
+            }
+        }) { IsBackground = true };
+        errors.Start();
+        if (!listening.Wait(TimeSpan.FromSeconds(30)))
+        {
+            Dispose();
+            throw new TimeoutException($"l4rtd did not start listening:\n{Output}");
+        }
+    }
+
+    public string SocketPath { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output);
+            }
+        }
+    }
+
+    public L4TaskOptions Options(string name = "test") => new() { SocketPath = SocketPath, Name = name };
+
+    public Task<L4Task> ConnectAsync(string name = "test") => L4Task.ConnectAsync(Options(name));
+
+    /// <summary>Open descriptors of the broker process right now.</summary>
+    public int OpenFds => Directory.GetFiles($"/proc/{Pid}/fd").Length;
+
+    public long Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        long at = Stopwatch.GetTimestamp();
+        _process.WaitForExit(10_000);
+        return at;
+    }
+
+    /// <summary>SIGTERM, as systemd stops it; returns whether it exited within the timeout.</summary>
+    public bool Terminate(int timeoutMs = 10_000)
+    {
+        Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        return _process.WaitForExit(timeoutMs);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+        _dir.Dispose();
+    }
+
+    private static string BrokerDll
+    {
+        get
+        {
+            DirectoryInfo here = new(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            string framework = here.Name;
+            string configuration = here.Parent!.Name;
+            DirectoryInfo root = here.Parent!.Parent!.Parent!.Parent!.Parent!;
+            string path = Path.Combine(root.FullName, "src", "Broker", "bin", configuration, framework, "l4rtd.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException("Build src/Broker first (the test project builds it).", path);
+        }
+    }
+}
