@@ -20,13 +20,19 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kern
     private string _path = "";
     private int _stopped;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Binds before the host reports started (systemd readiness), so a bind failure fails the start.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         _path = string.IsNullOrEmpty(_options.SocketPath) ? BrokerEndpoint.DefaultSocketPath() : _options.SocketPath;
         _listener = BrokerSocket.Bind(_path, log);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         uint[] allowed = _options.AllowedUids.Length > 0 ? _options.AllowedUids : [Libc.Process.GetUid()];
         BrokerLog.Listening(log, _path, Environment.ProcessId, string.Join(',', allowed.Select(u => u.ToString(CultureInfo.InvariantCulture))));
-        Thread acceptor = new(() => AcceptLoop(_listener, allowed)) { IsBackground = true, Name = "l4rtd-accept" };
+        Thread acceptor = new(() => AcceptLoop(_listener!, allowed)) { IsBackground = true, Name = "l4rtd-accept" };
         acceptor.Start();
         return Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
@@ -99,9 +105,9 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kern
             session.Close();
         }
 
-        if (_path.Length > 0)
+        if (_listener is not null && _path.Length > 0)
         {
-            File.Delete(_path);
+            File.Delete(_path); // only our own socket: a failed start must not remove a live broker's
         }
 
         BrokerLog.Stopped(log, tasks, _path);

@@ -23,4 +23,14 @@ builder.Services.AddSingleton<Kernel>();
 builder.Services.AddHostedService<BrokerService>();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 using IHost host = builder.Build();
-await host.RunAsync();
+try
+{
+    await host.RunAsync();
+    return 0;
+}
+catch (InvalidOperationException e)
+{
+    // Configuration or socket problems (a live broker on the path, a directory owned by someone else).
+    Console.Error.WriteLine($"l4rtd: {e.Message}");
+    return 1;
+}

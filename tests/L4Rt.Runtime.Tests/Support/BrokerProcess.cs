@@ -83,6 +83,24 @@ public sealed class BrokerProcess : IDisposable
     /// <summary>Open descriptors of the broker process right now.</summary>
     public int OpenFds => Directory.GetFiles($"/proc/{Pid}/fd").Length;
 
+    /// <summary>What each open descriptor of the broker points at (for failure messages).</summary>
+    public string DescribeFds()
+    {
+        List<string> lines = [];
+        foreach (string fd in Directory.GetFiles($"/proc/{Pid}/fd"))
+        {
+            try
+            {
+                lines.Add($"{Path.GetFileName(fd)} -> {new FileInfo(fd).LinkTarget}");
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return string.Join('\n', lines);
+    }
+
     public long Kill()
     {
         _process.Kill(entireProcessTree: true);
