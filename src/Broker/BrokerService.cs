@@ -17,6 +17,7 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kern
     private readonly Lock _lock = new();
     private readonly HashSet<ClientSession> _sessions = [];
     private UnixSeqpacketSocket? _listener;
+    private Thread? _acceptor;
     private string _path = "";
     private int _stopped;
 
@@ -32,8 +33,8 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kern
     {
         uint[] allowed = _options.AllowedUids.Length > 0 ? _options.AllowedUids : [Libc.Process.GetUid()];
         BrokerLog.Listening(log, _path, Environment.ProcessId, string.Join(',', allowed.Select(u => u.ToString(CultureInfo.InvariantCulture))));
-        Thread acceptor = new(() => AcceptLoop(_listener!, allowed)) { IsBackground = true, Name = "l4rtd-accept" };
-        acceptor.Start();
+        _acceptor = new(() => AcceptLoop(_listener!, allowed)) { IsBackground = true, Name = "l4rtd-accept" };
+        _acceptor.Start();
         return Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
@@ -46,7 +47,7 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kern
             {
                 client = listener.Accept();
             }
-            catch (IOException) when (Volatile.Read(ref _stopped) != 0)
+            catch (Exception e) when (e is IOException or ObjectDisposedException && Volatile.Read(ref _stopped) != 0)
             {
                 return;
             }
@@ -92,25 +93,33 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kern
         }
 
         int tasks = kernel.TaskCount;
-        _listener?.Dispose();
-        kernel.Dispose(); // tells every task, marks their regions dead, unmaps
-        ClientSession[] sessions;
-        lock (_lock)
+        try
         {
-            sessions = [.. _sessions];
+            _listener?.Shutdown(); // accept returns; only then is the socket closed under no one's feet
+            _acceptor?.Join(TimeSpan.FromSeconds(2));
+            _listener?.Dispose();
+            kernel.Dispose(); // tells every task, marks their regions dead, unmaps
+            ClientSession[] sessions;
+            lock (_lock)
+            {
+                sessions = [.. _sessions];
+            }
+
+            foreach (ClientSession session in sessions)
+            {
+                session.Close();
+            }
+        }
+        finally
+        {
+            if (_listener is not null && _path.Length > 0)
+            {
+                File.Delete(_path); // only our own socket: a failed start must not remove a live broker's
+            }
+
+            BrokerLog.Stopped(log, tasks, _path);
         }
 
-        foreach (ClientSession session in sessions)
-        {
-            session.Close();
-        }
-
-        if (_listener is not null && _path.Length > 0)
-        {
-            File.Delete(_path); // only our own socket: a failed start must not remove a live broker's
-        }
-
-        BrokerLog.Stopped(log, tasks, _path);
         await base.StopAsync(cancellationToken);
     }
 }

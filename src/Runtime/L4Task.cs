@@ -19,7 +19,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
     private readonly ConcurrentDictionary<int, L4Thread> _threads = new();
     private readonly ConcurrentDictionary<L4Thread, byte> _senders = new();
     private readonly ConcurrentBag<SendLink> _sendLinks = [];
-    private readonly ConcurrentBag<IDisposable> _regions = [];
+    private readonly ConcurrentBag<Irq> _irqs = [];
     private int _lost;
     private int _disposed;
 
@@ -131,13 +131,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
         }
     }
 
-    internal void TrackRegions(params IDisposable[] regions)
-    {
-        foreach (IDisposable region in regions)
-        {
-            _regions.Add(region);
-        }
-    }
+    internal void TrackIrq(Irq irq) => _irqs.Add(irq);
 
     private void ThreadDisposed(int id, L4Thread thread)
     {
@@ -255,9 +249,9 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
             link.Dispose();
         }
 
-        foreach (IDisposable region in _regions)
+        foreach (Irq irq in _irqs)
         {
-            region.Dispose();
+            irq.Close();
         }
     }
 

@@ -16,8 +16,8 @@ public sealed partial class L4Thread
     private ulong _pendingSummary;
     private int _cursor;
 
-    // Doorbell increments accounted for by messages found through hints; a surplus means hints were lost
-    // (or forged away) and triggers one full scan. A periodic scan bounds what a hostile sender can delay.
+    // Doorbell increments accounted for by the messages taken (through hints or a scan); a surplus means hints
+    // were lost (or forged away) and triggers one full scan. A periodic scan bounds what a hostile sender can delay.
     private int _seqAccounted;
     private int _takesSinceScan;
 
@@ -36,6 +36,23 @@ public sealed partial class L4Thread
     /// previous reply capability (a caller still waiting for that reply gets <see cref="L4Status.ReplyDropped"/>).
     /// </summary>
     public IpcResult Wait(L4Timeout timeout) => WaitCore(null, timeout);
+
+    private IpcResult WaitCore(ReceiveLink? closed, L4Timeout timeout)
+    {
+        if (!Enter())
+        {
+            return new IpcResult(L4Status.Aborted);
+        }
+
+        try
+        {
+            return WaitGuarded(closed, timeout);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
 
     /// <summary>Closed wait: receives the next message from <paramref name="from"/> only; messages on other links stay pending.</summary>
     public IpcResult Receive(ReceiveLink from, L4Timeout timeout)
@@ -61,6 +78,23 @@ public sealed partial class L4Thread
             ThrowHelper.ThrowItemsNeedBroker();
         }
 
+        if (!Enter())
+        {
+            return L4Status.Aborted;
+        }
+
+        try
+        {
+            return ReplyCore(tag);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private L4Status ReplyCore(MsgTag tag)
+    {
         ReceiveLink? link = _replyLink;
         if (link is null)
         {
@@ -95,12 +129,47 @@ public sealed partial class L4Thread
     /// <summary>As <see cref="ReplyAndWait(MsgTag, L4Timeout)"/>, also reporting how the reply went; the wait happens either way.</summary>
     public IpcResult ReplyAndWait(MsgTag tag, L4Timeout timeout, out L4Status replyStatus)
     {
-        replyStatus = Reply(tag);
-        return WaitCore(null, timeout);
+        if (tag.Items != 0)
+        {
+            ThrowHelper.ThrowItemsNeedBroker();
+        }
+
+        if (!Enter())
+        {
+            replyStatus = L4Status.Aborted;
+            return new IpcResult(L4Status.Aborted);
+        }
+
+        try
+        {
+            replyStatus = ReplyCore(tag);
+            return WaitGuarded(null, timeout);
+        }
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <summary>Sleep: a wait on the nil capability. Returns <see cref="L4Status.ReceiveTimeout"/> after <paramref name="timeout"/> (or <see cref="L4Status.Aborted"/>).</summary>
     public L4Status Sleep(L4Timeout timeout)
+    {
+        if (!Enter())
+        {
+            return L4Status.Aborted;
+        }
+
+        try
+        {
+            return SleepCore(timeout);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private L4Status SleepCore(L4Timeout timeout)
     {
         DropReplyCapability();
         StopWatching();
@@ -125,9 +194,8 @@ public sealed partial class L4Thread
         return L4Status.ReceiveTimeout;
     }
 
-    private IpcResult WaitCore(ReceiveLink? closed, L4Timeout timeout)
+    private IpcResult WaitGuarded(ReceiveLink? closed, L4Timeout timeout)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ReleaseRetired();
         DropReplyCapability();
         ref DoorbellLayout d = ref _doorbell.Layout;
@@ -272,6 +340,9 @@ public sealed partial class L4Thread
                 int index = (_cursor + n) % count;
                 if (Volatile.Read(ref links[index]) is { } candidate && TryTakeFrom(candidate, out result))
                 {
+                    // Every message taken accounts for its sender's increment, which may not have happened yet;
+                    // otherwise the late increment reads as a surplus and triggers scan after scan.
+                    _seqAccounted++;
                     _cursor = index + 1;
                     return true;
                 }

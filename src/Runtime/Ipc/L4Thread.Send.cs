@@ -26,6 +26,30 @@ public sealed partial class L4Thread
     public IpcResult Send(SendLink link, MsgTag tag, L4Timeout timeout)
     {
         ArgumentNullException.ThrowIfNull(link);
+        if (!Enter())
+        {
+            return new IpcResult(L4Status.Aborted);
+        }
+
+        if (!link.Enter())
+        {
+            Exit();
+            return new IpcResult(L4Status.DestinationDeleted);
+        }
+
+        try
+        {
+            return SendCore(link, tag, timeout);
+        }
+        finally
+        {
+            link.Exit();
+            Exit();
+        }
+    }
+
+    private IpcResult SendCore(SendLink link, MsgTag tag, L4Timeout timeout)
+    {
         ref LinkLayout l = ref link.Region.Layout;
         if (!TryPost(link, ref l, tag, timeout, LinkState.Posted, out int seq, out L4Status early))
         {
@@ -86,6 +110,30 @@ public sealed partial class L4Thread
     public IpcResult Call(SendLink link, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
     {
         ArgumentNullException.ThrowIfNull(link);
+        if (!Enter())
+        {
+            return new IpcResult(L4Status.Aborted);
+        }
+
+        if (!link.Enter())
+        {
+            Exit();
+            return new IpcResult(L4Status.DestinationDeleted);
+        }
+
+        try
+        {
+            return CallCore(link, tag, sendTimeout, receiveTimeout);
+        }
+        finally
+        {
+            link.Exit();
+            Exit();
+        }
+    }
+
+    private IpcResult CallCore(SendLink link, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
+    {
         ref LinkLayout l = ref link.Region.Layout;
         if (!TryPost(link, ref l, tag, sendTimeout, LinkState.PostedCall, out int seq, out L4Status early))
         {

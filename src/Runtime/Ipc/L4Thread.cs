@@ -30,6 +30,7 @@ public sealed partial class L4Thread : IDisposable
     private long _spinTicks;
     private int _aborted; // 0, or the L4Status every blocking operation returns from now on (Aborted, BrokerLost)
     private int _disposed;
+    private UseGuard _guard;
 
     /// <summary>Creates a thread with its own UTCB and doorbell.</summary>
     public L4Thread()
@@ -188,9 +189,16 @@ public sealed partial class L4Thread : IDisposable
     /// <summary>Wakes this thread's own wait so it re-checks (a link died or was removed).</summary>
     internal void RingOwnDoorbell()
     {
-        if (Volatile.Read(ref _disposed) == 0)
+        if (Enter())
         {
-            _doorbell.Ring();
+            try
+            {
+                _doorbell.Ring();
+            }
+            finally
+            {
+                Exit();
+            }
         }
     }
 
@@ -204,9 +212,44 @@ public sealed partial class L4Thread : IDisposable
     internal void Abort(L4Status status)
     {
         Interlocked.CompareExchange(ref _aborted, (int)status, 0);
-        Interlocked.Increment(ref _sleepWord.Value);
-        Memory.Futexes.Wake(ref _sleepWord.Value);
-        RingOwnDoorbell();
+        if (!Enter())
+        {
+            return; // released: nothing is left to wake
+        }
+
+        try
+        {
+            Interlocked.Increment(ref _sleepWord.Value);
+            Memory.Futexes.Wake(ref _sleepWord.Value);
+            _doorbell.Ring();
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private bool Enter()
+    {
+        if (_guard.TryEnter(out bool release))
+        {
+            return true;
+        }
+
+        if (release)
+        {
+            Release();
+        }
+
+        return false;
+    }
+
+    private void Exit()
+    {
+        if (_guard.Exit())
+        {
+            Release();
+        }
     }
 
     /// <summary>Whether <see cref="Abort()"/> was called.</summary>
@@ -239,7 +282,8 @@ public sealed partial class L4Thread : IDisposable
 
     /// <summary>
     /// Deletes the thread: every sender blocked on one of its links returns <see cref="L4Status.DestinationDeleted"/>.
-    /// Call it from the owning thread once no operation is in progress.
+    /// Safe from any thread: an operation in progress returns <see cref="L4Status.Aborted"/>, and the shared
+    /// mappings are released when it has left.
     /// </summary>
     public void Dispose()
     {
@@ -248,6 +292,7 @@ public sealed partial class L4Thread : IDisposable
             return;
         }
 
+        Abort(L4Status.Aborted);
         ReceiveLink?[] table;
         lock (_tableLock)
         {
@@ -260,8 +305,17 @@ public sealed partial class L4Thread : IDisposable
         }
 
         _doorbell.MarkReceiverDead();
-        ReleaseRetired();
         Disposed?.Invoke(this);
+        if (_guard.Dispose())
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Unmaps everything; runs once, after the last operation has left.</summary>
+    private void Release()
+    {
+        ReleaseRetired();
         _doorbell.Dispose();
         _sleepWord.Dispose();
     }

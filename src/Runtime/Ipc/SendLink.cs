@@ -13,6 +13,7 @@ public sealed class SendLink : IDisposable
 {
     private readonly Lock _lifetime = new();
     private bool _disposed;
+    private UseGuard _guard;
 
     private SendLink(LinkRegion region, DoorbellRegion doorbell)
     {
@@ -79,13 +80,40 @@ public sealed class SendLink : IDisposable
         {
             if (!_disposed)
             {
-                Interlocked.Increment(ref Region.Layout.SenderWake);
-                Futexes.Wake(ref Region.Layout.SenderWake);
+                WakeSenderUnchecked();
             }
         }
     }
 
-    /// <summary>Closes the link: a receiver in a closed wait on it returns <see cref="L4Status.DestinationDeleted"/>.</summary>
+    /// <summary>Starts a use by a sending operation; false once the link is disposed.</summary>
+    internal bool Enter()
+    {
+        if (_guard.TryEnter(out bool release))
+        {
+            return true;
+        }
+
+        if (release)
+        {
+            Release();
+        }
+
+        return false;
+    }
+
+    /// <summary>Ends a use; releases the mappings if the link was disposed meanwhile.</summary>
+    internal void Exit()
+    {
+        if (_guard.Exit())
+        {
+            Release();
+        }
+    }
+
+    /// <summary>
+    /// Closes the link: a receiver in a closed wait on it returns <see cref="L4Status.DestinationDeleted"/>.
+    /// Safe from any thread: an operation in progress finishes first, then the mappings go.
+    /// </summary>
     public void Dispose()
     {
         lock (_lifetime)
@@ -98,8 +126,24 @@ public sealed class SendLink : IDisposable
             _disposed = true;
             Interlocked.Exchange(ref Region.Layout.SenderDead, 1);
             Doorbell.Ring();
-            Region.Dispose();
-            Doorbell.Dispose();
         }
+
+        WakeSenderUnchecked(); // a sender asleep on this link re-checks and leaves
+        if (_guard.Dispose())
+        {
+            Release();
+        }
+    }
+
+    private void WakeSenderUnchecked()
+    {
+        Interlocked.Increment(ref Region.Layout.SenderWake);
+        Futexes.Wake(ref Region.Layout.SenderWake);
+    }
+
+    private void Release()
+    {
+        Region.Dispose();
+        Doorbell.Dispose();
     }
 }

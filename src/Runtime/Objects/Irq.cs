@@ -15,6 +15,7 @@ public sealed class Irq : Capability
     private LinkRegion? _region;
     private DoorbellRegion? _doorbell;
     private int _hint;
+    private UseGuard _guard;
 
     internal Irq(L4Task task, int slot, CapRights rights)
         : base(task, slot, CapKind.Irq, rights)
@@ -26,6 +27,46 @@ public sealed class Irq : Capability
     /// no syscall unless the receiver sleeps). Returns <see cref="L4Status.DestinationDeleted"/> once the IRQ is gone.
     /// </summary>
     public L4Status Trigger()
+    {
+        if (!_guard.TryEnter(out bool release))
+        {
+            if (release)
+            {
+                ReleaseMappings();
+            }
+
+            return L4Status.DestinationDeleted;
+        }
+
+        try
+        {
+            return TriggerCore();
+        }
+        finally
+        {
+            if (_guard.Exit())
+            {
+                ReleaseMappings();
+            }
+        }
+    }
+
+    /// <summary>The task is closing: unmap once no trigger is in progress.</summary>
+    internal void Close()
+    {
+        if (_guard.Dispose())
+        {
+            ReleaseMappings();
+        }
+    }
+
+    private void ReleaseMappings()
+    {
+        _region?.Dispose();
+        _doorbell?.Dispose();
+    }
+
+    private L4Status TriggerCore()
     {
         if (_region is null)
         {
@@ -85,7 +126,7 @@ public sealed class Irq : Capability
 
         response.Fds.Clear();
         _hint = region.Layout.HintIndex; // read once; the receiver validates whatever we ring
-        Task.TrackRegions(region, _doorbell);
+        Task.TrackIrq(this);
         Volatile.Write(ref _region, region);
     }
 }

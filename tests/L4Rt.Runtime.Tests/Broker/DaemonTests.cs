@@ -50,7 +50,8 @@ public class DaemonTests
         Assert.True(broker.Terminate(), "l4rtd did not exit after SIGTERM");
         Assert.True(waiting.Join(5000));
         Assert.True(result.Status is L4Status.BrokerLost or L4Status.DestinationDeleted, $"{result.Status}");
-        Assert.False(File.Exists(broker.SocketPath), "the socket file must be removed on shutdown");
+        Assert.True(broker.ExitCode == 0, $"exit code {broker.ExitCode}:\n{broker.Output}");
+        Assert.False(File.Exists(broker.SocketPath), $"the socket file must be removed on shutdown:\n{broker.Output}");
         Assert.Contains("l4rtd stopping", broker.Output, StringComparison.Ordinal);
     }
 

@@ -8,6 +8,7 @@ public sealed class BrokerProcess : IDisposable
     private readonly TempDir _dir = new();
     private readonly Process _process;
     private readonly List<string> _output = [];
+    private readonly ManualResetEventSlim _outputClosed = new();
 
     public BrokerProcess(params string[] extraArgs)
     {
@@ -39,6 +40,8 @@ public sealed class BrokerProcess : IDisposable
                     listening.Set();
                 }
             }
+
+            _outputClosed.Set();
         }) { IsBackground = true };
         reader.Start();
         Thread errors = new(() =>
@@ -113,8 +116,12 @@ public sealed class BrokerProcess : IDisposable
     public bool Terminate(int timeoutMs = 10_000)
     {
         Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-        return _process.WaitForExit(timeoutMs);
+        bool exited = _process.WaitForExit(timeoutMs);
+        _outputClosed.Wait(5000); // every line it wrote has been read
+        return exited;
     }
+
+    public int ExitCode => _process.ExitCode;
 
     public void Dispose()
     {
