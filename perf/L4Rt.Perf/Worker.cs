@@ -8,6 +8,7 @@ internal static class Worker
 {
     internal static int Run(string[] args)
     {
+        ProcessLifetime.ExitWhenParentExits();
         switch (args[1])
         {
             case "echo":

@@ -21,6 +21,9 @@ public sealed class BrokerOptions
     /// <summary>The most tasks connected at once.</summary>
     public int MaxTasks { get; set; } = 1024;
 
+    /// <summary>If set, the broker shuts down cleanly when this process exits (for harnesses and tests that start it).</summary>
+    public int ParentPid { get; set; }
+
     /// <summary>How long a receiving task has to acknowledge a new link or IRQ.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

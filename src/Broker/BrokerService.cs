@@ -11,7 +11,7 @@ namespace L4Rt.Broker;
 /// Accepts tasks on the control socket (uid-checked with SO_PEERCRED) and runs one session per task.
 /// Stopping (SIGTERM) is idempotent: clients are told, regions are unmapped, the socket file is removed.
 /// </summary>
-internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kernel kernel, ILogger<BrokerService> log, ILogger<ClientSession> sessionLog) : BackgroundService
+internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kernel kernel, ILogger<BrokerService> log, ILogger<ClientSession> sessionLog, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private readonly BrokerOptions _options = options.Value;
     private readonly Lock _lock = new();
@@ -26,6 +26,11 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kern
     {
         _path = string.IsNullOrEmpty(_options.SocketPath) ? BrokerEndpoint.DefaultSocketPath() : _options.SocketPath;
         _listener = BrokerSocket.Bind(_path, log);
+        if (_options.ParentPid > 0)
+        {
+            ProcessLifetime.OnProcessExit(_options.ParentPid, lifetime.StopApplication);
+        }
+
         return base.StartAsync(cancellationToken);
     }
 

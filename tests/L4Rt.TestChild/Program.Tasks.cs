@@ -12,6 +12,7 @@ internal static partial class Program
         "task-server" => TaskServer(args[1], args[2], ulong.Parse(args[3], CultureInfo.InvariantCulture), args[4]),
         "task-caller" => TaskCaller(args[1], args[2], Int(args[3])),
         "task-irq" => TaskIrq(args[1], args[2], Int(args[3])),
+        "spawn-grandchild" => SpawnGrandchild(),
         _ => null,
     };
 
@@ -69,6 +70,21 @@ internal static partial class Program
         }
 
         Say($"DONE {count - bad} {bad}");
+        return 0;
+    }
+
+    /// <summary>Starts another helper (which sleeps forever), prints its pid and hangs: for the parent-death test.</summary>
+    private static int SpawnGrandchild()
+    {
+        System.Diagnostics.ProcessStartInfo info = new("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
+        info.ArgumentList.Add(typeof(Program).Assembly.Location);
+        info.ArgumentList.Add("receiver-script");
+        info.ArgumentList.Add(Path.Combine(Path.GetTempPath(), $"l4rt-grandchild-{Environment.ProcessId}.sock"));
+        info.ArgumentList.Add("sleep:600000");
+        using System.Diagnostics.Process grandchild = System.Diagnostics.Process.Start(info)!;
+        grandchild.StandardOutput.ReadLine(); // READY
+        Say($"GRANDCHILD {grandchild.Id}");
+        Thread.Sleep(Timeout.Infinite);
         return 0;
     }
 

@@ -15,7 +15,7 @@ internal static partial class Program
 
     private static int Main(string[] args)
     {
-        Console.Out.Flush();
+        ProcessLifetime.ExitWhenParentExits(); // a crashed test host must not leave helpers behind
         try
         {
             return args[0] switch

@@ -27,5 +27,8 @@ internal static partial class Libc
 
         [LibraryImport(Libraries.Libc, EntryPoint = "getuid")]
         internal static partial uint GetUid();
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "getppid")]
+        internal static partial int GetParentPid();
     }
 }

@@ -16,6 +16,7 @@ internal static class Program
     {
         if (args.Length == 2 && args[0] == "--server")
         {
+            ProcessLifetime.ExitWhenParentExits();
             return Server(args[1]);
         }
 

@@ -80,7 +80,7 @@ public class DaemonTests
         {
             string dll = typeof(DaemonTests).Assembly.Location.Replace(
                 Path.Combine("tests", "L4Rt.Runtime.Tests"), Path.Combine("src", "Broker"), StringComparison.Ordinal).Replace("L4Rt.Runtime.Tests.dll", "l4rtd.dll", StringComparison.Ordinal);
-            ProcessStartInfo info = new("dotnet", [dll, "--SocketPath", socket]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            ProcessStartInfo info = new("dotnet", [dll, "--SocketPath", socket, "--ParentPid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true, RedirectStandardError = true };
             ChildlessBroker broker = new(Process.Start(info)!);
             broker.Process.OutputDataReceived += (_, e) => broker.Add(e.Data);
             broker.Process.ErrorDataReceived += (_, e) => broker.Add(e.Data);

@@ -17,6 +17,8 @@ public sealed class BrokerProcess : IDisposable
         info.ArgumentList.Add(BrokerDll);
         info.ArgumentList.Add("--SocketPath");
         info.ArgumentList.Add(SocketPath);
+        info.ArgumentList.Add("--ParentPid");
+        info.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (string arg in extraArgs)
         {
             info.ArgumentList.Add(arg);
