@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using L4Rt;
+using L4Rt.Ipc;
+using L4Rt.Objects;
+using L4Rt.Protocol;
+
+// l4rt — the operator's view of a running l4rtd: what it holds, its names, and a few pokes.
+Option<string> socket = new("--socket") { Description = "The broker's socket (default: $L4RT_SOCKET, $XDG_RUNTIME_DIR/l4rt/broker.sock or /tmp/l4rt-$UID/broker.sock)" };
+Option<bool> json = new("--json") { Description = "Print machine-readable JSON" };
+
+Command status = new("status", "Tasks, threads, gates, IRQs, factories (quota use) and names held by the broker") { socket, json };
+status.SetAction(async (parse, ct) =>
+{
+    await using L4Task task = await Connect(parse.GetValue(socket), ct);
+    string text = await task.GetBrokerStatusJsonAsync(ct);
+    if (parse.GetValue(json))
+    {
+        Console.WriteLine(text);
+        return 0;
+    }
+
+    PrintStatus(JsonDocument.Parse(text).RootElement);
+    return 0;
+});
+
+Command names = new("names", "Registered names") { socket, json };
+names.SetAction(async (parse, ct) =>
+{
+    await using L4Task task = await Connect(parse.GetValue(socket), ct);
+    IReadOnlyList<NameInfo> list = await task.Names.ListAsync(ct);
+    if (parse.GetValue(json))
+    {
+        Console.WriteLine(JsonSerializer.Serialize(list.Select(n => new { name = n.Name, kind = n.Kind.ToString(), rights = n.Rights.ToString(), registrant = n.RegistrantTaskId })));
+        return 0;
+    }
+
+    Table(["name", "kind", "rights", "registrant task"], list.Select(n => new[] { n.Name, n.Kind.ToString(), n.Rights.ToString(), n.RegistrantTaskId.ToString(CultureInfo.InvariantCulture) }));
+    return 0;
+});
+
+Argument<string> irqName = new("name") { Description = "The name an IRQ is registered under" };
+Option<int> count = new("--count") { Description = "How many times to trigger", DefaultValueFactory = _ => 1 };
+Command trigger = new("trigger", "Trigger an IRQ registered under a name (through the broker)") { irqName, count, socket };
+trigger.SetAction(async (parse, ct) =>
+{
+    await using L4Task task = await Connect(parse.GetValue(socket), ct);
+    Irq irq = await task.Names.QueryAsync<Irq>(parse.GetValue(irqName)!, TimeSpan.Zero, ct);
+    int n = parse.GetValue(count);
+    for (int i = 0; i < n; i++)
+    {
+        await irq.TriggerViaBrokerAsync(ct);
+    }
+
+    Console.WriteLine($"triggered '{parse.GetValue(irqName)}' {n} time(s)");
+    return 0;
+});
+Command irqCommand = new("irq", "IRQ objects") { trigger };
+
+Argument<string> gateName = new("name") { Description = "The name a gate is registered under" };
+Argument<ulong[]> words = new("words") { Description = "Message words (MR0..)", Arity = ArgumentArity.ZeroOrMore };
+Option<int> protocol = new("--protocol") { Description = "The message tag's protocol", DefaultValueFactory = _ => 0 };
+Option<int> timeoutMs = new("--timeout") { Description = "Timeout of each phase, in milliseconds", DefaultValueFactory = _ => 1000 };
+Command call = new("call", "Call a gate registered under a name and print the reply") { gateName, words, protocol, timeoutMs, socket };
+call.SetAction(async (parse, ct) =>
+{
+    await using L4Task task = await Connect(parse.GetValue(socket), ct);
+    Gate gate = await task.Names.QueryAsync<Gate>(parse.GetValue(gateName)!, TimeSpan.Zero, ct);
+    ulong[] mr = parse.GetValue(words) ?? [];
+    using L4Thread me = new();
+    mr.CopyTo(me.Utcb.Mr);
+    System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+    IpcResult r = me.Call(gate, new MsgTag(parse.GetValue(protocol), mr.Length), L4Timeout.FromMilliseconds(parse.GetValue(timeoutMs)));
+    double us = clock.Elapsed.TotalMicroseconds;
+    if (!r.IsOk)
+    {
+        Console.Error.WriteLine($"call failed: {r.Status} ({us:0} µs, including link setup)");
+        return 1;
+    }
+
+    Console.WriteLine($"reply: protocol {r.Tag.Protocol}, {r.Tag.Words} word(s): {string.Join(' ', me.Utcb.Mr[..r.Tag.Words].ToArray())}  ({us:0} µs, including link setup)");
+    return 0;
+});
+
+RootCommand root = new("l4rt — inspect and poke a running L4Rt broker (l4rtd)") { status, names, irqCommand, call };
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (L4RtException e)
+{
+    Console.Error.WriteLine($"l4rt: {e.Message}");
+    return 2;
+}
+
+static Task<L4Task> Connect(string? socket, CancellationToken ct) =>
+    L4Task.ConnectAsync(new L4TaskOptions { SocketPath = string.IsNullOrEmpty(socket) ? BrokerEndpoint.DefaultSocketPath() : socket, Name = "l4rt-cli" }, ct);
+
+static void PrintStatus(JsonElement s)
+{
+    JsonElement broker = s.GetProperty("broker");
+    Console.WriteLine($"broker pid {broker.GetProperty("pid")} on {broker.GetProperty("socket")}");
+    Console.WriteLine();
+    Table(["task", "pid", "uid", "name", "caps", "send links", "control calls", "bytes used/quota", "objects used/quota"],
+        s.GetProperty("tasks").EnumerateArray().Select(t => new[]
+        {
+            t.GetProperty("id").ToString(), t.GetProperty("pid").ToString(), t.GetProperty("uid").ToString(), t.GetProperty("name").GetString()!,
+            t.GetProperty("capabilities").ToString(), t.GetProperty("sendLinks").ToString(), t.GetProperty("controlCalls").ToString(),
+            $"{t.GetProperty("quota").GetProperty("usedBytes")}/{t.GetProperty("quota").GetProperty("bytes")}",
+            $"{t.GetProperty("quota").GetProperty("usedObjects")}/{t.GetProperty("quota").GetProperty("objects")}",
+        }));
+    Section(s, "threads", ["thread", "task", "gates", "irqs"], t => [t.GetProperty("id").ToString(), t.GetProperty("task").ToString(), t.GetProperty("gates").ToString(), t.GetProperty("irqs").ToString()]);
+    Section(s, "gates", ["gate", "task", "thread", "links"], g => [g.GetProperty("id").ToString(), g.GetProperty("task").ToString(), g.GetProperty("thread").ToString(), g.GetProperty("links").ToString()]);
+    Section(s, "irqs", ["irq", "task", "thread", "broker triggers"], i => [i.GetProperty("id").ToString(), i.GetProperty("task").ToString(), i.GetProperty("thread").ToString(), i.GetProperty("triggersThroughBroker").ToString()]);
+    Section(s, "factories", ["factory", "task", "bytes used/quota", "objects used/quota"], f => [f.GetProperty("id").ToString(), f.GetProperty("task").ToString(), $"{f.GetProperty("usedBytes")}/{f.GetProperty("bytes")}", $"{f.GetProperty("usedObjects")}/{f.GetProperty("objects")}"]);
+    Section(s, "names", ["name", "kind", "rights", "registrant"], n => [n.GetProperty("name").GetString()!, n.GetProperty("kind").GetString()!, n.GetProperty("rights").GetString()!, n.GetProperty("registrant").ToString()]);
+}
+
+static void Section(JsonElement s, string property, string[] headers, Func<JsonElement, string[]> row)
+{
+    Console.WriteLine();
+    Table(headers, s.GetProperty(property).EnumerateArray().Select(row));
+}
+
+static void Table(string[] headers, IEnumerable<string[]> rows)
+{
+    List<string[]> all = [headers, .. rows];
+    int[] widths = headers.Select((_, c) => all.Max(r => r[c].Length)).ToArray();
+    foreach (string[] row in all)
+    {
+        Console.WriteLine(string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+    }
+
+    if (all.Count == 1)
+    {
+        Console.WriteLine("(none)");
+    }
+}
