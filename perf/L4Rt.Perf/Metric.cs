@@ -14,5 +14,6 @@ internal sealed record Metric(
     double? Goal = null,
     bool LowerIsBetter = true)
 {
-    internal bool? MeetsGoal => Goal is null || Ratio is null ? null : LowerIsBetter ? Ratio <= Goal : Ratio >= Goal;
+    /// <summary>Against the goal: the ratio when there is a baseline, else the median itself (an absolute goal such as 200 µs).</summary>
+    internal bool? MeetsGoal => Goal is null ? null : (Ratio ?? Median) is var v && (LowerIsBetter ? v <= Goal : v >= Goal);
 }

@@ -84,6 +84,25 @@ if (c is not null)
     metrics.Add(new Metric("c_futex_rtt_ns", "ns", Median(cFutexRounds), Median(cFutexP99), [.. cFutexRounds], "C futex ping-pong RTT (FUTEX_WAIT/FUTEX_WAKE, no spin), cc -O2"));
 }
 
+// Broker scenarios: link setup (first call of a new thread through a gate) and control-plane round trip.
+using (BrokerHost broker = new(root))
+{
+    (double[] firstCall, double[] setupOnly, double[] callAfter) = await BrokerScenarios.LinkSetupUs(broker, quick ? 600 : 2000);
+    Stats setup = new(firstCall);
+    metrics.Add(new Metric("link_setup_us", "µs", setup.Median, setup.P99, [setup.Median],
+        $"first send of a new thread through a gate: broker link setup + mapping + one call to a receiver that may sleep (n={setup.Count})",
+        Goal: 200, LowerIsBetter: true));
+    Stats prepare = new(setupOnly);
+    Stats firstAfter = new(callAfter);
+    metrics.Add(new Metric("link_prepare_us", "µs", prepare.Median, prepare.P99, [prepare.Median], $"link setup alone (Gate.Prepare: control call, region creation and mappings), n={prepare.Count}"));
+    metrics.Add(new Metric("link_first_call_us", "µs", firstAfter.Median, firstAfter.P99, [firstAfter.Median], $"the first call right after a prepared link (receiver asleep in futex), n={firstAfter.Count}"));
+    Console.WriteLine($"link: prepare median {prepare.Median:0.0} p99 {prepare.P99:0.0} µs; first call after it median {firstAfter.Median:0.0} p99 {firstAfter.P99:0.0} µs");
+    Stats control = new(await BrokerScenarios.ControlRttUs(broker, quick ? 2000 : 10_000));
+    metrics.Add(new Metric("control_rtt_us", "µs", control.Median, control.P99, [control.Median],
+        $"control-plane request/response SDK → l4rtd → SDK (factory usage), async, n={control.Count}"));
+    Console.WriteLine($"link setup median {setup.Median:0.0} µs p99 {setup.P99:0.0} µs; control RTT median {control.Median:0.0} µs p99 {control.P99:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]");
+}
+
 long allocated = CallRtt.AllocatedPerCalls(20_000);
 metrics.Add(new Metric("call_alloc_bytes", "bytes/call", allocated / 20_000.0, allocated / 20_000.0, [allocated / 20_000.0], "bytes allocated by the calling thread per Call after warm-up"));
 

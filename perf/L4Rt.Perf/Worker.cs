@@ -13,10 +13,29 @@ internal static class Worker
         {
             case "echo":
                 return Echo(args[2], long.Parse(args[3], CultureInfo.InvariantCulture));
+            case "gate-echo":
+                return GateEcho(args[2], args[3]);
             default:
                 Console.Error.WriteLine($"unknown worker {args[1]}");
                 return 2;
         }
+    }
+
+    /// <summary>Joins the broker at <paramref name="socket"/>, registers a gate as <paramref name="name"/>, serves calls.</summary>
+    private static int GateEcho(string socket, string name)
+    {
+        using L4Task task = L4Task.ConnectAsync(new L4TaskOptions { SocketPath = socket, Name = "bench-server", ConnectTimeout = TimeSpan.FromSeconds(30) }).GetAwaiter().GetResult();
+        using L4Thread server = task.CreateThread();
+        Objects.Gate gate = task.Factory.CreateGateAsync(server, 1).GetAwaiter().GetResult();
+        task.Names.RegisterAsync(name, gate).GetAwaiter().GetResult();
+        Console.WriteLine("READY");
+        IpcResult msg = server.Wait(L4Timeout.Never);
+        while (msg.Status is L4Status.Ok or L4Status.ReceiveTimeout)
+        {
+            msg = msg.IsOk ? server.ReplyAndWait(msg.Tag, L4Timeout.Never) : server.Wait(L4Timeout.Never);
+        }
+
+        return 0;
     }
 
     /// <summary>Serves calls on one link: replies with the words it got, until the link's sender is gone.</summary>

@@ -120,6 +120,13 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
         return _connection.CallAsync(opcode, payload, fds, cancellationToken);
     }
 
+    /// <summary>A blocking control call (for data-plane threads: no thread-pool hop).</summary>
+    internal ControlResponse Call(Opcode opcode, Payload? payload)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _connection.Call(opcode, payload, TimeSpan.FromSeconds(30));
+    }
+
     /// <summary>Remembers a thread that sends through our gates, so broker loss can wake it.</summary>
     internal void TrackSender(L4Thread thread, SendLink link)
     {

@@ -82,10 +82,9 @@ internal sealed partial class Kernel
 
     /// <summary>
     /// The first send of a task's thread on a gate: a link region shared by that sender and the gate's thread.
-    /// The receiving task installs it (with the label, which only it learns) before the sender gets it, so a
-    /// message can never arrive at an index the receiver does not know yet.
+    /// The receiving task learns the label (only it does) with the region and acknowledges asynchronously.
     /// </summary>
-    private Reply GateLink(ClientSession session, uint requestId, TaskObject task, Capability cap, ref FrameReader reader)
+    private Reply GateLink(TaskObject task, Capability cap, ref FrameReader reader)
     {
         GateObject gate = Expect<GateObject>(cap, CapRights.Send);
         reader.End();
@@ -118,24 +117,21 @@ internal sealed partial class Kernel
         task.SendLinks.Add(link);
         _metrics.LinkCreated();
         Payload notification = new Payload().Int32((int)thread.Id).Int32(index).UInt64(gate.Label);
+        link.Installed = true;
         Notify(receiver, Opcode.NewLink, notification, region.Handle, status =>
         {
-            if (link.Destroyed)
+            if (status != L4Status.Ok && !link.Destroyed)
             {
-                SendDeferred(task, Opcode.GateLink, requestId, Reply.Error(L4Status.DestinationDeleted, "the gate was deleted while its link was set up"));
-            }
-            else if (status != L4Status.Ok)
-            {
-                DestroyLink(link, notifyReceiver: false);
-                SendDeferred(task, Opcode.GateLink, requestId, Reply.Error(status, $"the receiving task did not accept the link ({status})"));
-            }
-            else
-            {
-                link.Installed = true;
-                SendDeferred(task, Opcode.GateLink, requestId, Reply.Ok(new Payload().Int64(link.Id), region.Handle, thread.Doorbell.Handle));
+                DestroyLink(link, notifyReceiver: false); // marks it dead: the sender's next operation returns DestinationDeleted
             }
         });
-        return Reply.Later;
+
+        // Answer at once rather than after the receiver's ack (two fewer process wake-ups on the setup path).
+        // A message that arrives before the receiver installed the link is still found: installing rings the
+        // receiver's doorbell, and the unaccounted counter increment makes its next look scan all links.
+        return link.Destroyed
+            ? Reply.Error(L4Status.DestinationDeleted, "the receiving task is gone")
+            : Reply.Ok(new Payload().Int64(link.Id), region.Handle, thread.Doorbell.Handle);
     }
 
     private Reply CreateIrq(ClientSession session, uint requestId, TaskObject task, Capability cap, ref FrameReader reader)

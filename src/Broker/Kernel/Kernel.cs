@@ -104,7 +104,7 @@ internal sealed partial class Kernel : IDisposable
                     Opcode.CreateIrq => CreateIrq(session, header.RequestId, task, cap, ref reader),
                     Opcode.CreateFactory => CreateFactory(task, cap, ref reader),
                     Opcode.FactoryUsage => FactoryUsage(cap, ref reader),
-                    Opcode.GateLink => GateLink(session, header.RequestId, task, cap, ref reader),
+                    Opcode.GateLink => GateLink(task, cap, ref reader),
                     Opcode.IrqAttach => IrqAttach(cap, ref reader),
                     Opcode.IrqTrigger => IrqTrigger(cap, ref reader),
                     Opcode.Map => Map(task, cap, ref reader),

@@ -70,7 +70,7 @@ public sealed class Gate : Capability
 
     private SendLink Open()
     {
-        using ControlResponse response = Task.CallAsync(Opcode.GateLink, new Payload().Int32(Slot)).GetAwaiter().GetResult();
+        using ControlResponse response = Task.Call(Opcode.GateLink, new Payload().Int32(Slot));
         response.ThrowIfError("link setup");
         if (response.Fds.Count != 2)
         {

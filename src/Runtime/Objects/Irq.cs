@@ -106,7 +106,7 @@ public sealed class Irq : Capability
 
     private void Attach()
     {
-        using ControlResponse response = Task.CallAsync(Opcode.IrqAttach, new Payload().Int32(Slot)).GetAwaiter().GetResult();
+        using ControlResponse response = Task.Call(Opcode.IrqAttach, new Payload().Int32(Slot));
         response.ThrowIfError("IRQ attach");
         if (response.Fds.Count != 2)
         {

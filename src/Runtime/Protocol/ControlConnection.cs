@@ -13,7 +13,7 @@ internal sealed class ControlConnection : IDisposable
 {
     private readonly UnixSeqpacketSocket _socket;
     private readonly Lock _sendLock = new();
-    private readonly ConcurrentDictionary<uint, TaskCompletionSource<ControlResponse>> _pending = new();
+    private readonly ConcurrentDictionary<uint, Pending> _pending = new();
     private readonly Thread _reader;
     private int _nextId;
     private int _closed;
@@ -57,24 +57,58 @@ internal sealed class ControlConnection : IDisposable
 
     internal Task<ControlResponse> CallAsync(Opcode opcode, Payload? payload, SafeHandle[]? fds = null, CancellationToken cancellationToken = default)
     {
-        uint id = (uint)Interlocked.Increment(ref _nextId);
-        TaskCompletionSource<ControlResponse> pending = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = pending;
-        if (IsClosed)
-        {
-            Fail(id, pending);
-            return pending.Task;
-        }
-
+        Pending pending = new(new TaskCompletionSource<ControlResponse>(TaskCreationOptions.RunContinuationsAsynchronously));
+        uint id = Register(pending);
         if (cancellationToken.CanBeCanceled)
         {
             cancellationToken.Register(() =>
             {
-                if (_pending.TryRemove(id, out var p))
+                if (_pending.TryRemove(id, out Pending? p))
                 {
-                    p.TrySetCanceled(cancellationToken);
+                    p.Source!.TrySetCanceled(cancellationToken);
                 }
             });
+        }
+
+        SendRequest(id, pending, opcode, payload, fds);
+        return pending.Source!.Task;
+    }
+
+    /// <summary>
+    /// A blocking request for callers on a data-plane thread (first send on a gate, IRQ attach): the reader
+    /// thread wakes the caller directly, with no thread-pool hop (which would add milliseconds under load).
+    /// </summary>
+    internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout, SafeHandle[]? fds = null)
+    {
+        using Pending pending = new(null);
+        uint id = Register(pending);
+        SendRequest(id, pending, opcode, payload, fds);
+        if (!pending.Done!.Wait(timeout))
+        {
+            if (_pending.TryRemove(id, out _))
+            {
+                throw new L4RtException(L4Status.SendTimeout, $"the broker did not answer {opcode} within {timeout}");
+            }
+
+            pending.Done.Wait(); // the answer is being delivered right now
+        }
+
+        return pending.Result ?? throw pending.Error!;
+    }
+
+    private uint Register(Pending pending)
+    {
+        uint id = (uint)Interlocked.Increment(ref _nextId);
+        _pending[id] = pending;
+        return id;
+    }
+
+    private void SendRequest(uint id, Pending pending, Opcode opcode, Payload? payload, SafeHandle[]? fds)
+    {
+        if (IsClosed)
+        {
+            Fail(id, pending);
+            return;
         }
 
         try
@@ -88,8 +122,6 @@ internal sealed class ControlConnection : IDisposable
         {
             Fail(id, pending);
         }
-
-        return pending.Task;
     }
 
     /// <summary>Answers a notification (the broker waits for this before it completes a link or IRQ).</summary>
@@ -108,11 +140,46 @@ internal sealed class ControlConnection : IDisposable
         }
     }
 
-    private void Fail(uint id, TaskCompletionSource<ControlResponse> pending)
+    private void Fail(uint id, Pending pending)
     {
         _pending.TryRemove(id, out _);
         (L4Status status, string message) = _refusal ?? (L4Status.BrokerLost, "the broker connection is closed");
-        pending.TrySetException(new L4RtException(status, message));
+        pending.Complete(null, new L4RtException(status, message));
+    }
+
+    /// <summary>A request in flight: completed either through a task (async callers) or an event (blocking callers).</summary>
+    private sealed class Pending(TaskCompletionSource<ControlResponse>? source) : IDisposable
+    {
+        internal TaskCompletionSource<ControlResponse>? Source { get; } = source;
+
+        internal ManualResetEventSlim? Done { get; } = source is null ? new ManualResetEventSlim(false, spinCount: 0) : null;
+
+        internal ControlResponse? Result { get; private set; }
+
+        internal Exception? Error { get; private set; }
+
+        internal void Complete(ControlResponse? result, Exception? error)
+        {
+            if (Source is not null)
+            {
+                if (result is not null)
+                {
+                    Source.TrySetResult(result);
+                }
+                else
+                {
+                    Source.TrySetException(error!);
+                }
+
+                return;
+            }
+
+            Result = result;
+            Error = error;
+            Done!.Set();
+        }
+
+        public void Dispose() => Done?.Dispose();
     }
 
     private void Run()
@@ -139,9 +206,9 @@ internal sealed class ControlConnection : IDisposable
                 byte[] payload = buffer.AsSpan(FrameHeader.Size, header.PayloadLength).ToArray();
                 if (header.Kind == FrameKind.Response)
                 {
-                    if (_pending.TryRemove(header.RequestId, out var pending))
+                    if (_pending.TryRemove(header.RequestId, out Pending? pending))
                     {
-                        pending.TrySetResult(new ControlResponse(header.Status, payload, fds));
+                        pending.Complete(new ControlResponse(header.Status, payload, fds), null);
                     }
                     else
                     {
@@ -172,7 +239,7 @@ internal sealed class ControlConnection : IDisposable
         bool closedByUs = Interlocked.Exchange(ref _closed, 1) != 0;
         foreach (uint id in _pending.Keys)
         {
-            if (_pending.TryGetValue(id, out var pending))
+            if (_pending.TryGetValue(id, out Pending? pending))
             {
                 Fail(id, pending);
             }

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using L4Rt.Ipc;
+using L4Rt.Objects;
+
+namespace L4Rt.Perf.Scenarios;
+
+/// <summary>Scenarios that go through the broker: link setup and control-plane round trips.</summary>
+internal static class BrokerScenarios
+{
+    /// <summary>
+    /// Link setup: the first call of a fresh thread through a gate (broker: create the link region, the receiving
+    /// task installs it and acks, the sender maps it; then one call). Returns microseconds per setup.
+    /// </summary>
+    internal static async Task<(double[] FirstCall, double[] SetupOnly, double[] CallAfter)> LinkSetupUs(BrokerHost broker, int count)
+    {
+        using WorkerProcess server = WorkerProcess.Start("gate-echo", broker.SocketPath, "bench/echo");
+        await using L4Task task = await broker.ConnectAsync("bench-client");
+        Gate gate = await task.Names.QueryAsync<Gate>("bench/echo", TimeSpan.FromSeconds(10));
+        double[] first = new double[count], setup = new double[count], after = new double[count];
+        for (int i = -50; i < count; i++) // 50 warm-up setups
+        {
+            // Alternate: even rounds time the whole first call, odd rounds time setup and the first call apart.
+            using L4Thread me = new();
+            long start = Stopwatch.GetTimestamp();
+            L4Status prepared = (i & 1) == 1 ? gate.Prepare(me) : L4Status.Ok;
+            long mid = Stopwatch.GetTimestamp();
+            IpcResult r = me.Call(gate, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000));
+            long end = Stopwatch.GetTimestamp();
+            if (!r.IsOk || prepared != L4Status.Ok)
+            {
+                throw new InvalidOperationException($"call through a new link failed: {r.Status} {prepared}");
+            }
+
+            if (i >= 0)
+            {
+                first[i] = (end - start) * 1e6 / Stopwatch.Frequency;
+                setup[i] = (mid - start) * 1e6 / Stopwatch.Frequency;
+                after[i] = (end - mid) * 1e6 / Stopwatch.Frequency;
+            }
+        }
+
+        double[] Pick(double[] a, int parity) => a.Where((_, k) => (k & 1) == parity).ToArray();
+        return (Pick(first, 0), Pick(setup, 1), Pick(after, 1));
+    }
+
+    /// <summary>A cheap control-plane request/response (factory usage) from the SDK to the broker and back, in microseconds.</summary>
+    internal static async Task<double[]> ControlRttUs(BrokerHost broker, int count)
+    {
+        await using L4Task task = await broker.ConnectAsync("bench-control");
+        double[] us = new double[count];
+        for (int i = -200; i < count; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            await task.Factory.GetUsageAsync();
+            long end = Stopwatch.GetTimestamp();
+            if (i >= 0)
+            {
+                us[i] = (end - start) * 1e6 / Stopwatch.Frequency;
+            }
+        }
+
+        return us;
+    }
+}
