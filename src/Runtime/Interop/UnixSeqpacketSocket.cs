@@ -58,15 +58,30 @@ internal sealed class UnixSeqpacketSocket : IDisposable
             return null;
         }
 
-        SafeFdHandle? client = Libc.Socket.Accept(_fd);
-        return client is null ? null : new UnixSeqpacketSocket(client);
+        try
+        {
+            SafeFdHandle? client = Libc.Socket.Accept(_fd);
+            return client is null ? null : new UnixSeqpacketSocket(client);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null; // disposed by another thread: the listener is finished
+        }
     }
 
     /// <summary>Waits until a frame (or end of stream) can be read; false on timeout.</summary>
     internal bool WaitReadable(int timeoutMs)
     {
         bool added = false;
-        _fd.DangerousAddRef(ref added);
+        try
+        {
+            _fd.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return true; // disposed: let the caller's next call report the end
+        }
+
         try
         {
             Span<Libc.Sys.PollFd> fds = [new Libc.Sys.PollFd { Fd = _fd.Fd, Events = Libc.Sys.POLLIN }];
@@ -74,7 +89,10 @@ internal sealed class UnixSeqpacketSocket : IDisposable
         }
         finally
         {
-            _fd.DangerousRelease();
+            if (added)
+            {
+                _fd.DangerousRelease();
+            }
         }
     }
 
@@ -84,7 +102,17 @@ internal sealed class UnixSeqpacketSocket : IDisposable
     internal bool TrySend(ReadOnlySpan<byte> frame, ReadOnlySpan<SafeHandle> fds = default) => Libc.Msg.Send(_fd, frame, fds, nonBlocking: true);
 
     /// <summary>Receives one frame; 0 at end of stream, -1 when truncated (descriptors are still owned by <paramref name="fds"/>).</summary>
-    internal int Receive(Span<byte> buffer, List<SafeFdHandle> fds) => Libc.Msg.Receive(_fd, buffer, fds);
+    internal int Receive(Span<byte> buffer, List<SafeFdHandle> fds)
+    {
+        try
+        {
+            return Libc.Msg.Receive(_fd, buffer, fds);
+        }
+        catch (ObjectDisposedException)
+        {
+            return 0; // disposed by another thread: end of stream for this reader
+        }
+    }
 
     internal Libc.Socket.UCred PeerCredentials => Libc.Socket.GetPeerCredentials(_fd);
 

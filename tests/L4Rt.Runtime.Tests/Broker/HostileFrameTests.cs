@@ -295,8 +295,9 @@ public class HostileFrameTests
 
         public void Dispose()
         {
-            _socket.Dispose();
+            _socket.Shutdown();
             _drain.Join(5000);
+            _socket.Dispose();
         }
     }
 }
