@@ -104,16 +104,15 @@ public sealed partial class L4Thread
         _replyLink = null;
         ref LinkLayout l = ref link.Region.Layout;
         int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);
-        int replying = LinkState.Make(_replySeq, LinkState.Replying);
-        if (Interlocked.CompareExchange(ref l.State, replying, awaiting) != awaiting)
+        if (Volatile.Read(ref l.State) != awaiting)
         {
             return Volatile.Read(ref l.SenderDead) != 0 ? L4Status.DestinationDeleted : L4Status.SendTimeout;
         }
 
-        // The reply slot is the receiver's alone; it is published by the CAS below.
+        // The reply slot is the receiver's alone (the caller reads it only after seeing Replied); the CAS publishes it.
         Utcb.Mr[..tag.Words].CopyTo(l.Reply.Mr);
         l.Reply.Tag = tag.Raw;
-        if (Interlocked.CompareExchange(ref l.State, LinkState.Make(_replySeq, LinkState.Replied), replying) != replying)
+        if (Interlocked.CompareExchange(ref l.State, LinkState.Make(_replySeq, LinkState.Replied), awaiting) != awaiting)
         {
             return L4Status.SendTimeout; // the caller gave up while we wrote: the reply is not delivered
         }
@@ -199,7 +198,7 @@ public sealed partial class L4Thread
         ReleaseRetired();
         DropReplyCapability();
         ref DoorbellLayout d = ref _doorbell.Layout;
-        long deadline = timeout.DeadlineFrom(Stopwatch.GetTimestamp());
+        long deadline = timeout.IsNever ? long.MaxValue : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
         Volatile.Write(ref d.ReceiverWaiting, ReceiverSpinning); // lets a zero-timeout sender know we are ready
         try
         {
@@ -217,7 +216,7 @@ public sealed partial class L4Thread
             long spinTicks = _spinTicks;
             if (spinTicks > 0)
             {
-                long spinStart = Stopwatch.GetTimestamp();
+                long spinStart = 0; // read lazily: a partner that answers within 64 spins costs no clock read
                 for (int i = 1; ; i++)
                 {
                     CpuRelax.Pause();
@@ -235,6 +234,7 @@ public sealed partial class L4Thread
                     if ((i & 63) == 0)
                     {
                         long now = Stopwatch.GetTimestamp();
+                        spinStart = spinStart == 0 ? now : spinStart;
                         if (now - spinStart >= spinTicks || now >= deadline || Volatile.Read(ref _aborted) != 0)
                         {
                             break;
@@ -398,8 +398,8 @@ public sealed partial class L4Thread
     }
 
     /// <summary>
-    /// Takes a posted message from one link: CAS Posted→Receiving, read the tag once, validate it, copy the
-    /// validated number of words, then commit with a second CAS. If the sender withdrew meanwhile the copy is discarded.
+    /// Takes a posted message from one link: read the tag once, validate it, copy the validated number of
+    /// words, then commit with one CAS. If the sender withdrew meanwhile the copy is discarded.
     /// </summary>
     private bool TryTakeFrom(ReceiveLink link, out IpcResult result)
     {
@@ -427,19 +427,14 @@ public sealed partial class L4Thread
             return false;
         }
 
+        // Copy first, then commit with one CAS from the exact state seen (seqlock style): if the sender
+        // withdrew and began another message meanwhile, the CAS fails and the possibly torn copy is dropped.
         int seq = LinkState.Seq(state);
-        int receiving = LinkState.Make(seq, LinkState.Receiving);
-        if (Interlocked.CompareExchange(ref l.State, receiving, state) != state)
-        {
-            result = default;
-            return false;
-        }
-
         ulong raw = Volatile.Read(ref l.Request.Tag); // read once, validate, use only the local
         if (!MsgTag.TryDecode(raw, out MsgTag tag) || tag.Items != 0)
         {
             // A malformed message (only a hostile sender writes one): refuse it and tell the sender.
-            if (Interlocked.CompareExchange(ref l.State, LinkState.Make(seq, LinkState.Rejected), receiving) == receiving)
+            if (Interlocked.CompareExchange(ref l.State, LinkState.Make(seq, LinkState.Rejected), state) == state)
             {
                 NotifySender(ref l);
             }
@@ -450,7 +445,7 @@ public sealed partial class L4Thread
 
         ((ReadOnlySpan<ulong>)l.Request.Mr)[..tag.Words].CopyTo(Utcb.Mr);
         int committed = LinkState.Make(seq, code == LinkState.PostedCall ? LinkState.AwaitingReply : LinkState.Taken);
-        if (Interlocked.CompareExchange(ref l.State, committed, receiving) != receiving)
+        if (Interlocked.CompareExchange(ref l.State, committed, state) != state)
         {
             result = default; // withdrawn by the sender while we copied: never delivered
             return false;

@@ -58,10 +58,9 @@ public sealed partial class L4Thread
 
         long deadline = SendDeadline(timeout);
         int posted = LinkState.Make(seq, LinkState.Posted);
-        int receiving = LinkState.Make(seq, LinkState.Receiving);
         while (true)
         {
-            Progress progress = WaitForProgress(ref l, posted, receiving, deadline, out int state);
+            Progress progress = WaitForProgress(ref l, posted, deadline, out int state);
             if (progress == Progress.Changed)
             {
                 return new IpcResult(Outcome(state, seq, LinkState.Taken));
@@ -73,7 +72,7 @@ public sealed partial class L4Thread
             }
 
             // Timed out or aborted: withdraw, unless the receiver committed to the message in the meantime.
-            if (TryWithdraw(ref l, posted, receiving, seq))
+            if (Interlocked.CompareExchange(ref l.State, LinkState.Make(seq, LinkState.Idle), posted) == posted)
             {
                 return new IpcResult(progress == Progress.Aborted ? AbortStatus : L4Status.SendTimeout);
             }
@@ -140,14 +139,13 @@ public sealed partial class L4Thread
             return new IpcResult(early);
         }
 
-        // Send phase: until the receiver has taken the message.
+        // Send phase: until the receiver has taken the message; then the receive phase, until the reply.
         long deadline = SendDeadline(sendTimeout);
-        int a = LinkState.Make(seq, LinkState.PostedCall);
-        int b = LinkState.Make(seq, LinkState.Receiving);
+        int waitingFor = LinkState.Make(seq, LinkState.PostedCall);
         bool sendPhase = true;
         while (true)
         {
-            Progress progress = WaitForProgress(ref l, a, b, deadline, out int state);
+            Progress progress = WaitForProgress(ref l, waitingFor, deadline, out int state);
             if (progress == Progress.Dead)
             {
                 return new IpcResult(L4Status.DestinationDeleted);
@@ -155,11 +153,10 @@ public sealed partial class L4Thread
 
             if (progress != Progress.Changed)
             {
-                if (TryWithdraw(ref l, a, b, seq))
+                if (Interlocked.CompareExchange(ref l.State, LinkState.Make(seq, LinkState.Idle), waitingFor) == waitingFor)
                 {
-                    L4Status status = progress == Progress.Aborted ? AbortStatus
-                        : sendPhase ? L4Status.SendTimeout : L4Status.ReceiveTimeout;
-                    return new IpcResult(status);
+                    return new IpcResult(progress == Progress.Aborted ? AbortStatus
+                        : sendPhase ? L4Status.SendTimeout : L4Status.ReceiveTimeout);
                 }
 
                 continue; // the partner moved on just before the CAS: look again
@@ -172,25 +169,17 @@ public sealed partial class L4Thread
 
             switch (LinkState.Code(state))
             {
-                case LinkState.AwaitingReply:
-                case LinkState.Replying:
-                    if (sendPhase)
-                    {
-                        // Receive phase: until the reply is there.
-                        sendPhase = false;
-                        deadline = receiveTimeout.DeadlineFrom(Stopwatch.GetTimestamp());
-                        a = LinkState.Make(seq, LinkState.AwaitingReply);
-                        b = LinkState.Make(seq, LinkState.Replying);
-                        continue;
-                    }
-
-                    return new IpcResult(L4Status.ProtocolViolation);
+                case LinkState.AwaitingReply when sendPhase:
+                    sendPhase = false;
+                    deadline = receiveTimeout.IsNever ? long.MaxValue : receiveTimeout.DeadlineFrom(Stopwatch.GetTimestamp());
+                    waitingFor = state;
+                    continue;
                 case LinkState.Replied:
                     return TakeReply(ref l);
                 case LinkState.ReplyDropped:
                     return new IpcResult(L4Status.ReplyDropped);
                 default:
-                    return new IpcResult(L4Status.ProtocolViolation);
+                    return new IpcResult(L4Status.ProtocolViolation); // Rejected, or a state a hostile receiver made up
             }
         }
     }
@@ -249,19 +238,10 @@ public sealed partial class L4Thread
     private static bool IsReceiverWaiting(SendLink link, ref LinkLayout l) =>
         Volatile.Read(ref l.ReceiverWatching) != 0 || Volatile.Read(ref link.Doorbell.Layout.ReceiverWaiting) != ReceiverNotWaiting;
 
-    private static long SendDeadline(L4Timeout timeout)
-    {
-        long now = Stopwatch.GetTimestamp();
-        return timeout.IsZero ? now + Libc.Futex.NanosToTicks(ZeroTimeoutGraceNanoseconds) : timeout.DeadlineFrom(now);
-    }
-
-    /// <summary>Takes the message back: CAS from either in-flight state to Idle. False if the receiver already moved on.</summary>
-    private static bool TryWithdraw(ref LinkLayout l, int a, int b, int seq)
-    {
-        int idle = LinkState.Make(seq, LinkState.Idle);
-        return Interlocked.CompareExchange(ref l.State, idle, a) == a
-            || Interlocked.CompareExchange(ref l.State, idle, b) == b;
-    }
+    private static long SendDeadline(L4Timeout timeout) =>
+        timeout.IsNever ? long.MaxValue // no clock read on the common path
+        : timeout.IsZero ? Stopwatch.GetTimestamp() + Libc.Futex.NanosToTicks(ZeroTimeoutGraceNanoseconds)
+        : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
 
     private static L4Status Outcome(int state, int seq, int expectedCode)
     {
@@ -270,8 +250,7 @@ public sealed partial class L4Thread
             return L4Status.ProtocolViolation;
         }
 
-        int code = LinkState.Code(state);
-        return code == expectedCode ? L4Status.Ok : code == LinkState.Rejected ? L4Status.ProtocolViolation : L4Status.ProtocolViolation;
+        return LinkState.Code(state) == expectedCode ? L4Status.Ok : L4Status.ProtocolViolation; // Rejected or made up
     }
 
     private IpcResult TakeReply(ref LinkLayout l)
@@ -287,17 +266,17 @@ public sealed partial class L4Thread
     }
 
     /// <summary>
-    /// Waits until the link's State is neither <paramref name="a"/> nor <paramref name="b"/>: a bounded spin,
-    /// then futex sleeps on SenderWake. Returns the new state through <paramref name="state"/>.
+    /// Waits until the link's State differs from <paramref name="observed"/>: a bounded spin (the clock is read
+    /// only every 64 iterations, so a quick partner costs no clock read), then futex sleeps on SenderWake.
     /// </summary>
-    private Progress WaitForProgress(ref LinkLayout l, int a, int b, long deadline, out int state)
+    private Progress WaitForProgress(ref LinkLayout l, int observed, long deadline, out int state)
     {
         long spinTicks = _spinTicks;
-        long spinStart = spinTicks > 0 ? Stopwatch.GetTimestamp() : 0;
-        for (int i = 0; ; i++)
+        long spinStart = 0;
+        for (int i = 1; spinTicks > 0; i++)
         {
             state = Volatile.Read(ref l.State); // acquire: pairs with the receiver's CAS that moved the message on
-            if (state != a && state != b)
+            if (state != observed)
             {
                 return Progress.Changed;
             }
@@ -307,22 +286,14 @@ public sealed partial class L4Thread
                 return Progress.Dead;
             }
 
-            if ((i & 63) == 63)
+            if ((i & 63) == 0)
             {
                 long now = Stopwatch.GetTimestamp();
-                if (now - spinStart >= spinTicks || now >= deadline)
+                spinStart = spinStart == 0 ? now : spinStart;
+                if (now - spinStart >= spinTicks || now >= deadline || Volatile.Read(ref _aborted) != 0)
                 {
                     break;
                 }
-
-                if (Volatile.Read(ref _aborted) != 0)
-                {
-                    return Progress.Aborted;
-                }
-            }
-            else if (spinTicks == 0)
-            {
-                break;
             }
 
             CpuRelax.Pause();
@@ -333,29 +304,15 @@ public sealed partial class L4Thread
             Interlocked.Exchange(ref l.SenderWaiting, 1); // full fence: pairs with the receiver reading SenderWaiting after its CAS
             int wake = Volatile.Read(ref l.SenderWake);
             state = Volatile.Read(ref l.State);
-            if (state != a && state != b)
+            Progress progress = state != observed ? Progress.Changed
+                : Volatile.Read(ref l.ReceiverDead) != 0 ? Progress.Dead
+                : Volatile.Read(ref _aborted) != 0 ? Progress.Aborted
+                : Progress.TimedOut;
+            long now = progress == Progress.TimedOut ? Stopwatch.GetTimestamp() : 0;
+            if (progress != Progress.TimedOut || now >= deadline)
             {
                 Volatile.Write(ref l.SenderWaiting, 0);
-                return Progress.Changed;
-            }
-
-            if (Volatile.Read(ref l.ReceiverDead) != 0)
-            {
-                Volatile.Write(ref l.SenderWaiting, 0);
-                return Progress.Dead;
-            }
-
-            if (Volatile.Read(ref _aborted) != 0)
-            {
-                Volatile.Write(ref l.SenderWaiting, 0);
-                return Progress.Aborted;
-            }
-
-            long now = Stopwatch.GetTimestamp();
-            if (now >= deadline)
-            {
-                Volatile.Write(ref l.SenderWaiting, 0);
-                return Progress.TimedOut;
+                return progress;
             }
 
             // Abort wakes only the sleep word, so a sender sleeps in bounded slices to notice it.

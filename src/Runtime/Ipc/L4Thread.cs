@@ -30,7 +30,8 @@ public sealed partial class L4Thread : IDisposable
     private long _spinTicks;
     private int _aborted; // 0, or the L4Status every blocking operation returns from now on (Aborted, BrokerLost)
     private int _disposed;
-    private UseGuard _guard;
+    private OwnerGuard _guard;
+    private readonly Lock _foreign = new(); // other threads (Abort, link death) vs Dispose
 
     /// <summary>Creates a thread with its own UTCB and doorbell.</summary>
     public L4Thread()
@@ -189,15 +190,11 @@ public sealed partial class L4Thread : IDisposable
     /// <summary>Wakes this thread's own wait so it re-checks (a link died or was removed).</summary>
     internal void RingOwnDoorbell()
     {
-        if (Enter())
+        lock (_foreign)
         {
-            try
+            if (!_guard.IsDisposed)
             {
                 _doorbell.Ring();
-            }
-            finally
-            {
-                Exit();
             }
         }
     }
@@ -212,20 +209,16 @@ public sealed partial class L4Thread : IDisposable
     internal void Abort(L4Status status)
     {
         Interlocked.CompareExchange(ref _aborted, (int)status, 0);
-        if (!Enter())
+        lock (_foreign)
         {
-            return; // released: nothing is left to wake
-        }
+            if (_guard.IsDisposed)
+            {
+                return; // disposed: the owner (if inside) sees the abort flag on its own
+            }
 
-        try
-        {
             Interlocked.Increment(ref _sleepWord.Value);
             Memory.Futexes.Wake(ref _sleepWord.Value);
             _doorbell.Ring();
-        }
-        finally
-        {
-            Exit();
         }
     }
 
@@ -304,9 +297,15 @@ public sealed partial class L4Thread : IDisposable
             link?.Dispose();
         }
 
-        _doorbell.MarkReceiverDead();
+        bool release;
+        lock (_foreign)
+        {
+            _doorbell.MarkReceiverDead();
+            release = _guard.Dispose();
+        }
+
         Disposed?.Invoke(this);
-        if (_guard.Dispose())
+        if (release)
         {
             Release();
         }

@@ -5,24 +5,24 @@ namespace L4Rt.Ipc;
 /// a stale party (a replier whose caller gave up, a receiver whose sender withdrew) fails its CAS instead
 /// of acting on a newer message.
 /// <code>
-///  sender:   Idle/Taken/Replied/ReplyDropped/Rejected ──post──► Posted | PostedCall
-///  receiver: Posted|PostedCall ──CAS──► Receiving ──copy──► CAS ► Taken (send) | AwaitingReply (call)
-///  receiver: AwaitingReply ──CAS──► Replying ──write──► CAS ► Replied
-///            AwaitingReply ──CAS (next wait starts)──► ReplyDropped
-///  sender, on timeout: CAS Posted*|Receiving ► Idle (send withdrawn) · CAS AwaitingReply|Replying ► Idle (call abandoned)
+///  sender:   Idle/Taken/Replied/ReplyDropped/Rejected ──write slot, post──► Posted | PostedCall
+///  receiver: sees Posted*, copies the slot, then CAS (seq, Posted*) ► Taken (send) | AwaitingReply (call)
+///  receiver: writes the reply slot, then CAS (seq, AwaitingReply) ► Replied
+///            CAS (seq, AwaitingReply) ► ReplyDropped when its next wait starts without a reply
+///  sender, on timeout: CAS (seq, Posted*) ► Idle (withdrawn) · CAS (seq, AwaitingReply) ► Idle (abandoned)
 /// </code>
-/// Every step that commits a message is a CAS from the exact (seq, code) the party observed, so exactly
-/// one of two racing parties wins: a timed-out send is never delivered, a reply is delivered once or not at all.
+/// Copy first, commit by CAS: a receiver whose copy raced a withdrawal (and a new message being written)
+/// fails its CAS and discards the copy, like a seqlock reader. Every commit is a CAS from the exact
+/// (seq, code) observed, so of two racing parties exactly one wins: a timed-out send is never delivered,
+/// a reply is delivered once or refused.
 /// </summary>
 internal static class LinkState
 {
     internal const int Idle = 0;
     internal const int Posted = 1;
     internal const int PostedCall = 2;
-    internal const int Receiving = 3;
     internal const int Taken = 4;
     internal const int AwaitingReply = 5;
-    internal const int Replying = 6;
     internal const int Replied = 7;
     internal const int ReplyDropped = 8;
     internal const int Rejected = 9;

@@ -13,7 +13,7 @@ public sealed class SendLink : IDisposable
 {
     private readonly Lock _lifetime = new();
     private bool _disposed;
-    private UseGuard _guard;
+    private OwnerGuard _guard;
 
     private SendLink(LinkRegion region, DoorbellRegion doorbell)
     {

@@ -34,7 +34,7 @@ namespace L4Rt.Memory;
 internal struct LinkLayout
 {
     internal const uint MagicValue = 0x4B4C344C; // "L4LK" little-endian
-    internal const uint CurrentVersion = 1;
+    internal const uint CurrentVersion = 2; // 2: no Receiving/Replying states
     internal const int RegionSize = 4096;
 
     [FieldOffset(0)]

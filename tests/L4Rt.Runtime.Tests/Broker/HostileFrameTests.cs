@@ -50,7 +50,7 @@ public class HostileFrameTests
                 IpcResult r = me.Call(echo, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000));
                 Assert.Equal(L4Status.Ok, r.Status);
                 Assert.Equal(42UL, me.Utcb.Mr[0]);
-                await good.Names.QueryAsync("good/echo", TimeSpan.Zero);
+                await (await good.Names.QueryAsync("good/echo", TimeSpan.Zero)).DeleteAsync(); // each query maps a new capability
                 goodCalls++;
             }
         });
