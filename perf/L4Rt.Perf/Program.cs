@@ -6,129 +6,165 @@ using L4Rt.Perf;
 using L4Rt.Perf.Reporting;
 using L4Rt.Perf.Scenarios;
 
-// The L4Rt benchmark harness: real processes, same-run baselines, ratios per round (see shared PERF.md).
-//   dotnet run -c Release --project perf/L4Rt.Perf -- [--quick] [--rounds N]
-// Worker mode (started by the harness itself): L4Rt.Perf worker <kind> <args>
-
+// The L4Rt benchmark harness: real processes, same-run baselines, a ratio per round (see perf/README.md).
+//   dotnet run -c Release --project perf/L4Rt.Perf -- [--quick] [--rounds N] [--out DIR]
+// Worker mode (the harness starts itself as the partner process): L4Rt.Perf worker <kind> <args>
 if (args.Length > 0 && args[0] == "worker")
 {
     return Worker.Run(args);
 }
 
 bool quick = args.Contains("--quick");
-int rounds = quick ? 5 : 7;
-int roundsAt = Array.IndexOf(args, "--rounds");
-if (roundsAt >= 0 && roundsAt + 1 < args.Length)
-{
-    rounds = Math.Max(1, int.Parse(args[roundsAt + 1], CultureInfo.InvariantCulture));
-}
-
+int rounds = ArgValue("--rounds") is { } r ? Math.Max(1, int.Parse(r, CultureInfo.InvariantCulture)) : quick ? 5 : 7;
+string root = RepoRoot.Find();
+string outDir = ArgValue("--out") ?? Path.Combine(root, "perf", "results");
 #if DEBUG
-Console.WriteLine("warning: this is a Debug build; benchmark numbers are only meaningful with -c Release");
+Console.WriteLine("warning: Debug build; benchmark numbers are meaningful only with -c Release");
 #endif
 
-string root = RepoRoot.Find();
 Stopwatch total = Stopwatch.StartNew();
-Console.WriteLine($"L4Rt benchmarks ({(quick ? "quick" : "full")}, {rounds} rounds) on {Report.MachineDescription()}");
+string mode = quick ? "quick" : "full";
+Console.WriteLine($"L4Rt benchmarks ({mode}, {rounds} rounds) on {Report.MachineDescription()}");
 CReference? c = CReference.Build(root, Console.Out);
+int scale = quick ? 1 : 4;
 
-int spinIterations = quick ? 10_000 : 40_000;
-int futexIterations = quick ? 2_000 : 8_000;
-List<double> adaptive = [], futex = [], cSpin = [], cFutex = [];
-List<double> adaptiveRounds = [], futexRounds = [], cSpinRounds = [], cFutexRounds = [];
-List<double> spinRatios = [], futexRatios = [];
-List<double> cSpinP99 = [], cFutexP99 = [];
+// ---- Round-trip group: every round runs each L4Rt scenario and each baseline once, order alternating.
+Dictionary<string, List<double>> medians = [];
+Dictionary<string, List<double>> pooled = [];
+void Record(string name, double[] samples)
+{
+    (medians.TryGetValue(name, out var m) ? m : medians[name] = []).Add(new Stats(samples).Median);
+    (pooled.TryGetValue(name, out var p) ? p : pooled[name] = []).AddRange(samples);
+}
+
+void RecordC(string name, JsonElement result)
+{
+    (medians.TryGetValue(name, out var m) ? m : medians[name] = []).Add(result.GetProperty("median").GetDouble());
+    (pooled.TryGetValue(name, out var p) ? p : pooled[name] = []).Add(result.GetProperty("p99").GetDouble());
+}
+
+List<(string Name, Action Run)> rttSteps =
+[
+    ("call_rtt_ns", () => Record("call_rtt_ns", CallRtt.Round(8, L4Thread.DefaultSpinNanoseconds, 5_000, 10_000 * scale))),
+    ("call_rtt_futex_ns", () => Record("call_rtt_futex_ns", CallRtt.Round(8, 0, 300, 2_000 * scale))),
+    ("call_rtt_1w_ns", () => Record("call_rtt_1w_ns", CallRtt.Round(1, L4Thread.DefaultSpinNanoseconds, 3_000, 5_000 * scale))),
+    ("call_rtt_63w_ns", () => Record("call_rtt_63w_ns", CallRtt.Round(63, L4Thread.DefaultSpinNanoseconds, 3_000, 5_000 * scale))),
+    ("call_rtt_1000_links_ns", () => Record("call_rtt_1000_links_ns", CallRtt.Round(8, L4Thread.DefaultSpinNanoseconds, 5_000, 10_000 * scale, idleLinks: 1000))),
+    ("uds_rtt_ns", () => Record("uds_rtt_ns", SocketBaselines.UdsRtt(500, 3_000 * scale))),
+    ("tcp_rtt_ns", () => Record("tcp_rtt_ns", SocketBaselines.TcpRtt(500, 3_000 * scale))),
+    ("pipe_rtt_ns", () => Record("pipe_rtt_ns", SocketBaselines.PipeRtt(500, 3_000 * scale))),
+];
+if (c is not null)
+{
+    rttSteps.Add(("c_spin_rtt_ns", () => RecordC("c_spin_rtt_ns", c.Run("spin-rtt", ("iterations", 10_000L * scale), ("warmup", 5_000), ("rounds", 1)))));
+    rttSteps.Add(("c_futex_rtt_ns", () => RecordC("c_futex_rtt_ns", c.Run("futex-rtt", ("iterations", 2_000L * scale), ("warmup", 300), ("rounds", 1)))));
+}
 
 for (int round = 0; round < rounds; round++)
 {
-    // Alternate the order so neither side always runs in the warmer or cooler half of a round.
-    var steps = new List<Action>
+    IEnumerable<(string Name, Action Run)> order = round % 2 == 0 ? rttSteps : Enumerable.Reverse(rttSteps);
+    foreach ((string _, Action run) in order)
     {
-        () => Add(CallRtt.Round(8, L4Thread.DefaultSpinNanoseconds, 5_000, spinIterations), adaptive, adaptiveRounds),
-        () => Add(CallRtt.Round(8, 0, 500, futexIterations), futex, futexRounds),
-    };
-    if (c is not null)
-    {
-        steps.Add(() => AddC(c.Run("spin-rtt", ("iterations", spinIterations), ("warmup", 5_000), ("rounds", 1)), cSpinRounds));
-        steps.Add(() => AddC(c.Run("futex-rtt", ("iterations", futexIterations), ("warmup", 500), ("rounds", 1)), cFutexRounds));
+        run();
     }
 
-    if (round % 2 == 1)
-    {
-        steps.Reverse();
-    }
-
-    foreach (Action step in steps)
-    {
-        step();
-    }
-
-    if (c is not null)
-    {
-        spinRatios.Add(adaptiveRounds[^1] / cSpinRounds[^1]);
-        futexRatios.Add(futexRounds[^1] / cFutexRounds[^1]);
-    }
-
-    Console.WriteLine($"round {round + 1}/{rounds}: call 8w adaptive {adaptiveRounds[^1],8:0} ns, futex-only {futexRounds[^1],8:0} ns"
-        + (c is null ? "" : $" | C spin {cSpinRounds[^1],6:0} ns, C futex {cFutexRounds[^1],8:0} ns") + $"  [{total.Elapsed.TotalSeconds:0}s]");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"round {round + 1}/{rounds}: call 8w {Last("call_rtt_ns"),6:0} ns, futex-only {Last("call_rtt_futex_ns"),7:0} ns, 1000 links {Last("call_rtt_1000_links_ns"),6:0} ns, UDS {Last("uds_rtt_ns"),7:0} ns")
+        + (c is null ? "" : string.Create(CultureInfo.InvariantCulture, $" | C spin {Last("c_spin_rtt_ns"),5:0} ns, C futex {Last("c_futex_rtt_ns"),7:0} ns")) + $"  [{total.Elapsed.TotalSeconds:0}s]");
 }
 
 List<Metric> metrics = [];
-metrics.Add(Rtt("call_rtt_ns", adaptive, adaptiveRounds, "Call RTT, 8 words, two processes, adaptive wait (20 µs spin, then futex)",
-    c is null ? null : "c_spin_rtt_ns", spinRatios, 1.3));
-metrics.Add(Rtt("call_rtt_futex_ns", futex, futexRounds, "Call RTT, 8 words, two processes, futex-only wait (no spin)",
-    c is null ? null : "c_futex_rtt_ns", futexRatios, 1.2));
-if (c is not null)
+void Rtt(string name, string description, string? baseline = null, double? goal = null, bool lowerIsBetter = true)
 {
-    metrics.Add(new Metric("c_spin_rtt_ns", "ns", Median(cSpinRounds), Median(cSpinP99), [.. cSpinRounds], "C spin ping-pong RTT (pause, acquire/release, one line each way), cc -O2"));
-    metrics.Add(new Metric("c_futex_rtt_ns", "ns", Median(cFutexRounds), Median(cFutexP99), [.. cFutexRounds], "C futex ping-pong RTT (FUTEX_WAIT/FUTEX_WAKE, no spin), cc -O2"));
+    if (!medians.TryGetValue(name, out var m))
+    {
+        return;
+    }
+
+    double[]? ratios = null;
+    if (baseline is not null && medians.TryGetValue(baseline, out var b))
+    {
+        ratios = m.Select((v, i) => v / b[i]).ToArray(); // per round, then the median of the ratios
+    }
+
+    metrics.Add(new Metric(name, "ns", new Stats(m).Median, new Stats(pooled[name]).P99, [.. m], description, baseline,
+        ratios is null ? null : new Stats(ratios).Median, ratios, ratios is null ? null : goal, lowerIsBetter));
 }
 
-// Broker scenarios: link setup (first call of a new thread through a gate) and control-plane round trip.
+Rtt("call_rtt_ns", "Call RTT, 8 words, two processes, adaptive wait (bounded spin, then futex)", c is null ? null : "c_spin_rtt_ns", 1.3);
+Rtt("call_rtt_futex_ns", "Call RTT, 8 words, futex-only wait on both sides", c is null ? null : "c_futex_rtt_ns", 1.2);
+Rtt("call_rtt_1w_ns", "Call RTT, 1 word, adaptive", c is null ? null : "c_spin_rtt_ns");
+Rtt("call_rtt_63w_ns", "Call RTT, 63 words (a full UTCB), adaptive", c is null ? null : "c_spin_rtt_ns");
+Rtt("call_rtt_1000_links_ns", "Call RTT, 8 words, receiver in open wait holding 1,000 idle links (from another process)", "call_rtt_ns", 1.2);
+Rtt("c_spin_rtt_ns", "C spin ping-pong RTT (pause, acquire/release, one line each way), cc -O2; p99 = median of per-round p99");
+Rtt("c_futex_rtt_ns", "C futex ping-pong RTT (FUTEX_WAIT/FUTEX_WAKE every time), cc -O2; p99 = median of per-round p99");
+Rtt("uds_rtt_ns", "Unix domain socket 64-byte request/response RTT (.NET Socket), ratio = UDS / L4Rt call (speed-up)", "call_rtt_ns", 10, lowerIsBetter: false);
+Rtt("tcp_rtt_ns", "TCP loopback 64-byte request/response RTT (.NET Socket, NoDelay), ratio = TCP / L4Rt call", "call_rtt_ns", lowerIsBetter: false);
+Rtt("pipe_rtt_ns", "anonymous pipes (stdin/stdout) 64-byte request/response RTT, ratio = pipe / L4Rt call", "call_rtt_ns", lowerIsBetter: false);
+
+// ---- Throughput group: one receiving thread in open wait, 1, 8 and 64 senders in other processes.
+TimeSpan window = TimeSpan.FromMilliseconds(quick ? 400 : 1500);
+List<(string Name, double Value)> throughputBars = [];
+foreach (int senders in new[] { 1, 8, 64 })
+{
+    double rate = Throughput.OpenWaitMsgsPerSecond(senders, window);
+    string name = senders == 1 ? "send_msgs_per_s" : $"open_wait_{senders}_senders_msgs_per_s";
+    metrics.Add(new Metric(name, "msgs/s", rate, rate, [rate], $"one-way Send (2 words) into one thread in open wait from {senders} sender thread(s) in {Math.Min(senders, 4)} process(es)", LowerIsBetter: false));
+    throughputBars.Add(($"L4Rt send, {senders} sender(s)", rate));
+    Console.WriteLine($"open wait, {senders} sender(s): {rate / 1e6:0.00} M msgs/s  [{total.Elapsed.TotalSeconds:0}s]");
+}
+
+(double udsGbps, double udsRate) = SocketBaselines.UdsStream(64, quick ? 64L << 20 : 256L << 20);
+metrics.Add(new Metric("uds_64b_msgs_per_s", "msgs/s", udsRate, udsRate, [udsRate], "one-way UDS stream of 64-byte writes (.NET Socket), a message per write", LowerIsBetter: false));
+throughputBars.Add(("UDS 64 B writes", udsRate));
+(double uds64kGbps, _) = SocketBaselines.UdsStream(64 * 1024, quick ? 1L << 30 : 4L << 30);
+metrics.Add(new Metric("uds_64k_gbps", "GB/s", uds64kGbps, uds64kGbps, [uds64kGbps], "one-way UDS stream of 64 KiB writes (.NET Socket)", LowerIsBetter: false));
+Console.WriteLine($"UDS one-way: 64 B {udsRate / 1e6:0.00} M msgs/s, 64 KiB {uds64kGbps:0.00} GB/s  [{total.Elapsed.TotalSeconds:0}s]");
+
+// ---- Broker group: link setup, control-plane RTT, IRQ latency.
 using (BrokerHost broker = new(root))
 {
     (double[] firstCall, double[] setupOnly, double[] callAfter) = await BrokerScenarios.LinkSetupUs(broker, quick ? 600 : 2000);
     Stats setup = new(firstCall);
     metrics.Add(new Metric("link_setup_us", "µs", setup.Median, setup.P99, [setup.Median],
-        $"first send of a new thread through a gate: broker link setup + mapping + one call to a receiver that may sleep (n={setup.Count})",
-        Goal: 200, LowerIsBetter: true));
+        $"first send of a new thread through a gate: broker link setup + mappings + one call to a receiver that may sleep (n={setup.Count})", Goal: 200));
     Stats prepare = new(setupOnly);
     Stats firstAfter = new(callAfter);
-    metrics.Add(new Metric("link_prepare_us", "µs", prepare.Median, prepare.P99, [prepare.Median], $"link setup alone (Gate.Prepare: control call, region creation and mappings), n={prepare.Count}"));
-    metrics.Add(new Metric("link_first_call_us", "µs", firstAfter.Median, firstAfter.P99, [firstAfter.Median], $"the first call right after a prepared link (receiver asleep in futex), n={firstAfter.Count}"));
-    Console.WriteLine($"link: prepare median {prepare.Median:0.0} p99 {prepare.P99:0.0} µs; first call after it median {firstAfter.Median:0.0} p99 {firstAfter.P99:0.0} µs");
+    metrics.Add(new Metric("link_prepare_us", "µs", prepare.Median, prepare.P99, [prepare.Median], $"link setup alone (Gate.Prepare: control call, region creation, mappings), n={prepare.Count}"));
+    metrics.Add(new Metric("link_first_call_us", "µs", firstAfter.Median, firstAfter.P99, [firstAfter.Median], $"the first call right after a prepared link (receiver asleep), n={firstAfter.Count}"));
     Stats control = new(await BrokerScenarios.ControlRttUs(broker, quick ? 2000 : 10_000));
-    metrics.Add(new Metric("control_rtt_us", "µs", control.Median, control.P99, [control.Median],
-        $"control-plane request/response SDK → l4rtd → SDK (factory usage), async, n={control.Count}"));
-    Console.WriteLine($"link setup median {setup.Median:0.0} µs p99 {setup.P99:0.0} µs; control RTT median {control.Median:0.0} µs p99 {control.P99:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]");
+    metrics.Add(new Metric("control_rtt_us", "µs", control.Median, control.P99, [control.Median], $"control-plane request/response SDK → l4rtd → SDK (factory usage, async), n={control.Count}"));
+    Stats irq = new(await IrqLatency.RunUs(broker, quick ? 1000 : 5000));
+    metrics.Add(new Metric("irq_latency_us", "µs", irq.Median, irq.P99, [irq.Median], $"IRQ trigger (direct, shared memory) → delivery in another process's open wait, n={irq.Count}"));
+    Console.WriteLine($"link setup {setup.Median:0} µs (prepare {prepare.Median:0}, first call {firstAfter.Median:0}); control RTT {control.Median:0.0} µs; IRQ latency {irq.Median:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]");
 }
 
 long allocated = CallRtt.AllocatedPerCalls(20_000);
-metrics.Add(new Metric("call_alloc_bytes", "bytes/call", allocated / 20_000.0, allocated / 20_000.0, [allocated / 20_000.0], "bytes allocated by the calling thread per Call after warm-up"));
+metrics.Add(new Metric("call_alloc_bytes", "bytes/call", allocated / 20_000.0, allocated / 20_000.0, [allocated / 20_000.0], "bytes allocated by the calling thread per Call after warm-up", Goal: 0));
 
+// ---- Output: console table, JSON, Markdown, PNG plots.
 Console.WriteLine();
-Console.WriteLine(Report.Markdown(metrics, quick ? "quick" : "full", DateTime.UtcNow));
-Report.Write(Path.Combine(root, "perf", "results"), metrics, quick ? "quick" : "full", Console.Out);
+Console.WriteLine(Report.Markdown(metrics, mode, DateTime.UtcNow));
+Report.Write(outDir, metrics, mode, Console.Out);
+List<(string, double[])> cdf = [];
+foreach (string name in new[] { "call_rtt_ns", "call_rtt_1000_links_ns", "call_rtt_futex_ns", "uds_rtt_ns", "tcp_rtt_ns", "pipe_rtt_ns" })
+{
+    if (pooled.TryGetValue(name, out var samples))
+    {
+        cdf.Add((name, [.. samples]));
+    }
+}
+
+Plots.LatencyCdf(Path.Combine(outDir, "latest-rtt.png"), $"Round-trip time distributions ({mode}, {DateTime.UtcNow:yyyy-MM-dd})", cdf);
+Plots.Bars(Path.Combine(outDir, "latest-throughput.png"), "One-way messages per second", "msgs/s", throughputBars);
+Console.WriteLine($"plots: {Path.Combine(outDir, "latest-rtt.png")}, latest-throughput.png");
 Console.WriteLine($"done in {total.Elapsed.TotalSeconds:0.0} s");
 return 0;
 
-static void Add(double[] samples, List<double> all, List<double> roundMedians)
-{
-    all.AddRange(samples);
-    roundMedians.Add(new Stats(samples).Median);
-}
+double Last(string name) => medians.TryGetValue(name, out var m) ? m[^1] : double.NaN;
 
-void AddC(JsonElement result, List<double> roundMedians)
+string? ArgValue(string name)
 {
-    roundMedians.Add(result.GetProperty("median").GetDouble());
-    (ReferenceEquals(roundMedians, cSpinRounds) ? cSpinP99 : cFutexP99).Add(result.GetProperty("p99").GetDouble());
-}
-
-static double Median(List<double> values) => new Stats(values).Median;
-
-static Metric Rtt(string name, List<double> all, List<double> roundMedians, string description, string? baseline, List<double> ratios, double goal)
-{
-    Stats pooled = new(all);
-    return new Metric(name, "ns", Median(roundMedians), pooled.P99, [.. roundMedians], description,
-        baseline, baseline is null ? null : Median(ratios), baseline is null ? null : [.. ratios], baseline is null ? null : goal);
+    int at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
 }

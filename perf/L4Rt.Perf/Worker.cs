@@ -4,7 +4,7 @@ using L4Rt.Ipc;
 namespace L4Rt.Perf;
 
 /// <summary>The partner processes of the scenarios: the harness starts its own executable in worker mode.</summary>
-internal static class Worker
+internal static partial class Worker
 {
     internal static int Run(string[] args)
     {
@@ -15,6 +15,20 @@ internal static class Worker
                 return Echo(args[2], long.Parse(args[3], CultureInfo.InvariantCulture));
             case "gate-echo":
                 return GateEcho(args[2], args[3]);
+            case "uds-echo":
+                return UdsEcho(args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+            case "tcp-echo":
+                return TcpEcho(int.Parse(args[2], CultureInfo.InvariantCulture));
+            case "pipe-echo":
+                return PipeEcho(int.Parse(args[2], CultureInfo.InvariantCulture));
+            case "uds-sink":
+                return UdsSink(args[2]);
+            case "sender":
+                return Sender(args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
+            case "idle-links":
+                return IdleLinks(args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+            case "irq-receiver":
+                return IrqReceiver(args[2], args[3]);
             default:
                 Console.Error.WriteLine($"unknown worker {args[1]}");
                 return 2;
@@ -38,23 +52,120 @@ internal static class Worker
         return 0;
     }
 
-    /// <summary>Serves calls on one link: replies with the words it got, until the link's sender is gone.</summary>
+    /// <summary>Opens <paramref name="links"/> links to the listener at <paramref name="path"/> and sends on them as fast as it can, round-robin, until killed.</summary>
+    private static int Sender(string path, int links, int threads)
+    {
+        List<Thread> workers = [];
+        Console.WriteLine("READY");
+        for (int t = 0; t < threads; t++)
+        {
+            List<SendLink> opened = [];
+            for (int i = 0; i < links; i++)
+            {
+                opened.Add(DirectLink.Connect(path, TimeSpan.FromSeconds(60)));
+            }
+
+            Thread worker = new(() =>
+            {
+                using L4Thread me = new();
+                MsgTag tag = new(1, 2);
+                for (ulong n = 0; ; n++)
+                {
+                    foreach (SendLink link in opened)
+                    {
+                        me.Utcb.Mr[0] = n;
+                        if (!me.Send(link, tag, L4Timeout.Never).IsOk)
+                        {
+                            return;
+                        }
+                    }
+                }
+            }) { IsBackground = true };
+            workers.Add(worker);
+            worker.Start();
+        }
+
+        foreach (Thread worker in workers)
+        {
+            worker.Join();
+        }
+
+        return 0;
+    }
+
+    /// <summary>Opens <paramref name="links"/> links to the listener and keeps them idle.</summary>
+    private static int IdleLinks(string path, int links)
+    {
+        List<SendLink> opened = [];
+        for (int i = 0; i < links; i++)
+        {
+            opened.Add(DirectLink.Connect(path, TimeSpan.FromSeconds(60)));
+        }
+
+        Console.WriteLine("READY");
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+    }
+
+    /// <summary>
+    /// IRQ latency partner: joins the broker, binds an IRQ to its thread, registers it, and for every delivery
+    /// sends the delivery timestamp back over a direct link to the harness (listening at <paramref name="reportPath"/>).
+    /// </summary>
+    private static int IrqReceiver(string socket, string reportPath)
+    {
+        using L4Task task = L4Task.ConnectAsync(new L4TaskOptions { SocketPath = socket, Name = "bench-irq", ConnectTimeout = TimeSpan.FromSeconds(30) }).GetAwaiter().GetResult();
+        using L4Thread thread = task.CreateThread();
+        Objects.Irq irq = task.Factory.CreateIrqAsync(thread, 99).GetAwaiter().GetResult();
+        task.Names.RegisterAsync("bench/irq", irq).GetAwaiter().GetResult();
+        Console.WriteLine("READY");
+        using SendLink report = DirectLink.Connect(reportPath, TimeSpan.FromSeconds(60));
+        using L4Thread reporter = new();
+        while (true)
+        {
+            IpcResult r = thread.Wait(L4Timeout.Never);
+            long delivered = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (!r.IsOk)
+            {
+                return 0;
+            }
+
+            reporter.Utcb.Mr[0] = (ulong)delivered;
+            reporter.Utcb.Mr[1] = thread.Utcb.Mr[0];
+            if (!reporter.Send(report, new MsgTag(1, 2), L4Timeout.FromMilliseconds(5000)).IsOk)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Serves calls in open wait, accepting any number of links (labels 1, 2, ...) on a background thread, so a
+    /// scenario can add idle links (another process) next to the active one. Runs until killed.
+    /// </summary>
     private static int Echo(string path, long spinNs)
     {
         using L4Thread server = new() { SpinNanoseconds = spinNs };
         using DirectLinkListener listener = DirectLinkListener.Listen(path);
-        Console.WriteLine("READY");
-        using ReceiveLink link = listener.Accept(server, 1, TimeSpan.FromSeconds(60));
-        IpcResult msg = server.Receive(link, L4Timeout.Never);
-        while (msg.IsOk)
+        Thread acceptor = new(() =>
         {
-            msg = server.ReplyAndWait(msg.Tag, L4Timeout.FromMilliseconds(2000));
-            while (msg.Status == L4Status.ReceiveTimeout && !link.IsSenderDeleted)
+            for (ulong label = 1; ; label++)
             {
-                msg = server.Wait(L4Timeout.FromMilliseconds(2000));
+                try
+                {
+                    listener.Accept(server, label, Timeout.InfiniteTimeSpan);
+                }
+                catch (Exception e) when (e is IOException or L4RtException or TimeoutException)
+                {
+                    return;
+                }
             }
+        }) { IsBackground = true };
+        acceptor.Start();
+        Console.WriteLine("READY");
+        IpcResult msg = server.Wait(L4Timeout.Never);
+        while (true)
+        {
+            msg = msg.IsOk ? server.ReplyAndWait(msg.Tag, L4Timeout.Never) : server.Wait(L4Timeout.Never);
         }
-
-        return 0;
     }
 }

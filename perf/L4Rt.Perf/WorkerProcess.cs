@@ -9,10 +9,18 @@ internal sealed class WorkerProcess : IDisposable
 
     private WorkerProcess(Process process) => _process = process;
 
+    /// <summary>The worker's stdin/stdout (the anonymous-pipe baseline talks through them).</summary>
+    internal Stream Input => _process.StandardInput.BaseStream;
+
+    internal Stream Output => _process.StandardOutput.BaseStream;
+
+    /// <summary>The next line the worker printed (after READY).</summary>
+    internal string? ReadLine() => _process.StandardOutput.ReadLine();
+
     internal static WorkerProcess Start(params string[] args)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
-        ProcessStartInfo info = new(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        ProcessStartInfo info = new(self) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             info.ArgumentList.Add(typeof(WorkerProcess).Assembly.Location);

@@ -10,11 +10,14 @@ namespace L4Rt.Perf.Scenarios;
 internal static class CallRtt
 {
     /// <summary>Runs one round: a fresh worker, warm-up, then <paramref name="iterations"/> timed calls. Returns the RTTs in ns.</summary>
-    internal static double[] Round(int words, long spinNs, int warmup, int iterations)
+    internal static double[] Round(int words, long spinNs, int warmup, int iterations, int idleLinks = 0)
     {
         string path = Path.Combine(Path.GetTempPath(), $"l4rt-perf-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
         using WorkerProcess worker = WorkerProcess.Start("echo", path, spinNs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using SendLink link = DirectLink.Connect(path, TimeSpan.FromSeconds(30));
+
+        // Idle links held by the same receiving thread (from another process): open wait must not slow down.
+        using WorkerProcess? idle = idleLinks > 0 ? WorkerProcess.Start("idle-links", path, idleLinks.ToString(System.Globalization.CultureInfo.InvariantCulture)) : null;
         using L4Thread me = new() { SpinNanoseconds = spinNs };
         MsgTag tag = new(1, words);
         for (int i = 0; i < words; i++)
