@@ -83,7 +83,35 @@ call.SetAction(async (parse, ct) =>
     return 0;
 });
 
-RootCommand root = new("l4rt — inspect and poke a running L4Rt broker (l4rtd)") { status, names, irqCommand, call };
+Argument<string[]> benchArgs = new("harness-arguments") { Description = "Passed to the harness (e.g. --quick, --rounds 9)", Arity = ArgumentArity.ZeroOrMore };
+Command bench = new("bench", "Run the benchmark harness (perf/L4Rt.Perf, Release) from the L4Rt source tree") { benchArgs };
+bench.TreatUnmatchedTokensAsErrors = false;
+bench.SetAction(async (parse, ct) =>
+{
+    string? repo = null;
+    for (DirectoryInfo? dir = new(Environment.CurrentDirectory); dir is not null && repo is null; dir = dir.Parent)
+    {
+        repo = File.Exists(Path.Combine(dir.FullName, "L4Rt.sln")) ? dir.FullName : null;
+    }
+
+    if (repo is null)
+    {
+        Console.Error.WriteLine("l4rt bench: run it inside the L4Rt source tree (the harness and its C baselines live in perf/)");
+        return 2;
+    }
+
+    System.Diagnostics.ProcessStartInfo info = new("dotnet") { WorkingDirectory = repo };
+    foreach (string arg in new[] { "run", "-c", "Release", "--project", Path.Combine("perf", "L4Rt.Perf"), "--" }.Concat(parse.GetValue(benchArgs) ?? []).Concat(parse.UnmatchedTokens))
+    {
+        info.ArgumentList.Add(arg);
+    }
+
+    using System.Diagnostics.Process harness = System.Diagnostics.Process.Start(info)!;
+    await harness.WaitForExitAsync(ct);
+    return harness.ExitCode;
+});
+
+RootCommand root = new("l4rt — inspect and poke a running L4Rt broker (l4rtd); run its benchmarks") { status, names, irqCommand, call, bench };
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
