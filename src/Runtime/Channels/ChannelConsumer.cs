@@ -1,0 +1,229 @@
+using L4Rt.Ipc;
+using L4Rt.Memory;
+
+namespace L4Rt.Channels;
+
+/// <summary>
+/// The consuming end of a zero-copy FIFO channel: read a record in place, then release it (release several
+/// at once by reading on and calling <see cref="Release"/> once). A span from <see cref="Read(L4Timeout, out ReadOnlySpan{byte})"/>
+/// stays valid until <see cref="Release"/>; the producer cannot overwrite it before. Not thread-safe: one
+/// consumer thread at a time. Everything read from the ring is validated first: a corrupt ring faults the
+/// channel with <see cref="L4Status.ProtocolViolation"/>, never an out-of-bounds read.
+/// </summary>
+public sealed class ChannelConsumer : ChannelEndpoint
+{
+    private long _head;   // released position (published)
+    private long _cursor; // read position (records read, not yet released)
+    private long _tail;   // last validated tail seen from the producer
+
+    internal ChannelConsumer(ChannelRegion region)
+        : base(region, producer: false)
+    {
+    }
+
+    /// <summary>True when the producer closed the channel (graceful end, as opposed to dying).</summary>
+    public bool IsCompleted { get; private set; }
+
+    /// <summary>Committed bytes not yet read (as last seen).</summary>
+    public long BytesAvailable => _tail - _cursor;
+
+    /// <summary>
+    /// Reads the next record in place. <see cref="L4Timeout.Zero"/>: <see cref="L4Status.ReceiveTimeout"/> at once
+    /// when the ring is empty. After the producer is gone (closed or dead) and everything committed was read:
+    /// <see cref="L4Status.DestinationDeleted"/> (see <see cref="IsCompleted"/>).
+    /// </summary>
+    public L4Status Read(L4Timeout timeout, out ReadOnlySpan<byte> record)
+    {
+        record = default;
+        if (!Enter())
+        {
+            return L4Status.Aborted;
+        }
+
+        try
+        {
+            return ReadCore(timeout, out record);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private L4Status ReadCore(L4Timeout timeout, out ReadOnlySpan<byte> record)
+    {
+        L4Status status = TryNext(out record);
+        if (status != L4Status.ReceiveTimeout || timeout.IsZero)
+        {
+            return status;
+        }
+
+        long deadline = Deadline(timeout);
+        ref ChannelLayout l = ref Region.Layout;
+        while (status == L4Status.ReceiveTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+        {
+            WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, deadline);
+            status = IsDisposed ? L4Status.Aborted : TryNext(out record);
+        }
+
+        return status;
+    }
+
+    /// <summary>Releases every record read so far: the producer may reuse their space.</summary>
+    public void Release()
+    {
+        if (_head == _cursor || !Enter())
+        {
+            return;
+        }
+
+        try
+        {
+            ReleaseCore();
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private void ReleaseCore()
+    {
+        _head = _cursor;
+        ref ChannelLayout l = ref Region.Layout;
+        Interlocked.Exchange(ref l.Head, _head); // release + full fence: pairs with the producer's Exchange(ProducerWaiting, 1) then re-check
+        WakeIfWaiting(ref l.ProducerWaiting, ref l.SpaceWake);
+    }
+
+    /// <summary>Copying API: copies the next record into <paramref name="destination"/> and releases it.</summary>
+    /// <returns>The status; <paramref name="length"/> is the record's length. A record longer than the destination throws and stays unread.</returns>
+    public L4Status Read(Span<byte> destination, out int length, L4Timeout timeout)
+    {
+        long mark = _cursor;
+        L4Status status = Read(timeout, out ReadOnlySpan<byte> record);
+        length = record.Length;
+        if (status != L4Status.Ok)
+        {
+            return status;
+        }
+
+        if (record.Length > destination.Length)
+        {
+            _cursor = mark;
+            Records--;
+            Bytes -= record.Length;
+            throw new ArgumentException($"the next record has {record.Length} bytes; the destination holds {destination.Length}", nameof(destination));
+        }
+
+        record.CopyTo(destination);
+        Release();
+        return L4Status.Ok;
+    }
+
+    /// <summary>Asynchronous copying read: completes synchronously when a record is there; waits on a pool thread otherwise.</summary>
+    public ValueTask<(L4Status Status, int Length)> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        L4Status status = Read(destination.Span, out int length, L4Timeout.Zero);
+        return status != L4Status.ReceiveTimeout
+            ? ValueTask.FromResult((status, length))
+            : new ValueTask<(L4Status, int)>(Task.Run(() => ReadSlow(destination, cancellationToken), cancellationToken));
+    }
+
+    private (L4Status, int) ReadSlow(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            L4Status status = Read(destination.Span, out int length, L4Timeout.FromMilliseconds(50));
+            if (status != L4Status.ReceiveTimeout)
+            {
+                return (status, length);
+            }
+        }
+    }
+
+    private protected override bool IsReady()
+    {
+        if (IsFaulted || _cursor != _tail)
+        {
+            return true;
+        }
+
+        ref ChannelLayout l = ref Region.Layout;
+        return Volatile.Read(ref l.Tail) != _tail || Volatile.Read(ref l.ProducerDead) != 0;
+    }
+
+    /// <summary>One non-blocking step: the next record, or why there is none.</summary>
+    private L4Status TryNext(out ReadOnlySpan<byte> record)
+    {
+        record = default;
+        if (IsFaulted)
+        {
+            return L4Status.ProtocolViolation;
+        }
+
+        long capacity = Capacity;
+        while (true)
+        {
+            if (_cursor == _tail)
+            {
+                ref ChannelLayout l = ref Region.Layout;
+                bool producerDead = Volatile.Read(ref l.ProducerDead) != 0; // read before Tail: a final publish is not missed
+                long tail = Volatile.Read(ref l.Tail); // acquire: pairs with the producer's publish of the records before it
+                if (tail < _tail || tail - _head > capacity || (tail & 7) != 0)
+                {
+                    return Fault(); // no honest producer moves backwards, overruns unreleased data, or misaligns
+                }
+
+                _tail = tail;
+                if (_cursor == _tail)
+                {
+                    return producerDead || IsCompleted ? L4Status.DestinationDeleted : L4Status.ReceiveTimeout;
+                }
+            }
+
+            long offset = _cursor & (capacity - 1);
+            ulong header = Volatile.Read(ref Region.HeaderAt(offset)); // read once; only the locals below are used
+            long length = (uint)header;
+            uint flags = (uint)(header >> 32);
+            if (flags == ChannelLayout.PaddingFlag)
+            {
+                long pad = capacity - offset;
+                if (length != pad - ChannelLayout.RecordHeader || _cursor + pad > _tail)
+                {
+                    return Fault();
+                }
+
+                _cursor += pad;
+                continue;
+            }
+
+            if (flags == EndFlag)
+            {
+                _cursor += ChannelLayout.RecordHeader;
+                IsCompleted = true;
+                if (_head != _cursor)
+                {
+                    ReleaseCore();
+                }
+
+                continue;
+            }
+
+            long need = ChannelLayout.RecordHeader + ChannelProducer.Align8(length);
+            if (flags != 0 || offset + need > capacity || _cursor + need > _tail)
+            {
+                return Fault();
+            }
+
+            record = Region.Slice(offset + ChannelLayout.RecordHeader, (int)length);
+            _cursor += need;
+            Records++;
+            Bytes += length;
+            return L4Status.Ok;
+        }
+    }
+
+    /// <summary>Header flag of the record a producer writes when it completes the channel.</summary>
+    internal const uint EndFlag = 2;
+}

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using L4Rt.Interop;
+using L4Rt.Ipc;
+using L4Rt.Memory;
+
+namespace L4Rt.Channels;
+
+/// <summary>
+/// What producer and consumer share: the mapped ring, the adaptive wait (bounded spin, then futex on a wake
+/// word after raising a waiter flag and re-checking), the fault state, the statistics and the lifetime.
+/// </summary>
+public abstract class ChannelEndpoint : IDisposable
+{
+    private readonly Lock _lifetime = new();
+    private bool _disposed;
+    private OwnerGuard _guard;
+    private long _spinTicks = Libc.Futex.NanosToTicks(L4Thread.DefaultSpinNanoseconds);
+
+    private protected ChannelEndpoint(ChannelRegion region, bool producer)
+    {
+        Region = region;
+        IsProducer = producer;
+        ChannelMetrics.Register(this);
+    }
+
+    /// <summary>Ring capacity in bytes.</summary>
+    public long Capacity => Region.Capacity;
+
+    /// <summary>How long a blocking operation spins before it sleeps (0: futex only).</summary>
+    public long SpinNanoseconds
+    {
+        get => Libc.Futex.TicksToNanos(_spinTicks);
+        set => _spinTicks = Libc.Futex.NanosToTicks(Math.Clamp(value, 0, 10_000_000));
+    }
+
+    /// <summary>Records passed through this endpoint.</summary>
+    public long Records { get; private protected set; }
+
+    /// <summary>Payload bytes passed through this endpoint.</summary>
+    public long Bytes { get; private protected set; }
+
+    /// <summary>futex wake calls this endpoint issued (only when the other side slept).</summary>
+    public long WakeupsIssued { get; private protected set; }
+
+    /// <summary>Times this endpoint had to wait: the ring was full (producer) or empty (consumer).</summary>
+    public long Stalls { get; private protected set; }
+
+    /// <summary>Set once the peer broke the protocol; every later operation returns <see cref="L4Status.ProtocolViolation"/>.</summary>
+    public bool IsFaulted { get; private protected set; }
+
+    internal ChannelRegion Region { get; }
+
+    internal bool IsProducer { get; }
+
+    /// <summary>True once this end was disposed (a blocked operation returns <see cref="L4Status.Aborted"/>).</summary>
+    public bool IsDisposed => _guard.IsDisposed;
+
+    private protected bool Enter()
+    {
+        if (_guard.TryEnter(out bool release))
+        {
+            return true;
+        }
+
+        if (release)
+        {
+            Region.Dispose();
+        }
+
+        return false;
+    }
+
+    private protected void Exit()
+    {
+        if (_guard.Exit())
+        {
+            Region.Dispose();
+        }
+    }
+
+    private protected L4Status Fault()
+    {
+        IsFaulted = true;
+        return L4Status.ProtocolViolation;
+    }
+
+    /// <summary>
+    /// Waits until <see cref="IsReady"/> holds: spins within the budget, then sleeps on <paramref name="wake"/>
+    /// after raising <paramref name="waiting"/> and re-checking (no lost wake-up: the other side bumps the wake word
+    /// after publishing, whenever it sees the flag).
+    /// </summary>
+    private protected void WaitUntilReady(ref int waiting, ref int wake, long deadline)
+    {
+        Stalls++;
+        long spinTicks = _spinTicks;
+        long spinStart = 0;
+        for (int i = 1; spinTicks > 0; i++)
+        {
+            if (IsReady() || _guard.IsDisposed)
+            {
+                return;
+            }
+
+            if ((i & 63) == 0)
+            {
+                long now = Stopwatch.GetTimestamp();
+                spinStart = spinStart == 0 ? now : spinStart;
+                if (now - spinStart >= spinTicks || now >= deadline)
+                {
+                    break;
+                }
+            }
+
+            CpuRelax.Pause();
+        }
+
+        while (true)
+        {
+            Interlocked.Exchange(ref waiting, 1); // full fence: pairs with the other side reading the flag after its publish
+            int observed = Volatile.Read(ref wake);
+            if (IsReady() || _guard.IsDisposed)
+            {
+                Volatile.Write(ref waiting, 0);
+                return;
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            if (now >= deadline)
+            {
+                Volatile.Write(ref waiting, 0);
+                return; // the caller re-checks and reports its own timeout kind
+            }
+
+            Futexes.Wait(ref wake, observed, deadline == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(deadline - now));
+            Volatile.Write(ref waiting, 0);
+        }
+    }
+
+    /// <summary>Whether the awaited condition holds (room for the pending record, data, a fault, or a dead peer).</summary>
+    private protected abstract bool IsReady();
+
+    private protected static long Deadline(L4Timeout timeout) =>
+        timeout.IsNever ? long.MaxValue : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
+
+    /// <summary>Wakes the other side if it flagged that it sleeps (called right after a publishing full fence).</summary>
+    private protected void WakeIfWaiting(ref int waiting, ref int wake)
+    {
+        if (Volatile.Read(ref waiting) != 0)
+        {
+            Interlocked.Increment(ref wake);
+            Futexes.Wake(ref wake);
+            WakeupsIssued++;
+        }
+    }
+
+    /// <summary>Called by the broker or the peer watch when the other side died.</summary>
+    internal void MarkPeerDead()
+    {
+        lock (_lifetime)
+        {
+            if (!_disposed)
+            {
+                Region.MarkDead(producer: !IsProducer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes this end: the other side learns (<see cref="L4Status.DestinationDeleted"/>) once it has drained what was
+    /// published. Safe from any thread: a blocked operation of the owner returns <see cref="L4Status.Aborted"/> and the
+    /// ring is unmapped after it has left. (Spans handed out must not be used after disposing.)
+    /// </summary>
+    public void Dispose()
+    {
+        bool release;
+        lock (_lifetime)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            release = _guard.Dispose();
+            Region.MarkDead(producer: IsProducer); // also wakes our own sleeper, which sees the guard disposed
+        }
+
+        if (release)
+        {
+            Region.Dispose();
+        }
+
+        ChannelMetrics.Unregister(this);
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,274 @@
+using System.Runtime.CompilerServices;
+using L4Rt.Ipc;
+using L4Rt.Memory;
+
+namespace L4Rt.Channels;
+
+/// <summary>
+/// The producing end of a zero-copy FIFO channel: reserve a record in place, write it, commit. Committed
+/// records become visible when published (every <see cref="Commit"/> by default; pass <c>publish: false</c>
+/// to batch and call <see cref="Publish"/> once). Not thread-safe: one producer thread at a time.
+/// </summary>
+public sealed class ChannelProducer : ChannelEndpoint
+{
+    private long _tail;          // private: the producer never trusts the shared copy of its own position
+    private long _head;          // last validated head seen from the consumer
+    private long _reserved = -1; // offset of the reserved record's header, -1 when none
+    private bool _published = true;
+    private long _want; // bytes the blocked Reserve waits for
+
+    internal ChannelProducer(ChannelRegion region)
+        : base(region, producer: true)
+    {
+    }
+
+    /// <summary>The largest record this ring carries.</summary>
+    public int MaxRecordSize => (int)Math.Min(int.MaxValue, Capacity - ChannelLayout.RecordHeader);
+
+    /// <summary>Bytes committed that the consumer has not released yet (as last seen).</summary>
+    public long BytesInFlight => _tail - _head;
+
+    /// <summary>
+    /// Reserves room for a record of <paramref name="size"/> bytes and returns it as a writable span in the ring.
+    /// <see cref="L4Timeout.Zero"/>: fail at once with <see cref="L4Status.SendTimeout"/> when the ring is full.
+    /// A record larger than the ring throws; a dead consumer gives <see cref="L4Status.DestinationDeleted"/>.
+    /// </summary>
+    public L4Status Reserve(int size, L4Timeout timeout, out Span<byte> record)
+    {
+        record = default;
+        if (!Enter())
+        {
+            return L4Status.Aborted;
+        }
+
+        try
+        {
+            return ReserveCore(size, timeout, out record);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private L4Status ReserveCore(int size, L4Timeout timeout, out Span<byte> record)
+    {
+        record = default;
+        if ((uint)size > (uint)MaxRecordSize)
+        {
+            ThrowTooLarge(size);
+        }
+
+        if (IsFaulted)
+        {
+            return L4Status.ProtocolViolation;
+        }
+
+        long need = ChannelLayout.RecordHeader + Align8(size);
+        long capacity = Capacity;
+        long offset = _tail & (capacity - 1);
+        long pad = offset + need > capacity ? capacity - offset : 0;
+        if (_tail + pad + need - _head > capacity)
+        {
+            L4Status status = RefreshHead(pad + need);
+            if (status == L4Status.SendTimeout)
+            {
+                // Records committed without publishing must become visible before we wait for (or poll) the
+                // consumer to free space: it can only release what it can see.
+                PublishCore();
+            }
+
+            if (status == L4Status.SendTimeout && !timeout.IsZero)
+            {
+                long deadline = Deadline(timeout);
+                ref ChannelLayout l = ref Region.Layout;
+                _want = pad + need;
+                while (status == L4Status.SendTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+                {
+                    WaitUntilReady(ref l.ProducerWaiting, ref l.SpaceWake, deadline);
+                    status = IsDisposed ? L4Status.Aborted : RefreshHead(pad + need);
+                }
+            }
+
+            if (status != L4Status.Ok)
+            {
+                return status;
+            }
+        }
+
+        if (pad != 0)
+        {
+            Region.HeaderAt(offset) = ((ulong)ChannelLayout.PaddingFlag << 32) | (uint)(pad - ChannelLayout.RecordHeader);
+            _tail += pad;
+            offset = 0;
+        }
+
+        _reserved = offset;
+        record = Region.Slice(offset + ChannelLayout.RecordHeader, size);
+        return L4Status.Ok;
+    }
+
+    /// <summary>Commits the reserved record with <paramref name="length"/> bytes (at most what was reserved) and, by default, publishes it.</summary>
+    public void Commit(int length, bool publish = true)
+    {
+        if (!Enter())
+        {
+            return;
+        }
+
+        try
+        {
+            CommitCore(length, publish);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private void CommitCore(int length, bool publish)
+    {
+        long offset = _reserved;
+        if (offset < 0)
+        {
+            throw new InvalidOperationException("Commit without a reserved record.");
+        }
+
+        _reserved = -1;
+        Region.HeaderAt(offset) = (uint)length; // written before the tail is published: the consumer reads it after acquiring Tail
+        _tail += ChannelLayout.RecordHeader + Align8(length);
+        Records++;
+        Bytes += length;
+        _published = false;
+        if (publish)
+        {
+            PublishCore();
+        }
+    }
+
+    /// <summary>
+    /// Completes the stream: the consumer reads what was committed, then <see cref="L4Status.DestinationDeleted"/>
+    /// with <see cref="ChannelConsumer.IsCompleted"/> set (a graceful end, unlike the producer dying).
+    /// </summary>
+    public L4Status Complete(L4Timeout timeout)
+    {
+        if (!Enter())
+        {
+            return L4Status.Aborted;
+        }
+
+        try
+        {
+            L4Status status = ReserveCore(0, timeout, out _);
+            if (status != L4Status.Ok)
+            {
+                return status;
+            }
+
+            Region.HeaderAt(_reserved) = (ulong)ChannelConsumer.EndFlag << 32;
+            _reserved = -1;
+            _tail += ChannelLayout.RecordHeader;
+            _published = false;
+            PublishCore();
+            return L4Status.Ok;
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>Makes every committed record visible to the consumer (and wakes it if it sleeps).</summary>
+    public void Publish()
+    {
+        if (!Enter())
+        {
+            return;
+        }
+
+        try
+        {
+            PublishCore();
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private void PublishCore()
+    {
+        if (_published)
+        {
+            return;
+        }
+
+        _published = true;
+        ref ChannelLayout l = ref Region.Layout;
+        Interlocked.Exchange(ref l.Tail, _tail); // release + full fence: pairs with the consumer's Exchange(ConsumerWaiting, 1) then re-check
+        WakeIfWaiting(ref l.ConsumerWaiting, ref l.DataWake);
+    }
+
+    /// <summary>Copying API: writes <paramref name="data"/> as one record.</summary>
+    public L4Status Write(ReadOnlySpan<byte> data, L4Timeout timeout)
+    {
+        L4Status status = Reserve(data.Length, timeout, out Span<byte> record);
+        if (status == L4Status.Ok)
+        {
+            data.CopyTo(record);
+            Commit(data.Length);
+        }
+
+        return status;
+    }
+
+    /// <summary>Asynchronous <see cref="Write"/>: completes synchronously while there is room; waits on a pool thread otherwise.</summary>
+    public ValueTask<L4Status> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        L4Status status = Write(data.Span, L4Timeout.Zero);
+        return status != L4Status.SendTimeout
+            ? ValueTask.FromResult(status)
+            : new ValueTask<L4Status>(Task.Run(() => WriteSlow(data, cancellationToken), cancellationToken));
+    }
+
+    private L4Status WriteSlow(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            L4Status status = Write(data.Span, L4Timeout.FromMilliseconds(50)); // slices: cancellation is noticed within 50 ms
+            if (status != L4Status.SendTimeout)
+            {
+                return status;
+            }
+        }
+    }
+
+    /// <summary>Reads the consumer's head once, validates it, and reports whether <paramref name="need"/> bytes fit.</summary>
+    private L4Status RefreshHead(long need)
+    {
+        ref ChannelLayout l = ref Region.Layout;
+        long head = Volatile.Read(ref l.Head); // acquire: pairs with the consumer's release of the records before it
+        if (head < _head || head > _tail)
+        {
+            return Fault(); // no honest consumer moves backwards or past what was published
+        }
+
+        _head = head;
+        if (_tail + need - head <= Capacity)
+        {
+            return L4Status.Ok;
+        }
+
+        return Volatile.Read(ref l.ConsumerDead) != 0 ? L4Status.DestinationDeleted : L4Status.SendTimeout;
+    }
+
+    private protected override bool IsReady() => RefreshHead(_want) != L4Status.SendTimeout;
+
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static long Align8(long size) => (size + 7) & ~7L;
+
+    private void ThrowTooLarge(int size) =>
+        throw new ArgumentOutOfRangeException(nameof(size), $"a record of {size} bytes does not fit a ring of {Capacity} bytes (at most {MaxRecordSize})");
+}

@@ -1,0 +1,73 @@
+using System.Runtime.InteropServices;
+
+namespace L4Rt.Memory;
+
+/// <summary>
+/// The header of a FIFO channel region (one 4 KiB page), followed by the ring's data. Single producer,
+/// single consumer. Positions grow without bound (u64); a record lives at <c>position % Capacity</c>.
+/// <code>
+///  offset size  field            written by                 read by
+///  ------ ----  ---------------  -------------------------  -------------------------------
+///       0    4  Magic 'L4CH'     creator                    both, once at attach
+///       4    4  Version          creator
+///       8    8  Capacity         creator (power of two)     both, once at attach (must match the region size)
+///  ---- 64: producer line ---------------------------------------------------------------------
+///      64    8  Tail             producer: end of the last committed record (release)     consumer (acquire)
+///      72    4  DataWake         producer (+1 when ConsumerWaiting), death marker          consumer: futex word
+///      76    4  ProducerWaiting  producer (1 while asleep for space)                      consumer
+///      80    4  ProducerDead     death marker                                             consumer
+///  ---- 128: consumer line --------------------------------------------------------------------
+///     128    8  Head             consumer: end of the last released record (release)      producer (acquire)
+///     136    4  SpaceWake        consumer (+1 when ProducerWaiting), death marker          producer: futex word
+///     140    4  ConsumerWaiting  consumer (1 while asleep for data)                       producer
+///     144    4  ConsumerDead     death marker                                             producer
+///  ---- 4096: data, Capacity bytes: records ---------------------------------------------------
+/// </code>
+/// A record is an 8-byte header (u32 length, u32 flags) and its payload padded to 8 bytes; it never
+/// straddles the end: a padding record (flag <see cref="PaddingFlag"/>) fills the rest and the next
+/// record starts at offset 0. Each side keeps its own position privately and only publishes it; the other
+/// side's published position is read once, bounds-checked, and a value no honest peer can produce
+/// faults the channel with <see cref="L4Status.ProtocolViolation"/>.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 192)]
+internal struct ChannelLayout
+{
+    internal const uint MagicValue = 0x4843344C; // "L4CH"
+    internal const uint CurrentVersion = 1;
+    internal const int HeaderSize = 4096;
+    internal const int RecordHeader = 8;
+    internal const uint PaddingFlag = 1;
+
+    [FieldOffset(0)]
+    public uint Magic;
+
+    [FieldOffset(4)]
+    public uint Version;
+
+    [FieldOffset(8)]
+    public long Capacity;
+
+    [FieldOffset(64)]
+    public long Tail;
+
+    [FieldOffset(72)]
+    public int DataWake;
+
+    [FieldOffset(76)]
+    public int ProducerWaiting;
+
+    [FieldOffset(80)]
+    public int ProducerDead;
+
+    [FieldOffset(128)]
+    public long Head;
+
+    [FieldOffset(136)]
+    public int SpaceWake;
+
+    [FieldOffset(140)]
+    public int ConsumerWaiting;
+
+    [FieldOffset(144)]
+    public int ConsumerDead;
+}

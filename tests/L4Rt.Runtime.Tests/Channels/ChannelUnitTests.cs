@@ -1,0 +1,200 @@
+using System.Runtime.CompilerServices;
+using L4Rt.Channels;
+using L4Rt.Ipc;
+using L4Rt.Memory;
+using L4Rt.Tests.Support;
+
+namespace L4Rt.Tests.Channels;
+
+/// <summary>The ring's pitfalls, exercised in one process (two threads) where timing control helps.</summary>
+[Collection(ProcessCollection.Name)]
+public class ChannelUnitTests
+{
+    /// <summary>Runs <paramref name="body"/> on a thread; a failure is kept and rethrown by the returned join (never crashes the host).</summary>
+    private static Func<Exception?> Background(Action body)
+    {
+        Exception? failure = null;
+        Thread thread = new(() =>
+        {
+            try
+            {
+                body();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        return () =>
+        {
+            thread.Join();
+            return failure;
+        };
+    }
+
+    private static (ChannelProducer, ChannelConsumer, TempDir, DirectChannelListener) Pair(long capacity)
+    {
+        TempDir dir = new();
+        DirectChannelListener listener = DirectChannelListener.Listen(dir.Socket());
+        Task<ChannelConsumer> consumer = Task.Run(() => DirectChannel.ConnectConsumer(dir.Socket(), TimeSpan.FromSeconds(10)));
+        ChannelProducer producer = listener.AcceptAsProducer(capacity, TimeSpan.FromSeconds(10));
+        return (producer, consumer.GetAwaiter().GetResult(), dir, listener);
+    }
+
+    [Fact]
+    public void Layout_ProducerAndConsumerFieldsOnSeparateCacheLines()
+    {
+        ChannelLayout l = default;
+        int Offset<T>(ref T field) => (int)Unsafe.ByteOffset(ref Unsafe.As<ChannelLayout, byte>(ref l), ref Unsafe.As<T, byte>(ref field));
+        Assert.Equal(0, Offset(ref l.Magic));
+        Assert.Equal(8, Offset(ref l.Capacity));
+        Assert.Equal(64, Offset(ref l.Tail));
+        Assert.Equal(72, Offset(ref l.DataWake));
+        Assert.Equal(76, Offset(ref l.ProducerWaiting));
+        Assert.Equal(80, Offset(ref l.ProducerDead));
+        Assert.Equal(128, Offset(ref l.Head));
+        Assert.Equal(136, Offset(ref l.SpaceWake));
+        Assert.Equal(140, Offset(ref l.ConsumerWaiting));
+        Assert.Equal(144, Offset(ref l.ConsumerDead));
+        Assert.NotEqual(Offset(ref l.Tail) / 64, Offset(ref l.Head) / 64); // no false sharing between the two positions
+    }
+
+    [Fact]
+    public void OddRecordSizes_WrapAroundManyTimes_EveryByteArrivesIntact()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(4096);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            const int Count = 20_000;
+            Func<Exception?> writing = Background(() =>
+            {
+                Random random = new(5);
+                for (int i = 0; i < Count; i++)
+                {
+                    int size = random.Next(0, 1500);
+                    Assert.Equal(L4Status.Ok, producer.Reserve(size, L4Timeout.Never, out Span<byte> record));
+                    record.Fill((byte)i);
+                    producer.Commit(size, publish: (i & 3) == 0); // batch some publishes
+                }
+
+                producer.Publish();
+            });
+            Random expected = new(5);
+            for (int i = 0; i < Count; i++)
+            {
+                Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.FromMilliseconds(10_000), out ReadOnlySpan<byte> record));
+                Assert.Equal(expected.Next(0, 1500), record.Length);
+                Assert.True(record.IndexOfAnyExcept((byte)i) < 0, $"record {i} torn");
+                consumer.Release();
+            }
+
+            Assert.Null(writing());
+            Assert.True(producer.Records == Count && consumer.Records == Count);
+        }
+    }
+
+    [Fact]
+    public void FutexOnlyBothSides_TinyRing_NoLostWakeup()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(4096);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            producer.SpinNanoseconds = 0;
+            consumer.SpinNanoseconds = 0;
+            const int Count = 100_000;
+            Func<Exception?> writing = Background(() =>
+            {
+                for (int i = 0; i < Count; i++)
+                {
+                    Assert.Equal(L4Status.Ok, producer.Write(BitConverter.GetBytes(i), L4Timeout.FromMilliseconds(10_000)));
+                }
+            });
+            byte[] buffer = new byte[8];
+            for (int i = 0; i < Count; i++)
+            {
+                Assert.Equal(L4Status.Ok, consumer.Read(buffer, out int length, L4Timeout.FromMilliseconds(10_000)));
+                Assert.Equal(i, BitConverter.ToInt32(buffer.AsSpan(0, length)));
+            }
+
+            Assert.Null(writing());
+            Assert.True(consumer.Stalls > 0 && (producer.WakeupsIssued > 0 || consumer.WakeupsIssued > 0), "the test must actually sleep and wake");
+        }
+    }
+
+    [Fact]
+    public void RecordLargerThanRing_ClearError_AndZeroTimeoutsReportFullAndEmpty()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(4096);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => producer.Reserve(5000, L4Timeout.Zero, out _));
+            Assert.Contains("does not fit a ring of 4096 bytes", e.Message, StringComparison.Ordinal);
+            Assert.Equal(L4Status.ReceiveTimeout, consumer.Read(L4Timeout.Zero, out _));
+            Assert.Equal(L4Status.Ok, producer.Write(new byte[producer.MaxRecordSize], L4Timeout.Zero));
+            Assert.Equal(L4Status.SendTimeout, producer.Write(new byte[1], L4Timeout.Zero)); // full
+            Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.Zero, out ReadOnlySpan<byte> big));
+            Assert.Equal(producer.MaxRecordSize, big.Length);
+            Assert.Equal(L4Status.SendTimeout, producer.Write(new byte[1], L4Timeout.Zero)); // read but not released: still full
+            consumer.Release();
+            Assert.Equal(L4Status.Ok, producer.Write(new byte[1], L4Timeout.Zero));
+        }
+    }
+
+    [Fact]
+    public void SteadyStateWriteAndRead_AllocateZeroBytes()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(1 << 16);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            const int Count = 200_000;
+            long producerAllocated = -1;
+            Func<Exception?> writing = Background(() =>
+            {
+                byte[] data = new byte[100];
+                for (int i = 0; i < 20_000; i++)
+                {
+                    producer.Write(data, L4Timeout.Never);
+                }
+
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 20_000; i < Count; i++)
+                {
+                    producer.Reserve(100, L4Timeout.Never, out Span<byte> record);
+                    record[0] = (byte)i;
+                    producer.Commit(100);
+                }
+
+                producerAllocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            });
+            long consumerBefore = 0;
+            for (int i = 0; i < Count; i++)
+            {
+                if (i == 20_000)
+                {
+                    consumerBefore = GC.GetAllocatedBytesForCurrentThread();
+                }
+
+                consumer.Read(L4Timeout.Never, out ReadOnlySpan<byte> _);
+                consumer.Release();
+            }
+
+            long consumerAllocated = GC.GetAllocatedBytesForCurrentThread() - consumerBefore;
+            Assert.Null(writing());
+            Assert.Equal(0, producerAllocated);
+            Assert.Equal(0, consumerAllocated);
+        }
+    }
+}
