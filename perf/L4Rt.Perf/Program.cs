@@ -121,6 +121,76 @@ throughputBars.Add(("UDS 64 B writes", udsRate));
 metrics.Add(new Metric("uds_64k_gbps", "GB/s", uds64kGbps, uds64kGbps, [uds64kGbps], "one-way UDS stream of 64 KiB writes (.NET Socket)", LowerIsBetter: false));
 Console.WriteLine($"UDS one-way: 64 B {udsRate / 1e6:0.00} M msgs/s, 64 KiB {uds64kGbps:0.00} GB/s  [{total.Elapsed.TotalSeconds:0}s]");
 
+// ---- FIFO group: zero-copy and copying API against the C SPSC rings (like with like), rounds alternating.
+Dictionary<string, List<double>> fifo = [];
+void AddFifo(string name, double value) => (fifo.TryGetValue(name, out var l) ? l : fifo[name] = []).Add(value);
+long small = quick ? 2_000_000 : 8_000_000, large = quick ? 8192 : 32768; // 64 B: msgs; 64 KiB: 0.5 GiB / 2 GiB
+double wakesPerMillion = 0;
+long fifoAllocated = 0;
+for (int round = 0; round < (quick ? 3 : 5); round++)
+{
+    List<Action> steps =
+    [
+        () => { var r = FifoThroughput.Round(64, 1 << 20, small, "zc"); AddFifo("fifo_64b_msgs_per_s", r.MsgsPerSecond); wakesPerMillion = Math.Max(wakesPerMillion, r.WakesPerMillion); fifoAllocated = Math.Max(fifoAllocated, r.ConsumerAllocatedBytes); },
+        () => { var r = FifoThroughput.Round(65536, 1 << 20, large, "zc"); AddFifo("fifo_64k_gbps", r.Gbps); },
+        () => { var r = FifoThroughput.Round(64, 1 << 20, small, "copy"); AddFifo("fifo_64b_copy_msgs_per_s", r.MsgsPerSecond); },
+        () => { var r = FifoThroughput.Round(65536, 1 << 20, large, "copy"); AddFifo("fifo_64k_copy_gbps", r.Gbps); },
+        () => { var r = FifoThroughput.Round(1024, 1 << 20, small / 4, "zc"); AddFifo("fifo_1k_msgs_per_s", r.MsgsPerSecond); },
+        () => { var r = FifoThroughput.Round(65536, 1 << 20, large, "pipe"); AddFifo("fifo_pipe_64k_gbps", r.Gbps); },
+    ];
+    if (c is not null)
+    {
+        steps.Add(() => AddFifo("c_spsc_64b_msgs_per_s", c.Run("spsc-zc", ("record", 64), ("ring", 1 << 20), ("messages", small), ("rounds", 1)).GetProperty("msgs_per_s").GetDouble()));
+        steps.Add(() => AddFifo("c_spsc_64k_gbps", c.Run("spsc-zc", ("record", 65536), ("ring", 1 << 20), ("messages", large), ("rounds", 1)).GetProperty("gbps").GetDouble()));
+        steps.Add(() => AddFifo("c_spsc_copy_64b_msgs_per_s", c.Run("spsc-copy", ("record", 64), ("ring", 1 << 20), ("messages", small), ("rounds", 1)).GetProperty("msgs_per_s").GetDouble()));
+        steps.Add(() => AddFifo("c_spsc_copy_64k_gbps", c.Run("spsc-copy", ("record", 65536), ("ring", 1 << 20), ("messages", large), ("rounds", 1)).GetProperty("gbps").GetDouble()));
+    }
+
+    if (round % 2 == 1)
+    {
+        steps.Reverse();
+    }
+
+    foreach (Action step in steps)
+    {
+        step();
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"fifo round {round + 1}: 64 B {fifo["fifo_64b_msgs_per_s"][^1] / 1e6:0.0} M/s, 64 KiB {fifo["fifo_64k_gbps"][^1]:0.00} GB/s, copy 64 KiB {fifo["fifo_64k_copy_gbps"][^1]:0.00} GB/s")
+        + (c is null ? "" : string.Create(CultureInfo.InvariantCulture, $" | C 64 B {fifo["c_spsc_64b_msgs_per_s"][^1] / 1e6:0.0} M/s, C 64 KiB {fifo["c_spsc_64k_gbps"][^1]:0.00} GB/s")) + $"  [{total.Elapsed.TotalSeconds:0}s]");
+}
+
+void FifoMetric(string name, string unit, string description, string? baseline, double? goal)
+{
+    List<double> values = fifo[name];
+    double[]? ratios = baseline is not null && fifo.TryGetValue(baseline, out var b) ? values.Select((v, i) => v / b[i]).ToArray() : null;
+    metrics.Add(new Metric(name, unit, new Stats(values).Median, new Stats(values).Min, [.. values], description + " (p99 column: the slowest round)",
+        ratios is null ? null : baseline, ratios is null ? null : new Stats(ratios).Median, ratios, ratios is null ? null : goal, LowerIsBetter: false));
+}
+
+FifoMetric("fifo_64b_msgs_per_s", "msgs/s", "FIFO 64 B records, zero-copy (words written and read in place), 1 MiB ring", "c_spsc_64b_msgs_per_s", 0.5);
+FifoMetric("fifo_64k_gbps", "GB/s", "FIFO 64 KiB records, zero-copy, 1 MiB ring", "c_spsc_64k_gbps", 0.8);
+FifoMetric("fifo_64b_copy_msgs_per_s", "msgs/s", "FIFO 64 B records, copying API (Write/Read spans)", "c_spsc_copy_64b_msgs_per_s", null);
+FifoMetric("fifo_64k_copy_gbps", "GB/s", "FIFO 64 KiB records, copying API", "c_spsc_copy_64k_gbps", null);
+FifoMetric("fifo_1k_msgs_per_s", "msgs/s", "FIFO 1 KiB records, zero-copy", null, null);
+FifoMetric("fifo_pipe_64k_gbps", "GB/s", "FIFO through PipeWriter → PipeReader adapters, 64 KiB writes", null, null);
+if (c is not null)
+{
+    FifoMetric("c_spsc_64b_msgs_per_s", "msgs/s", "C SPSC ring, 64 B records, zero-copy, cc -O2", null, null);
+    FifoMetric("c_spsc_64k_gbps", "GB/s", "C SPSC ring, 64 KiB records, zero-copy, cc -O2", null, null);
+    FifoMetric("c_spsc_copy_64b_msgs_per_s", "msgs/s", "C SPSC ring, 64 B records, memcpy in and out, cc -O2", null, null);
+    FifoMetric("c_spsc_copy_64k_gbps", "GB/s", "C SPSC ring, 64 KiB records, memcpy in and out, cc -O2", null, null);
+}
+
+metrics.Add(new Metric("fifo_wakeups_per_million", "calls/M records", wakesPerMillion, wakesPerMillion, [wakesPerMillion], "futex wake calls (both sides) per million 64 B records (worst round)"));
+metrics.Add(new Metric("fifo_alloc_bytes", "bytes/record", fifoAllocated / (double)small, fifoAllocated / (double)small, [fifoAllocated], "bytes allocated by the consuming thread per 64 B record (read + release)", Goal: 0));
+throughputBars.Add(("FIFO 64 B zero-copy", new Stats(fifo["fifo_64b_msgs_per_s"]).Median));
+if (c is not null)
+{
+    throughputBars.Add(("C SPSC 64 B", new Stats(fifo["c_spsc_64b_msgs_per_s"]).Median));
+}
+
 // ---- Broker group: link setup, control-plane RTT, IRQ latency.
 using (BrokerHost broker = new(root))
 {

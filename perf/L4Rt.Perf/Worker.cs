@@ -27,6 +27,8 @@ internal static partial class Worker
                 return Sender(args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
             case "idle-links":
                 return IdleLinks(args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+            case "fifo-produce":
+                return FifoProduce(args[2], int.Parse(args[3], CultureInfo.InvariantCulture), long.Parse(args[4], CultureInfo.InvariantCulture), args[5]);
             case "irq-receiver":
                 return IrqReceiver(args[2], args[3]);
             default:

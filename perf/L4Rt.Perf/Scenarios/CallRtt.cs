@@ -57,6 +57,14 @@ internal static class CallRtt
             Check(me.Call(link, tag, L4Timeout.Never));
         }
 
+        // Warm the sleep path too: the first futex sleep of a thread allocates runtime state once.
+        me.SpinNanoseconds = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            Check(me.Call(link, tag, L4Timeout.Never));
+        }
+
+        me.SpinNanoseconds = L4Thread.DefaultSpinNanoseconds;
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < calls; i++)
         {

@@ -116,7 +116,11 @@ public abstract class ChannelEndpoint : IDisposable
 
         while (true)
         {
-            Interlocked.Exchange(ref waiting, 1); // full fence: pairs with the other side reading the flag after its publish
+            // Asymmetric handshake: the hot side publishes with a plain release store and then reads our flag;
+            // the process-wide barrier here (paid only when about to sleep) makes its latest publish visible to
+            // the re-check below, and our flag visible to its next read, so no wake-up is lost.
+            Volatile.Write(ref waiting, 1);
+            Interlocked.MemoryBarrierProcessWide();
             int observed = Volatile.Read(ref wake);
             if (IsReady() || _guard.IsDisposed)
             {
@@ -145,7 +149,9 @@ public abstract class ChannelEndpoint : IDisposable
     /// <summary>Wakes the other side if it flagged that it sleeps (called right after a publishing full fence).</summary>
     private protected void WakeIfWaiting(ref int waiting, ref int wake)
     {
-        if (Volatile.Read(ref waiting) != 0)
+        // Take the flag down ourselves: until the sleeper runs again (tens of µs), every later publish would
+        // otherwise see it raised and issue another futex wake. One wake per sleep.
+        if (Volatile.Read(ref waiting) != 0 && Interlocked.Exchange(ref waiting, 0) != 0)
         {
             Interlocked.Increment(ref wake);
             Futexes.Wake(ref wake);

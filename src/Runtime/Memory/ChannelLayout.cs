@@ -11,18 +11,20 @@ namespace L4Rt.Memory;
 ///       0    4  Magic 'L4CH'     creator                    both, once at attach
 ///       4    4  Version          creator
 ///       8    8  Capacity         creator (power of two)     both, once at attach (must match the region size)
-///  ---- 64: producer line ---------------------------------------------------------------------
+///  ---- 64: producer line (the producer writes it on every publish) -------------------------------
 ///      64    8  Tail             producer: end of the last committed record (release)     consumer (acquire)
 ///      72    4  DataWake         producer (+1 when ConsumerWaiting), death marker          consumer: futex word
-///      76    4  ProducerWaiting  producer (1 while asleep for space)                      consumer
+///      76    4  ConsumerWaiting  consumer, only when about to sleep                       producer, on every publish
 ///      80    4  ProducerDead     death marker                                             consumer
-///  ---- 128: consumer line --------------------------------------------------------------------
+///  ---- 128: consumer line (the consumer writes it on every release) -----------------------------
 ///     128    8  Head             consumer: end of the last released record (release)      producer (acquire)
 ///     136    4  SpaceWake        consumer (+1 when ProducerWaiting), death marker          producer: futex word
-///     140    4  ConsumerWaiting  consumer (1 while asleep for data)                       producer
+///     140    4  ProducerWaiting  producer, only when about to sleep                       consumer, on every release
 ///     144    4  ConsumerDead     death marker                                             producer
 ///  ---- 4096: data, Capacity bytes: records ---------------------------------------------------
 /// </code>
+/// Each waiter flag sits on the line of the side that reads it on every publish/release (its writer touches it
+/// only when about to sleep), so a busy stream reads no cache line the other side keeps writing, beyond the positions.
 /// A record is an 8-byte header (u32 length, u32 flags) and its payload padded to 8 bytes; it never
 /// straddles the end: a padding record (flag <see cref="PaddingFlag"/>) fills the rest and the next
 /// record starts at offset 0. Each side keeps its own position privately and only publishes it; the other
@@ -33,7 +35,7 @@ namespace L4Rt.Memory;
 internal struct ChannelLayout
 {
     internal const uint MagicValue = 0x4843344C; // "L4CH"
-    internal const uint CurrentVersion = 1;
+    internal const uint CurrentVersion = 2; // 2: waiter flags on the reader's line
     internal const int HeaderSize = 4096;
     internal const int RecordHeader = 8;
     internal const uint PaddingFlag = 1;
@@ -54,7 +56,7 @@ internal struct ChannelLayout
     public int DataWake;
 
     [FieldOffset(76)]
-    public int ProducerWaiting;
+    public int ConsumerWaiting;
 
     [FieldOffset(80)]
     public int ProducerDead;
@@ -66,7 +68,7 @@ internal struct ChannelLayout
     public int SpaceWake;
 
     [FieldOffset(140)]
-    public int ConsumerWaiting;
+    public int ProducerWaiting;
 
     [FieldOffset(144)]
     public int ConsumerDead;

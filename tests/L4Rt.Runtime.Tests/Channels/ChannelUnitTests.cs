@@ -51,11 +51,11 @@ public class ChannelUnitTests
         Assert.Equal(8, Offset(ref l.Capacity));
         Assert.Equal(64, Offset(ref l.Tail));
         Assert.Equal(72, Offset(ref l.DataWake));
-        Assert.Equal(76, Offset(ref l.ProducerWaiting));
+        Assert.Equal(76, Offset(ref l.ConsumerWaiting));
         Assert.Equal(80, Offset(ref l.ProducerDead));
         Assert.Equal(128, Offset(ref l.Head));
         Assert.Equal(136, Offset(ref l.SpaceWake));
-        Assert.Equal(140, Offset(ref l.ConsumerWaiting));
+        Assert.Equal(140, Offset(ref l.ProducerWaiting));
         Assert.Equal(144, Offset(ref l.ConsumerDead));
         Assert.NotEqual(Offset(ref l.Tail) / 64, Offset(ref l.Head) / 64); // no false sharing between the two positions
     }

@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using L4Rt.Channels;
+using L4Rt.Ipc;
+
+namespace L4Rt.Perf;
+
+/// <summary>FIFO producer worker: the harness consumes and times; this side produces like the C reference does.</summary>
+internal static partial class Worker
+{
+    /// <summary>
+    /// Produces <paramref name="count"/> records of <paramref name="record"/> bytes: "zc" writes every 8-byte word
+    /// in place, "copy" copies a prepared record in, "pipe" writes through the PipeWriter adapter. Then completes
+    /// and prints the futex wake calls it issued.
+    /// </summary>
+    private static int FifoProduce(string path, int record, long count, string mode)
+    {
+        using ChannelProducer producer = DirectChannel.ConnectProducer(path, TimeSpan.FromSeconds(60));
+        Console.WriteLine("READY");
+        Console.Out.Flush();
+        byte[] prepared = new byte[record];
+        if (mode == "pipe")
+        {
+            System.IO.Pipelines.PipeWriter writer = producer.AsPipeWriter(record);
+            for (long i = 0; i < count; i++)
+            {
+                Memory<byte> memory = writer.GetMemory(record);
+                prepared.CopyTo(memory);
+                writer.Advance(record);
+                if ((i & 15) == 15)
+                {
+                    writer.FlushAsync().AsTask().GetAwaiter().GetResult();
+                }
+            }
+
+            writer.Complete();
+        }
+        else
+        {
+            for (long i = 0; i < count; i++)
+            {
+                producer.Reserve(record, L4Timeout.Never, out Span<byte> span);
+                if (mode == "zc")
+                {
+                    // Every 8-byte word written in place (vectorized, as gcc -O2 does for the C reference).
+                    Span<ulong> words = MemoryMarshal.Cast<byte, ulong>(span);
+                    System.Numerics.Vector<ulong> value = new((ulong)i);
+                    int w = 0;
+                    for (; w <= words.Length - System.Numerics.Vector<ulong>.Count; w += System.Numerics.Vector<ulong>.Count)
+                    {
+                        value.CopyTo(words[w..]);
+                    }
+
+                    for (; w < words.Length; w++)
+                    {
+                        words[w] = (ulong)i ^ (ulong)w;
+                    }
+                }
+                else
+                {
+                    prepared.CopyTo(span);
+                }
+
+                producer.Commit(record);
+            }
+
+            producer.Complete(L4Timeout.Never);
+        }
+
+        Console.WriteLine($"WAKES {producer.WakeupsIssued.ToString(CultureInfo.InvariantCulture)}");
+        return 0;
+    }
+}
