@@ -20,6 +20,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
     private readonly ConcurrentDictionary<L4Thread, byte> _senders = new();
     private readonly ConcurrentBag<SendLink> _sendLinks = [];
     private readonly ConcurrentBag<Irq> _irqs = [];
+    private readonly ConcurrentBag<Channels.ChannelEndpoint> _channelEnds = [];
     private int _lost;
     private int _disposed;
 
@@ -140,6 +141,8 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
 
     internal void TrackIrq(Irq irq) => _irqs.Add(irq);
 
+    internal void TrackChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.Add(endpoint);
+
     private void ThreadDisposed(int id, L4Thread thread)
     {
         _threads.TryRemove(id, out _);
@@ -237,6 +240,12 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
         foreach (SendLink link in _sendLinks)
         {
             link.WakeSender(); // a sender asleep on its link wakes, sees the abort and returns BrokerLost
+        }
+
+        // Without the broker nobody would report the other end's death: end the channels' waits now.
+        foreach (Channels.ChannelEndpoint end in _channelEnds)
+        {
+            end.MarkPeerDead();
         }
 
         BrokerLost?.Invoke();

@@ -13,6 +13,7 @@ internal static partial class Program
         "task-caller" => TaskCaller(args[1], args[2], Int(args[3])),
         "task-irq" => TaskIrq(args[1], args[2], Int(args[3])),
         "spawn-grandchild" => SpawnGrandchild(),
+        "task-chan-produce" => TaskChannelProduce(args[1], args[2], Int(args[3])),
         _ => null,
     };
 
@@ -70,6 +71,22 @@ internal static partial class Program
         }
 
         Say($"DONE {count - bad} {bad}");
+        return 0;
+    }
+
+    /// <summary>Finds the channel <paramref name="name"/>, takes its producer end, writes <paramref name="count"/> records, hangs.</summary>
+    private static int TaskChannelProduce(string socket, string name, int count)
+    {
+        L4Task task = Join(socket, "chan-producer");
+        Channel channel = task.Names.QueryAsync<Channel>(name, TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
+        Channels.ChannelProducer producer = channel.OpenProducerAsync().GetAwaiter().GetResult();
+        for (int i = 0; i < count; i++)
+        {
+            producer.Write(BitConverter.GetBytes(i), L4Timeout.Never);
+        }
+
+        Say($"PRODUCED {count}");
+        Thread.Sleep(Timeout.Infinite);
         return 0;
     }
 

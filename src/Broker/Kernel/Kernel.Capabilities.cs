@@ -113,6 +113,13 @@ internal sealed partial class Kernel
                 irq.Thread.Irqs.Remove(irq);
                 irq.Region.Dispose();
                 break;
+            case ChannelObject channel:
+                channel.Region.MarkDead(producer: true); // both ends learn: DestinationDeleted after draining
+                channel.Region.MarkDead(producer: false);
+                channel.Producer?.ChannelEnds.Remove(channel);
+                channel.Consumer?.ChannelEnds.Remove(channel);
+                channel.Region.Dispose();
+                break;
             case FactoryObject factory:
                 foreach (KernelObject child in factory.Objects.ToList())
                 {

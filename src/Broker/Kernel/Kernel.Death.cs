@@ -33,6 +33,16 @@ internal sealed partial class Kernel
             query.Timer?.Dispose();
         }
 
+        // Ends of channels it held: the other side drains what was committed, then learns.
+        foreach (ChannelObject channel in task.ChannelEnds.ToList())
+        {
+            if (!channel.Destroyed)
+            {
+                channel.Region.MarkDead(producer: channel.Producer == task);
+            }
+        }
+
+        task.ChannelEnds.Clear();
         foreach (LinkObject link in task.SendLinks.ToList())
         {
             DestroyLink(link, notifyReceiver: true);

@@ -174,6 +174,52 @@ internal sealed partial class Kernel
         return Reply.Later;
     }
 
+    private Reply CreateChannel(TaskObject task, Capability cap, ref FrameReader reader)
+    {
+        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
+        long capacity = reader.ReadInt64();
+        reader.End();
+        if (capacity < ChannelRegion.MinCapacity || capacity > ChannelRegion.MaxCapacity || (capacity & (capacity - 1)) != 0)
+        {
+            throw new L4RtException(L4Status.ProtocolViolation, $"a channel's capacity is a power of two from {ChannelRegion.MinCapacity} to {ChannelRegion.MaxCapacity} bytes");
+        }
+
+        ChannelObject channel = Charged(task, factory, ChannelRegion.RegionSize(capacity), 1, () => new ChannelObject(NextId(), task, ChannelRegion.Create(capacity)));
+        int slot = Install(task, new Capability(channel, CapRights.All, task, null));
+        BrokerLog.ObjectCreated(_log, task.Id, "channel", channel.Id);
+        return Reply.Ok(new Payload().Int32(slot));
+    }
+
+    /// <summary>Hands one end of a channel to a task: the producer end needs Write, the consumer end Send.</summary>
+    private static Reply ChannelAttach(TaskObject task, Capability cap, ref FrameReader reader)
+    {
+        byte role = reader.ReadByte();
+        reader.End();
+        bool producer = role switch
+        {
+            1 => true,
+            0 => false,
+            _ => throw new L4RtException(L4Status.ProtocolViolation, $"unknown channel role {role}"),
+        };
+        ChannelObject channel = Expect<ChannelObject>(cap, producer ? CapRights.Write : CapRights.Send);
+        if ((producer ? channel.Producer : channel.Consumer) is { Destroyed: false } holder)
+        {
+            throw new L4RtException(L4Status.NoRights, $"the channel already has a {(producer ? "producer" : "consumer")} (task {holder.Id})");
+        }
+
+        if (producer)
+        {
+            channel.Producer = task;
+        }
+        else
+        {
+            channel.Consumer = task;
+        }
+
+        task.ChannelEnds.Add(channel);
+        return Reply.Ok(new Payload().Int64(channel.Region.Capacity), channel.Region.Handle);
+    }
+
     private static Reply IrqAttach(Capability cap, ref FrameReader reader)
     {
         IrqObject irq = Expect<IrqObject>(cap, CapRights.Send);

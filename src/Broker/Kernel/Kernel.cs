@@ -103,6 +103,8 @@ internal sealed partial class Kernel : IDisposable
                     Opcode.CreateGate => CreateGate(task, cap, ref reader),
                     Opcode.CreateIrq => CreateIrq(session, header.RequestId, task, cap, ref reader),
                     Opcode.CreateFactory => CreateFactory(task, cap, ref reader),
+                    Opcode.CreateChannel => CreateChannel(task, cap, ref reader),
+                    Opcode.ChannelAttach => ChannelAttach(task, cap, ref reader),
                     Opcode.FactoryUsage => FactoryUsage(cap, ref reader),
                     Opcode.GateLink => GateLink(task, cap, ref reader),
                     Opcode.IrqAttach => IrqAttach(cap, ref reader),

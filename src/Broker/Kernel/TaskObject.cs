@@ -24,6 +24,9 @@ internal sealed class TaskObject(long id, ClientSession session, int pid, uint u
 
     internal long ControlCalls { get; set; }
 
+    /// <summary>Channels this task holds an end of.</summary>
+    internal List<ChannelObject> ChannelEnds { get; } = [];
+
     /// <summary>Objects this task created (through any factory); they die with it.</summary>
     internal List<KernelObject> Created { get; } = [];
 }

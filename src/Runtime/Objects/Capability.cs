@@ -60,6 +60,7 @@ public class Capability
         CapKind.Irq => new Irq(task, slot, rights),
         CapKind.Factory => new Factory(task, slot, rights),
         CapKind.Namespace => new NameService(task, slot, rights),
+        CapKind.Channel => new Channel(task, slot, rights),
         _ => new Capability(task, slot, kind, rights),
     };
 }

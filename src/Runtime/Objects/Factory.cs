@@ -32,6 +32,14 @@ public sealed class Factory : Capability
         return new Irq(Task, new FrameReader(response.Payload).ReadInt32(), CapRights.All);
     }
 
+    /// <summary>Creates a zero-copy FIFO channel with a ring of <paramref name="capacity"/> bytes (a power of two), charged to this factory.</summary>
+    public async Task<Channel> CreateChannelAsync(long capacity, CancellationToken cancellationToken = default)
+    {
+        using ControlResponse response = await Task.CallAsync(Opcode.CreateChannel, new Payload().Int32(Slot).Int64(capacity), cancellationToken).ConfigureAwait(false);
+        response.ThrowIfError("create channel");
+        return new Channel(Task, new FrameReader(response.Payload).ReadInt32(), CapRights.All);
+    }
+
     /// <summary>Creates a child factory whose quota (<paramref name="bytes"/>, <paramref name="objects"/>) is carved out of this one's.</summary>
     public async Task<Factory> CreateFactoryAsync(long bytes, int objects, CancellationToken cancellationToken = default)
     {

@@ -25,6 +25,9 @@ internal enum Opcode : ushort
     /// <summary>Factory: quota and use. Payload: cap. Reply: i64 quota bytes, i64 used bytes, i32 quota objects, i32 used objects.</summary>
     FactoryUsage = 14,
 
+    /// <summary>Factory: create a FIFO channel (its ring charged to the byte quota). Payload: cap, i64 capacity. Reply: i32 slot.</summary>
+    CreateChannel = 15,
+
     /// <summary>Gate: set up the link for a sending thread. Payload: cap, i32 sender thread slot. Reply: fds link, doorbell.</summary>
     GateLink = 20,
 
@@ -33,6 +36,9 @@ internal enum Opcode : ushort
 
     /// <summary>IRQ: trigger through the broker. Payload: cap.</summary>
     IrqTrigger = 22,
+
+    /// <summary>Channel: take one end. Payload: cap, u8 role (1 producer: needs Write; 0 consumer: needs Send). Reply: i64 capacity. Fd: the ring.</summary>
+    ChannelAttach = 23,
 
     /// <summary>Map a capability into another task. Payload: cap, i32 target task slot, u32 rights. Reply: i32 slot in the target.</summary>
     Map = 30,
