@@ -52,7 +52,7 @@ internal static class Report
         foreach (Metric m in metrics)
         {
             string ratio = m.Ratio is null ? "" : $"{m.Ratio:0.00}×";
-            string goal = m.Goal is null ? "" : (m.LowerIsBetter ? "≤ " : "≥ ") + $"{m.Goal:0.##}×";
+            string goal = m.Goal is null ? "" : (m.LowerIsBetter ? "≤ " : "≥ ") + (m.Ratio is null ? $"{m.Goal:0.##} {m.Unit}" : $"{m.Goal:0.##}×");
             string met = m.MeetsGoal is null ? "" : m.MeetsGoal.Value ? "yes" : "**no**";
             md.AppendLine(CultureInfo.InvariantCulture, $"| `{m.Name}` | {m.Unit} | {m.Median:0.###} | {m.P99:0.###} | {m.Baseline} | {ratio} | {goal} | {met} |");
         }
