@@ -17,49 +17,27 @@ public static class DirectChannel
 
     private static ChannelEndpoint Connect(string path, TimeSpan timeout, bool producer)
     {
-        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        UnixSeqpacketSocket? socket;
-        while ((socket = UnixSeqpacketSocket.TryConnect(path, out int errno)) is null)
+        List<SafeFdHandle> fds = [];
+        Span<byte> hello = stackalloc byte[64];
+        try
         {
-            if ((errno != Libc.Errno.ENOENT && errno != Libc.Errno.ECONNREFUSED) || Stopwatch.GetTimestamp() >= deadline)
+            (int length, int peerPid) = DirectHandover.Connect(path, timeout, hello, fds, DirectChannelListener.HelloMagic, expectedFds: 1);
+            if (length != 16 || BinaryPrimitives.ReadUInt32LittleEndian(hello[4..]) != (producer ? 1u : 0u))
             {
-                throw new TimeoutException($"no channel listener at {path} within {timeout} (errno {errno})");
+                throw new L4RtException(L4Status.ProtocolViolation, $"the channel listener at {path} sent a malformed hand-over or offers the other role");
             }
 
-            Thread.Sleep(5);
+            ChannelRegion region = ChannelRegion.Attach(Objects.Gate.ToFile(fds[0]), BinaryPrimitives.ReadInt64LittleEndian(hello[8..]));
+            fds.Clear();
+            ChannelEndpoint endpoint = producer ? new ChannelProducer(region) : new ChannelConsumer(region);
+            PeerWatch.Instance.Register(peerPid, endpoint.MarkPeerDead);
+            return endpoint;
         }
-
-        using (socket)
+        finally
         {
-            int peerPid = socket.PeerCredentials.Pid;
-            if (!socket.WaitReadable((int)Math.Clamp(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline).TotalMilliseconds, 1, int.MaxValue)))
+            foreach (SafeFdHandle fd in fds)
             {
-                throw new TimeoutException($"the channel listener at {path} did not answer within {timeout}");
-            }
-
-            List<SafeFdHandle> fds = [];
-            Span<byte> hello = stackalloc byte[64];
-            int length = socket.Receive(hello, fds);
-            try
-            {
-                if (length != 16 || fds.Count != 1 || BinaryPrimitives.ReadUInt32LittleEndian(hello) != DirectChannelListener.HelloMagic
-                    || BinaryPrimitives.ReadUInt32LittleEndian(hello[4..]) != (producer ? 1u : 0u))
-                {
-                    throw new L4RtException(L4Status.ProtocolViolation, $"the channel listener at {path} sent a malformed hand-over or offers the other role");
-                }
-
-                ChannelRegion region = ChannelRegion.Attach(Objects.Gate.ToFile(fds[0]), BinaryPrimitives.ReadInt64LittleEndian(hello[8..]));
-                fds.Clear();
-                ChannelEndpoint endpoint = producer ? new ChannelProducer(region) : new ChannelConsumer(region);
-                PeerWatch.Instance.Register(peerPid, endpoint.MarkPeerDead);
-                return endpoint;
-            }
-            finally
-            {
-                foreach (SafeFdHandle fd in fds)
-                {
-                    fd.Dispose();
-                }
+                fd.Dispose();
             }
         }
     }

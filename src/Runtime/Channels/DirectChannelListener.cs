@@ -34,14 +34,8 @@ public sealed class DirectChannelListener : IDisposable
 
     private ChannelEndpoint Accept(long capacity, TimeSpan timeout, bool producer)
     {
-        int timeoutMs = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        using UnixSeqpacketSocket connection = _socket.Accept(timeoutMs) ?? throw new TimeoutException($"nobody connected to {Path} within {timeout}");
-        Libc.Socket.UCred peer = connection.PeerCredentials;
-        if (peer.Uid != Libc.Process.GetUid())
-        {
-            throw new L4RtException(L4Status.NoRights, $"a process of uid {peer.Uid} tried to attach; only uid {Libc.Process.GetUid()} may");
-        }
-
+        (UnixSeqpacketSocket accepted, Libc.Socket.UCred peer) = DirectHandover.Accept(_socket, Path, timeout);
+        using UnixSeqpacketSocket connection = accepted;
         ChannelRegion region = ChannelRegion.Create(capacity);
         ChannelEndpoint endpoint = producer ? new ChannelProducer(region) : new ChannelConsumer(region);
         try

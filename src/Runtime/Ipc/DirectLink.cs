@@ -15,56 +15,28 @@ public static class DirectLink
     public static SendLink Connect(string path, TimeSpan timeout)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        UnixSeqpacketSocket? socket;
-        while ((socket = UnixSeqpacketSocket.TryConnect(path, out int errno)) is null)
+        List<SafeFdHandle> fds = [];
+        Span<byte> hello = stackalloc byte[64];
+        try
         {
-            if (errno != Libc.Errno.ENOENT && errno != Libc.Errno.ECONNREFUSED)
+            (int length, int peerPid) = DirectHandover.Connect(path, timeout, hello, fds, DirectLinkListener.HelloMagic, expectedFds: 2);
+            if (length != DirectLinkListener.HelloSize)
             {
-                throw Libc.ErrnoException($"connect({path})", errno);
+                throw new L4RtException(L4Status.ProtocolViolation, $"the link listener at {path} sent a {length}-byte hello");
             }
 
-            if (Stopwatch.GetTimestamp() >= deadline)
-            {
-                throw new TimeoutException($"No link listener at {path} within {timeout}.");
-            }
-
-            Thread.Sleep(5);
+            SafeFileHandle link = ToFileHandle(fds[0]);
+            SafeFileHandle doorbell = ToFileHandle(fds[1]);
+            fds.Clear();
+            SendLink sendLink = SendLink.Attach(link, doorbell);
+            PeerWatch.Instance.Register(peerPid, sendLink.MarkReceiverDead);
+            return sendLink;
         }
-
-        using (socket)
+        finally
         {
-            int peerPid = socket.PeerCredentials.Pid;
-            int timeoutMs = (int)Math.Clamp(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline).TotalMilliseconds, 1, int.MaxValue);
-            if (!socket.WaitReadable(timeoutMs))
+            foreach (SafeFdHandle fd in fds)
             {
-                throw new TimeoutException($"The link listener at {path} did not answer within {timeout}.");
-            }
-
-            List<SafeFdHandle> fds = [];
-            Span<byte> hello = stackalloc byte[64];
-            int length = socket.Receive(hello, fds);
-            try
-            {
-                if (length != DirectLinkListener.HelloSize || fds.Count != 2
-                    || BinaryPrimitives.ReadUInt32LittleEndian(hello) != DirectLinkListener.HelloMagic)
-                {
-                    throw new L4RtException(L4Status.ProtocolViolation, $"The link listener at {path} sent a malformed hand-over ({length} bytes, {fds.Count} descriptors).");
-                }
-
-                SafeFileHandle link = ToFileHandle(fds[0]);
-                SafeFileHandle doorbell = ToFileHandle(fds[1]);
-                fds.Clear();
-                SendLink sendLink = SendLink.Attach(link, doorbell);
-                PeerWatch.Instance.Register(peerPid, sendLink.MarkReceiverDead);
-                return sendLink;
-            }
-            finally
-            {
-                foreach (SafeFdHandle fd in fds)
-                {
-                    fd.Dispose();
-                }
+                fd.Dispose();
             }
         }
     }

@@ -41,15 +41,8 @@ public sealed class DirectLinkListener : IDisposable
     public ReceiveLink Accept(L4Thread receiver, ulong label, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(receiver);
-        int timeoutMs = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        using UnixSeqpacketSocket connection = _socket.Accept(timeoutMs)
-            ?? throw new TimeoutException($"No sender connected to {Path} within {timeout}.");
-        Libc.Socket.UCred peer = connection.PeerCredentials;
-        if (peer.Uid != Libc.Process.GetUid())
-        {
-            throw new L4RtException(L4Status.NoRights, $"A process of uid {peer.Uid} tried to link; only uid {Libc.Process.GetUid()} may.");
-        }
-
+        (UnixSeqpacketSocket accepted, Libc.Socket.UCred peer) = DirectHandover.Accept(_socket, Path, timeout);
+        using UnixSeqpacketSocket connection = accepted;
         ReceiveLink link = receiver.CreateLink(label);
         try
         {

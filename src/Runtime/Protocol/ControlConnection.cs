@@ -120,7 +120,12 @@ internal sealed class ControlConnection : IDisposable
         }
         catch (IOException)
         {
-            Fail(id, pending);
+            // The broker closed the connection. The reader reports why (a refusal frame may still be queued) and
+            // fails every pending request at EOF; only if it has already finished must we fail this one ourselves.
+            if (IsClosed)
+            {
+                Fail(id, pending);
+            }
         }
     }
 

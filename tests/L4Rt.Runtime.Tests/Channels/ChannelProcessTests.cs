@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using L4Rt.Channels;
 using L4Rt.Ipc;
+using L4Rt.TestChild;
 using L4Rt.Tests.Support;
 
 namespace L4Rt.Tests.Channels;
@@ -32,7 +33,7 @@ public class ChannelProcessTests
             }
 
             Assert.Equal(L4Status.Ok, status);
-            checksum = Mix(checksum, Digest(record));
+            checksum = Content.Mix(checksum, Content.Digest(record));
             bytes += record.Length;
             records++;
             if ((records & 15) == 0)
@@ -175,41 +176,6 @@ public class ChannelProcessTests
 
         string expected = writer.WaitForLine("DONE").Split(' ')[1];
         Assert.Equal(Total, received.Length);
-        Assert.Equal(expected, Fnv(received.ToArray()).ToString(CultureInfo.InvariantCulture));
-    }
-
-    // The same digest as the child helper's (tests/L4Rt.TestChild/Program.Channels.cs).
-    private static ulong Digest(ReadOnlySpan<byte> data)
-    {
-        ReadOnlySpan<ulong> words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(data);
-        ulong h = (ulong)data.Length;
-        for (int i = 0; i < words.Length; i++)
-        {
-            h = (h ^ words[i]) * 0x100000001B3UL + (ulong)i;
-        }
-
-        for (int i = words.Length * 8; i < data.Length; i++)
-        {
-            h = (h ^ data[i]) * 0x100000001B3UL;
-        }
-
-        return h;
-    }
-
-    private static ulong Mix(ulong checksum, ulong digest) => (checksum * 0x9E3779B97F4A7C15UL) ^ digest;
-
-    private static ulong Fnv(ReadOnlySpan<byte> data)
-    {
-        ulong state = 7, checksum = 0;
-        foreach (byte b in data)
-        {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            Assert.Equal((byte)state, b);
-            checksum = (checksum * 1099511628211UL) ^ (byte)state;
-        }
-
-        return checksum;
+        Assert.Equal(expected, Content.Checksum(received.ToArray(), 0).ToString(CultureInfo.InvariantCulture));
     }
 }
