@@ -227,7 +227,20 @@ foreach (string name in new[] { "call_rtt_ns", "call_rtt_1000_links_ns", "call_r
 
 Plots.LatencyCdf(Path.Combine(outDir, "latest-rtt.png"), $"Round-trip time distributions ({mode}, {DateTime.UtcNow:yyyy-MM-dd})", cdf);
 Plots.Bars(Path.Combine(outDir, "latest-throughput.png"), "One-way messages per second", "msgs/s", throughputBars);
-Console.WriteLine($"plots: {Path.Combine(outDir, "latest-rtt.png")}, latest-throughput.png");
+double Med(string name) => new Stats(fifo[name]).Median;
+List<(string, (int, double)[])> bySize =
+[
+    ("L4Rt FIFO zero-copy", [(64, Med("fifo_64b_msgs_per_s") * 64 / 1e9), (1024, Med("fifo_1k_msgs_per_s") * 1024 / 1e9), (65536, Med("fifo_64k_gbps"))]),
+    ("L4Rt FIFO copying", [(64, Med("fifo_64b_copy_msgs_per_s") * 64 / 1e9), (65536, Med("fifo_64k_copy_gbps"))]),
+];
+if (c is not null)
+{
+    bySize.Add(("C SPSC zero-copy", [(64, Med("c_spsc_64b_msgs_per_s") * 64 / 1e9), (65536, Med("c_spsc_64k_gbps"))]));
+    bySize.Add(("C SPSC copying", [(64, Med("c_spsc_copy_64b_msgs_per_s") * 64 / 1e9), (65536, Med("c_spsc_copy_64k_gbps"))]));
+}
+
+Plots.ThroughputBySize(Path.Combine(outDir, "latest-fifo-by-size.png"), $"FIFO throughput vs record size ({mode})", bySize);
+Console.WriteLine($"plots: {Path.Combine(outDir, "latest-rtt.png")}, latest-throughput.png, latest-fifo-by-size.png");
 Console.WriteLine($"done in {total.Elapsed.TotalSeconds:0.0} s");
 return 0;
 

@@ -1,18 +1,26 @@
 // L4Rt C reference baselines: the fast, obvious implementations a systems programmer would write,
-// measured the same way as the .NET harness (two real processes, a shared mapping, per-iteration
-// CLOCK_MONOTONIC timing for round trips). See README.md here and ../../../shared/PERF.md.
+// built with `cc -O2` and measured the way the .NET harness measures L4Rt (two real processes sharing
+// a mapping, CLOCK_MONOTONIC around every round trip, ring throughput timed at the consumer).
+// See README.md here and /work/shared/PERF.md ("Baselines, defined so that they are honest").
 //
 //   l4rt_cref spin-rtt  [--iterations N] [--warmup N] [--rounds R]
 //   l4rt_cref futex-rtt [--iterations N] [--warmup N] [--rounds R]
-//   l4rt_cref spsc-zc   [--record BYTES] [--ring BYTES] [--messages N] [--rounds R]
-//   l4rt_cref spsc-copy [--record BYTES] [--ring BYTES] [--messages N] [--rounds R]
+//   l4rt_cref spsc-zc   [--record BYTES] [--ring BYTES] [--messages N] [--warmup N] [--rounds R]
+//   l4rt_cref spsc-copy [--record BYTES] [--ring BYTES] [--messages N] [--warmup N] [--rounds R]
 //
-// Prints one JSON line; exits non-zero on any failure (including a checksum mismatch).
+// Prints exactly one JSON line on stdout. Exit status: 0 success, 1 checksum mismatch, 2 usage or
+// system error (including a partner process that died).
+//
+// Process hygiene: the parent forks one child; the child gets SIGKILL when the parent dies
+// (PR_SET_PDEATHSIG); the parent learns of the child's death from SIGCHLD, which raises the shared stop
+// word and poisons the word the parent may be waiting on; every spin loop re-checks liveness every
+// 2^20 spins; the parent always reaps the child.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,24 +32,31 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define CPU_RELAX() __builtin_ia32_pause()
+#if defined(__x86_64__)
+#define cpu_relax() __builtin_ia32_pause()
 #elif defined(__aarch64__)
-#define CPU_RELAX() __asm__ __volatile__("yield" ::: "memory")
+#define cpu_relax() __asm__ __volatile__("yield" ::: "memory")
 #else
-#define CPU_RELAX() do { } while (0)
+#define cpu_relax() __asm__ __volatile__("" ::: "memory")
 #endif
 
-#define LINE 64
+// Hot words sit on their own 64-byte line, and 128 bytes apart: Intel's spatial prefetcher pulls
+// lines in 128-byte pairs, so merely separate neighbouring lines can still bounce together.
+#define SLOT 128
 
-typedef struct { _Alignas(LINE) _Atomic uint32_t value; char pad[LINE - sizeof(uint32_t)]; } line_u32;
-typedef struct { _Alignas(LINE) _Atomic uint64_t value; char pad[LINE - sizeof(uint64_t)]; } line_u64;
+// A value no sequence number reaches; storing it into a word someone waits on makes the wait give up.
+#define POISON UINT32_MAX
 
-static long opt(int argc, char **argv, const char *name, long fallback) {
-    for (int i = 2; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0) return strtol(argv[i + 1], NULL, 10);
-    return fallback;
-}
+// How often a spin loop looks for a dead partner (a getppid() in the child, so not every spin).
+#define LIVENESS_SPINS (1u << 20)
+
+static pid_t g_parent;                       // the parent's pid, as the child must see it from getppid()
+static bool g_is_child;
+static pid_t g_child;                        // in the parent: the child to kill and reap on failure
+static _Atomic uint32_t *g_stop;             // shared stop word of the running mode
+static _Atomic uint32_t *g_parent_waits_on;  // the word the parent may sleep on, poisoned when the child dies
+
+// ---------------------------------------------------------------------------------------------- basics
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -49,256 +64,447 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+// Gives up: in the parent the child is killed and reaped first, so nothing is left behind.
+static _Noreturn void fail(const char *what) {
+    fprintf(stderr, "l4rt_cref: %s\n", what);
+    if (g_is_child) _exit(2);
+    if (g_child > 0) {
+        kill(g_child, SIGKILL);
+        while (waitpid(g_child, NULL, 0) < 0 && errno == EINTR) { }
+    }
+    exit(2);
+}
+
 static void *shared_map(size_t size) {
+    // Anonymous shared memory: after fork both processes map the same pages.
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) { perror("mmap"); exit(2); }
+    if (p == MAP_FAILED) fail("mmap failed");
+    memset(p, 0, size);   // fault the pages in here rather than inside a measurement
     return p;
 }
 
-static long futex(_Atomic uint32_t *addr, int op, uint32_t val) {
-    // Not FUTEX_PRIVATE_FLAG: the word is shared between processes.
-    return syscall(SYS_futex, (uint32_t *)addr, op, val, NULL, NULL, 0);
+// Non-private futex operations: the word lives in memory shared between two processes.
+static void futex_wait(_Atomic uint32_t *addr, uint32_t expected) {
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT, expected, NULL, NULL, 0);
 }
 
-static pid_t fork_child(void) {
-    pid_t parent = getpid();
+static void futex_wake(_Atomic uint32_t *addr) {
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static void on_sigchld(int sig) {
+    (void)sig;
+    // Lock-free atomic stores are async-signal-safe. Poisoning the word (rather than only raising the
+    // stop flag) closes the race with a FUTEX_WAIT about to start: the kernel sees a changed value.
+    if (g_stop) atomic_store(g_stop, 1);
+    if (g_parent_waits_on) atomic_store(g_parent_waits_on, POISON);
+}
+
+static bool partner_gone(void) {
+    if (atomic_load_explicit(g_stop, memory_order_relaxed)) return true;
+    return g_is_child && getppid() != g_parent;
+}
+
+static pid_t fork_child(_Atomic uint32_t *stop, _Atomic uint32_t *parent_waits_on) {
+    g_stop = stop;
+    g_parent_waits_on = parent_waits_on;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_NOCLDSTOP;   // no SA_RESTART: a FUTEX_WAIT in progress must return EINTR
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGCHLD, &sa, NULL) != 0) fail("sigaction failed");
+
+    g_parent = getpid();
+    fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0) { perror("fork"); exit(2); }
+    if (pid < 0) fail("fork failed");
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);   // never outlive the parent
-        if (getppid() != parent) _exit(3);
+        g_is_child = true;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != g_parent) _exit(2);   // the parent died before the line above took effect
+    } else {
+        g_child = pid;
     }
     return pid;
 }
 
-static void reap(pid_t child) {
+// Stops the child (already told to stop through shared memory) and collects its exit status.
+static void reap_child(void) {
     int status;
-    if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "child failed\n");
+    pid_t r;
+    while ((r = waitpid(g_child, &status, 0)) < 0 && errno == EINTR) { }
+    g_child = 0;
+    if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "l4rt_cref: the child process failed\n");
         exit(2);
+    }
+}
+
+// Waits until *w == want. Returns false when the wait is abandoned (the word was poisoned, or the
+// partner is gone). The spinning form pauses in its loop; the futex form sleeps at once, never spins.
+static bool wait_for(_Atomic uint32_t *w, uint32_t want, bool use_futex) {
+    uint32_t spins = 0;
+    for (;;) {
+        uint32_t v = atomic_load_explicit(w, memory_order_acquire);
+        if (v == want) return true;
+        if (v == POISON) return false;
+        if (use_futex) {
+            futex_wait(w, v);   // EAGAIN (value already changed) and EINTR both just mean: look again
+        } else {
+            cpu_relax();
+            if (++spins == LIVENESS_SPINS) {
+                spins = 0;
+                if (partner_gone()) return false;
+            }
+        }
     }
 }
 
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    return (x > y) - (x < y);
 }
 
-static double pct(const uint64_t *sorted, size_t n, double p) {
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+// Percentile of sorted data, interpolating linearly between closest ranks.
+static double percentile(const uint64_t *sorted, size_t n, double p) {
     double rank = p / 100.0 * (double)(n - 1);
     size_t lo = (size_t)rank, hi = lo + 1 < n ? lo + 1 : lo;
     return (double)sorted[lo] + ((double)sorted[hi] - (double)sorted[lo]) * (rank - (double)lo);
 }
 
-// ---------------------------------------------------------------- ping-pong (RTT)
-
-typedef struct { line_u32 ping; line_u32 pong; line_u32 stop; } pingpong;
-
-// Waits until *w == want. Spinning side: pause in the loop, with a liveness check so a dead partner
-// cannot leave us spinning forever. Futex side: FUTEX_WAIT on the value seen.
-static int await_value(_Atomic uint32_t *w, uint32_t want, int use_futex, _Atomic uint32_t *stop) {
-    uint64_t spins = 0;
-    for (;;) {
-        uint32_t v = atomic_load_explicit(w, memory_order_acquire);
-        if (v == want) return 1;
-        if (atomic_load_explicit(stop, memory_order_relaxed)) return 0;
-        if (use_futex) {
-            futex(w, FUTEX_WAIT, v);
-        } else {
-            CPU_RELAX();
-            if (++spins % (1u << 24) == 0 && getppid() == 1) return 0;
-        }
-    }
+static double median_of(const double *values, size_t n) {
+    double *sorted = malloc(n * sizeof *sorted);
+    if (!sorted) fail("out of memory");
+    memcpy(sorted, values, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    double m = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    free(sorted);
+    return m;
 }
 
-static int run_rtt(int argc, char **argv, int use_futex) {
-    long iterations = opt(argc, argv, "--iterations", 200000);
-    long warmup = opt(argc, argv, "--warmup", 20000);
-    long rounds = opt(argc, argv, "--rounds", 5);
-    pingpong *pp = shared_map(sizeof(pingpong));
-    pid_t child = fork_child();
-    if (child == 0) {
-        // Echo: answer every ping with the same sequence number.
+// ---------------------------------------------------------------------------------------------- options
+
+typedef struct {
+    long long iterations, warmup, rounds, record, ring, messages;
+    bool warmup_given, messages_given;
+} options;
+
+static _Noreturn void usage(const char *why) {
+    fprintf(stderr,
+            "l4rt_cref: %s\n"
+            "usage: l4rt_cref spin-rtt|futex-rtt [--iterations N] [--warmup N] [--rounds R]\n"
+            "       l4rt_cref spsc-zc|spsc-copy [--record BYTES] [--ring BYTES] [--messages N] [--warmup N] [--rounds R]\n",
+            why);
+    exit(2);
+}
+
+static options parse_options(int argc, char **argv) {
+    options o = { .iterations = 200000, .warmup = 20000, .rounds = 5, .record = 64, .ring = 1 << 20 };
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) usage("an option is missing its value");
+        char *end;
+        errno = 0;
+        long long v = strtoll(argv[i + 1], &end, 10);
+        if (errno || *end || end == argv[i + 1] || v < 0) usage("option values are non-negative integers");
+        const char *name = argv[i];
+        if (strcmp(name, "--iterations") == 0) o.iterations = v;
+        else if (strcmp(name, "--warmup") == 0) { o.warmup = v; o.warmup_given = true; }
+        else if (strcmp(name, "--rounds") == 0) o.rounds = v;
+        else if (strcmp(name, "--record") == 0) o.record = v;
+        else if (strcmp(name, "--ring") == 0) o.ring = v;
+        else if (strcmp(name, "--messages") == 0) { o.messages = v; o.messages_given = true; }
+        else usage("unknown option");
+    }
+    if (o.rounds < 1 || o.rounds > 100000) usage("--rounds must be 1..100000");
+    return o;
+}
+
+// ---------------------------------------------------------------------------------------------- ping-pong
+
+typedef struct {
+    _Alignas(SLOT) _Atomic uint32_t ping;   // parent -> child: sequence number of the current request
+    _Alignas(SLOT) _Atomic uint32_t pong;   // child -> parent: the sequence number echoed
+    _Alignas(SLOT) _Atomic uint32_t stop;
+} pingpong;
+
+static int run_rtt(const options *o, bool use_futex) {
+    const char *mode = use_futex ? "futex-rtt" : "spin-rtt";
+    if (o->iterations < 1) usage("--iterations must be >= 1");
+    // Sequence numbers are 32-bit (a futex word); they must never reach POISON.
+    if ((unsigned long long)o->iterations * (unsigned long long)o->rounds + (unsigned long long)o->warmup >= POISON)
+        usage("too many round trips for a 32-bit sequence");
+    size_t iterations = (size_t)o->iterations, rounds = (size_t)o->rounds, n = iterations * rounds;
+    uint64_t *samples = malloc(n * sizeof *samples);
+    uint64_t *scratch = malloc(iterations * sizeof *scratch);
+    double *round_medians = malloc(rounds * sizeof *round_medians);
+    if (!samples || !scratch || !round_medians) fail("out of memory");
+    memset(samples, 0, n * sizeof *samples);   // fault in before timing
+
+    pingpong *pp = shared_map(sizeof *pp);
+    if (fork_child(&pp->stop, &pp->pong) == 0) {
+        // Echo every request with its own sequence number until the parent poisons ping.
         for (uint32_t seq = 1;; seq++) {
-            if (!await_value(&pp->ping.value, seq, use_futex, &pp->stop.value)) _exit(0);
-            atomic_store_explicit(&pp->pong.value, seq, memory_order_release);
-            if (use_futex) futex(&pp->pong.value, FUTEX_WAKE, 1);
+            if (!wait_for(&pp->ping, seq, use_futex)) _exit(atomic_load(&pp->stop) ? 0 : 2);
+            atomic_store_explicit(&pp->pong, seq, memory_order_release);
+            if (use_futex) futex_wake(&pp->pong);   // always wake: the pure futex baseline
         }
     }
 
-    uint64_t *samples = malloc(sizeof(uint64_t) * (size_t)(iterations * rounds));
-    double *round_medians = malloc(sizeof(double) * (size_t)rounds);
-    uint64_t *scratch = malloc(sizeof(uint64_t) * (size_t)iterations);
     uint32_t seq = 0;
-    for (long r = 0; r < rounds; r++) {
-        for (long i = -warmup; i < iterations; i++) {
+    for (long long i = 0; i < o->warmup; i++) {
+        seq++;
+        atomic_store_explicit(&pp->ping, seq, memory_order_release);
+        if (use_futex) futex_wake(&pp->ping);
+        if (!wait_for(&pp->pong, seq, use_futex)) fail("the child process died");
+    }
+    for (size_t r = 0; r < rounds; r++) {
+        for (size_t i = 0; i < iterations; i++) {
             uint64_t start = now_ns();
             seq++;
-            atomic_store_explicit(&pp->ping.value, seq, memory_order_release);
-            if (use_futex) futex(&pp->ping.value, FUTEX_WAKE, 1);
-            if (!await_value(&pp->pong.value, seq, use_futex, &pp->stop.value)) { fprintf(stderr, "partner gone\n"); return 2; }
+            atomic_store_explicit(&pp->ping, seq, memory_order_release);
+            if (use_futex) futex_wake(&pp->ping);
+            if (!wait_for(&pp->pong, seq, use_futex)) fail("the child process died");
             uint64_t end = now_ns();
-            if (i >= 0) { samples[r * iterations + i] = end - start; scratch[i] = end - start; }
+            samples[r * iterations + i] = end - start;
         }
-        qsort(scratch, (size_t)iterations, sizeof(uint64_t), cmp_u64);
-        round_medians[r] = pct(scratch, (size_t)iterations, 50);
-        warmup = 0;
+        memcpy(scratch, samples + r * iterations, iterations * sizeof *scratch);
+        qsort(scratch, iterations, sizeof *scratch, cmp_u64);
+        round_medians[r] = percentile(scratch, iterations, 50);
     }
 
-    atomic_store(&pp->stop.value, 1);
-    atomic_store(&pp->ping.value, seq + 12345);   // wake the child out of its wait
-    futex(&pp->ping.value, FUTEX_WAKE, 1);
-    reap(child);
+    atomic_store(&pp->stop, 1);
+    atomic_store(&pp->ping, POISON);
+    futex_wake(&pp->ping);
+    reap_child();
 
-    size_t n = (size_t)(iterations * rounds);
     double mean = 0;
     for (size_t i = 0; i < n; i++) mean += (double)samples[i];
     mean /= (double)n;
-    qsort(samples, n, sizeof(uint64_t), cmp_u64);
-    printf("{\"mode\":\"%s\",\"unit\":\"ns\",\"median\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"min\":%llu,\"mean\":%.1f,\"samples\":%zu,\"rounds\":[",
-           use_futex ? "futex-rtt" : "spin-rtt", pct(samples, n, 50), pct(samples, n, 99), pct(samples, n, 99.9),
-           (unsigned long long)samples[0], mean, n);
-    for (long r = 0; r < rounds; r++) printf("%s%.1f", r ? "," : "", round_medians[r]);
+    qsort(samples, n, sizeof *samples, cmp_u64);
+    printf("{\"mode\":\"%s\",\"unit\":\"ns\",\"median\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"min\":%llu,\"mean\":%.1f,"
+           "\"samples\":%zu,\"iterations\":%zu,\"warmup\":%lld,\"rounds\":[",
+           mode, percentile(samples, n, 50), percentile(samples, n, 99), percentile(samples, n, 99.9),
+           (unsigned long long)samples[0], mean, n, iterations, o->warmup);
+    for (size_t r = 0; r < rounds; r++) printf("%s%.1f", r ? "," : "", round_medians[r]);
     printf("]}\n");
     return 0;
 }
 
-// ---------------------------------------------------------------- SPSC ring (throughput)
+// ---------------------------------------------------------------------------------------------- SPSC ring
 
-// Positions grow without bound; offset = position % ring. A record is an 8-byte length followed by its payload
-// padded to 8; it never straddles the end: when it does not fit, a padding marker fills the rest and the record
-// starts at offset 0. The producer publishes a record by storing tail last (release); the consumer frees it by
-// storing head (release) after it has read the payload.
+// Positions grow without bound (64-bit, never wrap in practice); a position's offset in the ring is
+// position & (ring - 1). A record is an 8-byte length header followed by the payload (a multiple of 8
+// bytes). A record never straddles the end of the ring: when it does not fit, the producer writes the
+// PADDING header in the remaining space, which tells the consumer to skip to offset 0.
+// The producer publishes by a release store of tail after writing the record; the consumer frees space by
+// a release store of head after reading it. Each side caches the other's position and re-reads it only
+// when the cached value says full / empty, so the shared lines move only when they must.
 typedef struct {
-    line_u64 head;      // written by the consumer
-    line_u64 tail;      // written by the producer
-    line_u32 go;        // round number the producer should run
-    line_u32 stop;
+    _Alignas(SLOT) _Atomic uint64_t head;   // consumer's position: everything before it is free
+    _Alignas(SLOT) _Atomic uint64_t tail;   // producer's position: everything before it is published
+    _Alignas(SLOT) _Atomic uint32_t go;     // parent -> child: the batch the producer should run now
+    uint64_t count;                         // records in that batch, written before go
+    _Alignas(SLOT) _Atomic uint32_t stop;
 } ring_ctl;
 
 #define PADDING UINT64_MAX
 
-static inline uint64_t align8(uint64_t x) { return (x + 7) & ~7ull; }
+// Payload word values: every word of record seq holds seq * GOLDEN (so a stale or misplaced record breaks
+// the checksum); the copying mode stamps that value into the first and last words of its prepared record.
+#define GOLDEN 0x9E3779B97F4A7C15ull
 
-static int run_spsc(int argc, char **argv, int zero_copy) {
-    long record = opt(argc, argv, "--record", 64);
-    long ring = opt(argc, argv, "--ring", 1 << 20);
-    long rounds = opt(argc, argv, "--rounds", 5);
-    long def = (1l << 30) / record;
-    if (def > 5000000) def = 5000000;
-    long messages = opt(argc, argv, "--messages", def);
-    if (record < 8 || record % 8 != 0 || ring % 8 != 0 || align8((uint64_t)record) + 8 > (uint64_t)ring) {
-        fprintf(stderr, "record must be a multiple of 8 (>= 8) and fit the ring\n");
-        return 2;
+// Four independent accumulators / stores per step: at -O2 gcc's vectorizer ("very cheap" model) leaves a
+// plain loop of unknown length scalar, while this shape gets SLP-vectorized into 16-byte SSE2/NEON
+// operations, as the .NET side gets from Vector<T>. A plain scalar loop would make the baseline weak.
+static inline uint64_t sum_words(const uint64_t *p, uint64_t n) {
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, w = 0;
+    for (; w + 4 <= n; w += 4) {
+        s0 += p[w];
+        s1 += p[w + 1];
+        s2 += p[w + 2];
+        s3 += p[w + 3];
     }
+    for (; w < n; w++) s0 += p[w];
+    return s0 + s1 + s2 + s3;
+}
 
-    ring_ctl *ctl = shared_map(sizeof(ring_ctl));
-    uint8_t *data = shared_map((size_t)ring);
-    memset(data, 0, (size_t)ring);   // fault the pages in before timing
-    const uint64_t need = 8 + align8((uint64_t)record);
-    const uint64_t words = (uint64_t)record / 8;
+static inline void fill_words(uint64_t *p, uint64_t n, uint64_t v) {
+    uint64_t w = 0;
+    for (; w + 4 <= n; w += 4) {
+        p[w] = v;
+        p[w + 1] = v;
+        p[w + 2] = v;
+        p[w + 3] = v;
+    }
+    for (; w < n; w++) p[w] = v;
+}
 
-    pid_t child = fork_child();
-    if (child == 0) {
-        uint64_t *prepared = malloc((size_t)record);
-        uint64_t tail = 0, head_cache = 0;
-        for (uint32_t round = 1;; round++) {
-            if (!await_value(&ctl->go.value, round, 0, &ctl->stop.value)) _exit(0);
-            for (long m = 0; m < messages; m++) {
-                uint64_t seq = (uint64_t)round * 1000000007ull + (uint64_t)m;
-                uint64_t off = tail % (uint64_t)ring;
-                uint64_t pad = off + need > (uint64_t)ring ? (uint64_t)ring - off : 0;
-                while (tail + pad + need - head_cache > (uint64_t)ring) {
-                    head_cache = atomic_load_explicit(&ctl->head.value, memory_order_acquire);
-                    if (tail + pad + need - head_cache > (uint64_t)ring) CPU_RELAX();
+// The producer, in the child: runs batch after batch as the parent announces them, until told to stop.
+static _Noreturn void produce(ring_ctl *ctl, uint8_t *data, uint64_t ring, uint64_t record, bool zero_copy) {
+    const uint64_t mask = ring - 1, need = 8 + record, words = record / 8;
+    uint64_t *prepared = malloc(record);
+    if (!prepared) _exit(2);
+    fill_words(prepared, words, 0x5555555555555555ull);   // the record the application has ready
+    memset(data, 0, ring);   // fault the ring's pages into this process too, before any timing starts
+
+    uint64_t tail = 0, head_cache = 0, seq = 0;
+    for (uint32_t batch = 1;; batch++) {
+        if (!wait_for(&ctl->go, batch, false)) _exit(atomic_load(&ctl->stop) ? 0 : 2);
+        uint64_t count = ctl->count;
+        for (uint64_t i = 0; i < count; i++, seq++) {
+            uint64_t off = tail & mask;
+            uint64_t pad = off + need > ring ? ring - off : 0;
+            uint32_t spins = 0;
+            while (tail + pad + need - head_cache > ring) {   // full: wait for the consumer
+                head_cache = atomic_load_explicit(&ctl->head, memory_order_acquire);
+                if (tail + pad + need - head_cache <= ring) break;
+                cpu_relax();
+                if (++spins == LIVENESS_SPINS) {
+                    spins = 0;
+                    if (partner_gone()) _exit(2);
                 }
-                if (pad) {
-                    *(uint64_t *)(data + off) = PADDING;
-                    tail += pad;
-                    off = 0;
-                }
-                uint64_t *payload = (uint64_t *)(data + off + 8);
-                if (zero_copy) {
-                    for (uint64_t w = 0; w < words; w++) payload[w] = seq ^ w;
-                } else {
-                    for (uint64_t w = 0; w < words; w++) prepared[w] = seq ^ w;  // the record the application had ready
-                    memcpy(payload, prepared, (size_t)record);
-                }
-                *(uint64_t *)(data + off) = (uint64_t)record;
-                tail += need;
-                atomic_store_explicit(&ctl->tail.value, tail, memory_order_release);
             }
+            if (pad) {
+                *(uint64_t *)(data + off) = PADDING;
+                tail += pad;
+                off = 0;
+            }
+            uint64_t *rec = (uint64_t *)(data + off);
+            uint64_t v = seq * GOLDEN;
+            if (zero_copy) {
+                fill_words(rec + 1, words, v);   // written in place
+            } else {
+                prepared[0] = v;
+                prepared[words - 1] = v;
+                memcpy(rec + 1, prepared, record);
+            }
+            rec[0] = record;
+            tail += need;
+            atomic_store_explicit(&ctl->tail, tail, memory_order_release);
         }
     }
+}
 
-    uint64_t *out = malloc((size_t)record);
-    double *rate = malloc(sizeof(double) * (size_t)rounds), *gbps = malloc(sizeof(double) * (size_t)rounds);
-    uint64_t head = 0, tail_cache = 0;
-    int ok = 1;
-    for (uint32_t round = 1; round <= (uint32_t)rounds; round++) {
-        atomic_store_explicit(&ctl->go.value, round, memory_order_release);
-        uint64_t sum = 0, expected = 0, start = 0;
-        for (long m = 0; m < messages; m++) {
-            for (;;) {
-                while (head == tail_cache) {
-                    tail_cache = atomic_load_explicit(&ctl->tail.value, memory_order_acquire);
-                    if (head == tail_cache) CPU_RELAX();
+static int run_spsc(const options *o, bool zero_copy) {
+    const char *mode = zero_copy ? "spsc-zc" : "spsc-copy";
+    if (o->record < 8 || o->record % 8) usage("--record must be a positive multiple of 8");
+    if (o->ring < 64 || (o->ring & (o->ring - 1)) || o->ring > (1ll << 40)) usage("--ring must be a power of two >= 64");
+    if (o->record + 8 > o->ring) usage("--record (+ 8-byte header) must fit in --ring");
+    const uint64_t ring = (uint64_t)o->ring, record = (uint64_t)o->record, mask = ring - 1;
+    const uint64_t need = 8 + record, words = record / 8;
+
+    // Default round: ~1 GiB of payload or 5M records, whichever is smaller (well under 1 s here).
+    uint64_t messages = o->messages_given ? (uint64_t)o->messages : (1ull << 30) / record;
+    if (!o->messages_given && messages > 5000000) messages = 5000000;
+    if (messages < 1) usage("--messages must be >= 1");
+    // Default warm-up: two passes over the ring (every page touched by both sides, caches and branch
+    // predictors warm), and at least 20000 records or 64 MiB, whichever is less.
+    uint64_t warmup = (uint64_t)o->warmup;
+    if (!o->warmup_given) {
+        uint64_t floor = (64ull << 20) / record < 20000 ? (64ull << 20) / record : 20000;
+        warmup = 2 * (ring / need);
+        if (warmup < floor) warmup = floor;
+    }
+    size_t rounds = (size_t)o->rounds;
+    double *rate = malloc(rounds * sizeof *rate), *gbps = malloc(rounds * sizeof *gbps);
+    uint64_t *out = malloc(record);
+    if (!rate || !gbps || !out) fail("out of memory");
+    memset(out, 0, record);
+
+    ring_ctl *ctl = shared_map(sizeof *ctl);
+    uint8_t *data = shared_map(ring);
+    if (fork_child(&ctl->stop, NULL) == 0) produce(ctl, data, ring, record, zero_copy);
+
+    uint64_t head = 0, tail_cache = 0, seq = 0;
+    bool ok = true;
+    // Batch 1 is the warm-up (when there is one); the measured rounds follow.
+    uint32_t batch = 1;
+    for (size_t r = 0; r < rounds + (warmup ? 1 : 0); r++, batch++) {
+        bool measured = !(warmup && r == 0);
+        uint64_t count = measured ? messages : warmup;
+        ctl->count = count;
+        atomic_store_explicit(&ctl->go, batch, memory_order_release);
+
+        uint64_t sum = 0, start = 0;
+        for (uint64_t i = 0; i < count;) {
+            uint32_t spins = 0;
+            while (head == tail_cache) {   // empty: wait for the producer
+                tail_cache = atomic_load_explicit(&ctl->tail, memory_order_acquire);
+                if (head != tail_cache) break;
+                cpu_relax();
+                if (++spins == LIVENESS_SPINS) {
+                    spins = 0;
+                    if (partner_gone()) fail("the producer process died");
                 }
-                uint64_t off = head % (uint64_t)ring;
-                uint64_t len = *(uint64_t *)(data + off);
-                if (len == PADDING) { head += (uint64_t)ring - off; continue; }
-                if (m == 0) start = now_ns();
-                const uint64_t *payload = (const uint64_t *)(data + off + 8);
-                if (zero_copy) {
-                    for (uint64_t w = 0; w < words; w++) sum += payload[w];
-                } else {
-                    memcpy(out, payload, (size_t)len);
-                    sum += out[0] + out[words - 1];
-                }
-                head += need;
-                atomic_store_explicit(&ctl->head.value, head, memory_order_release);
-                break;
             }
-            uint64_t seq = (uint64_t)round * 1000000007ull + (uint64_t)m;
-            if (zero_copy) { for (uint64_t w = 0; w < words; w++) expected += seq ^ w; }
-            else expected += seq + (seq ^ (words - 1));
+            uint64_t off = head & mask;
+            const uint64_t *rec = (const uint64_t *)(data + off);
+            uint64_t len = rec[0];
+            if (len == PADDING) {
+                head += ring - off;
+                continue;
+            }
+            if (len == 0 || len > record || len % 8 || len > ring - 8 - off) fail("corrupt record header");
+            if (start == 0) start = now_ns();   // timed from the first record, as the .NET consumer is
+            if (zero_copy) {
+                sum += sum_words(rec + 1, len / 8);   // every word read in place
+            } else {
+                memcpy(out, rec + 1, len);
+                // The compiler must assume the copy is observed; reading two words checks it landed.
+                __asm__ __volatile__("" : : "r"(out) : "memory");
+                sum += out[0] + out[len / 8 - 1];
+            }
+            head += 8 + len;
+            atomic_store_explicit(&ctl->head, head, memory_order_release);
+            i++;
         }
         uint64_t elapsed = now_ns() - start;
-        ok &= sum == expected;
-        rate[round - 1] = (double)(messages - 1) * 1e9 / (double)elapsed;
-        gbps[round - 1] = rate[round - 1] * (double)record / 1e9;
+
+        // The expected checksum, computed independently of the ring and outside the timed loop.
+        uint64_t expected = 0;
+        for (uint64_t i = 0; i < count; i++, seq++)
+            expected += (zero_copy ? words : 2) * (seq * GOLDEN);
+        if (sum != expected) ok = false;
+        if (measured) {
+            size_t m = warmup ? r - 1 : r;
+            rate[m] = (double)count * 1e9 / (double)(elapsed ? elapsed : 1);
+            gbps[m] = rate[m] * (double)record / 1e9;
+        }
     }
 
-    atomic_store(&ctl->stop.value, 1);
-    reap(child);
+    atomic_store(&ctl->stop, 1);
+    atomic_store(&ctl->go, POISON);
+    reap_child();
 
-    double sorted_rate[64], sorted_gbps[64];
-    long k = rounds < 64 ? rounds : 64;
-    memcpy(sorted_rate, rate, sizeof(double) * (size_t)k);
-    memcpy(sorted_gbps, gbps, sizeof(double) * (size_t)k);
-    for (long i = 0; i < k; i++)
-        for (long j = i + 1; j < k; j++) {
-            if (sorted_rate[j] < sorted_rate[i]) { double t = sorted_rate[i]; sorted_rate[i] = sorted_rate[j]; sorted_rate[j] = t; }
-            if (sorted_gbps[j] < sorted_gbps[i]) { double t = sorted_gbps[i]; sorted_gbps[i] = sorted_gbps[j]; sorted_gbps[j] = t; }
-        }
-    printf("{\"mode\":\"%s\",\"record\":%ld,\"ring\":%ld,\"messages\":%ld,\"msgs_per_s\":%.1f,\"gbps\":%.4f,\"rounds_msgs_per_s\":[",
-           zero_copy ? "spsc-zc" : "spsc-copy", record, ring, messages, sorted_rate[k / 2], sorted_gbps[k / 2]);
-    for (long r = 0; r < rounds; r++) printf("%s%.1f", r ? "," : "", rate[r]);
+    printf("{\"mode\":\"%s\",\"record\":%llu,\"ring\":%llu,\"messages\":%llu,\"warmup\":%llu,"
+           "\"msgs_per_s\":%.1f,\"gbps\":%.4f,\"rounds_msgs_per_s\":[",
+           mode, (unsigned long long)record, (unsigned long long)ring, (unsigned long long)messages,
+           (unsigned long long)warmup, median_of(rate, rounds), median_of(gbps, rounds));
+    for (size_t r = 0; r < rounds; r++) printf("%s%.1f", r ? "," : "", rate[r]);
     printf("],\"rounds_gbps\":[");
-    for (long r = 0; r < rounds; r++) printf("%s%.4f", r ? "," : "", gbps[r]);
+    for (size_t r = 0; r < rounds; r++) printf("%s%.4f", r ? "," : "", gbps[r]);
     printf("],\"checksum_ok\":%s}\n", ok ? "true" : "false");
+    if (!ok) fprintf(stderr, "l4rt_cref: checksum mismatch\n");
     return ok ? 0 : 1;
 }
 
+// ---------------------------------------------------------------------------------------------- main
+
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s spin-rtt|futex-rtt|spsc-zc|spsc-copy [options]\n", argv[0]);
-        return 2;
-    }
-    if (strcmp(argv[1], "spin-rtt") == 0) return run_rtt(argc, argv, 0);
-    if (strcmp(argv[1], "futex-rtt") == 0) return run_rtt(argc, argv, 1);
-    if (strcmp(argv[1], "spsc-zc") == 0) return run_spsc(argc, argv, 1);
-    if (strcmp(argv[1], "spsc-copy") == 0) return run_spsc(argc, argv, 0);
-    fprintf(stderr, "unknown mode %s\n", argv[1]);
-    return 2;
+    if (argc < 2) usage("no mode given");
+    options o = parse_options(argc, argv);
+    int rc;
+    if (strcmp(argv[1], "spin-rtt") == 0) rc = run_rtt(&o, false);
+    else if (strcmp(argv[1], "futex-rtt") == 0) rc = run_rtt(&o, true);
+    else if (strcmp(argv[1], "spsc-zc") == 0) rc = run_spsc(&o, true);
+    else if (strcmp(argv[1], "spsc-copy") == 0) rc = run_spsc(&o, false);
+    else usage("unknown mode");
+    if (fflush(stdout) != 0) rc = 2;
+    return rc;
 }

@@ -41,6 +41,25 @@ internal static class Plots
         plot.SavePng(path, 1000, 600);
     }
 
+    /// <summary>Throughput (GB/s) against record size (log2 bytes), one line per implementation.</summary>
+    internal static void ThroughputBySize(string path, string title, IReadOnlyList<(string Name, (int Size, double Gbps)[] Points)> series)
+    {
+        Plot plot = new();
+        foreach ((string name, (int Size, double Gbps)[] points) in series)
+        {
+            var line = plot.Add.ScatterLine(points.Select(p => Math.Log2(p.Size)).ToArray(), points.Select(p => p.Gbps).ToArray());
+            line.LegendText = name;
+            line.LineWidth = 2;
+            line.MarkerSize = 8;
+        }
+
+        plot.Title(title);
+        plot.XLabel("record size (log2 bytes: 6 = 64 B, 10 = 1 KiB, 16 = 64 KiB)");
+        plot.YLabel("GB/s");
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.SavePng(path, 1000, 600);
+    }
+
     /// <summary>One bar per figure (e.g. msgs/s), labelled.</summary>
     internal static void Bars(string path, string title, string unit, IReadOnlyList<(string Name, double Value)> bars)
     {
