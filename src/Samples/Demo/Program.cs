@@ -1,12 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using L4Rt.Channels;
 using L4Rt.Ipc;
+using L4Rt.Objects;
+using L4Rt.Protocol;
 
-// L4Rt demo: two real processes exchanging L4-style IPC over shared memory.
+// L4Rt demo, end to end: the broker (l4rtd) and two more real processes.
 //   dotnet run -c Release --project src/Samples/Demo
-// The demo starts a second copy of itself as the server process, links to it, and shows call, reply,
-// open wait with labels, timeouts and peer death, with numbers. The broker-based demo grows from this
-// once l4rtd hands out gates (see README).
+// 1. starts l4rtd on a private socket;  2. starts a server task that registers a gate ("demo/echo") and serves;
+// 3. this process joins as a client task: finds the gate by name, calls it, times round trips, shows reply-capability
+// and timeout semantics, triggers the server's IRQ, streams through a zero-copy channel, and finally kills the server
+// to show peer-death detection. Everything it started is stopped at the end (and dies with it if it is killed).
 
 namespace L4Rt.Samples.Demo;
 
@@ -20,23 +24,61 @@ internal static class Program
             return Server(args[1]);
         }
 
-        string socket = Path.Combine(Path.GetTempPath(), $"l4rt-demo-{Environment.ProcessId}.sock");
-        using Process server = StartServer(socket);
+        string dir = Directory.CreateTempSubdirectory("l4rt-demo-").FullName;
+        string socket = Path.Combine(dir, "broker.sock");
+        Process? broker = null, server = null;
         try
         {
-            return Client(socket, server);
+            broker = StartBroker(socket);
+            Console.WriteLine($"l4rtd:  broker pid {broker.Id} listening on {socket}");
+            server = StartSelf("--server", socket);
+            return Client(socket, server).GetAwaiter().GetResult();
         }
         finally
         {
-            if (!server.HasExited)
+            foreach (Process? p in new[] { server, broker })
             {
-                server.Kill(entireProcessTree: true);
-                server.WaitForExit(5000);
+                if (p is { HasExited: false })
+                {
+                    p.Kill(entireProcessTree: true);
+                    p.WaitForExit(5000);
+                }
+
+                p?.Dispose();
             }
+
+            Directory.Delete(dir, recursive: true);
         }
     }
 
-    private static Process StartServer(string socket)
+    private static Process StartBroker(string socket)
+    {
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        string dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "Broker", "bin", configuration, "net10.0", "l4rtd.dll"));
+        ProcessStartInfo info = new("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { dll, "--SocketPath", socket, "--ParentPid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__LogLevel__L4Rt.Broker.BrokerService"] = "Information";
+        Process broker = Process.Start(info) ?? throw new InvalidOperationException("l4rtd did not start");
+        broker.ErrorDataReceived += (_, _) => { };
+        broker.BeginErrorReadLine();
+        while (broker.StandardOutput.ReadLine() is { } line)
+        {
+            if (line.Contains("listening on", StringComparison.Ordinal))
+            {
+                Task.Run(() => broker.StandardOutput.ReadToEnd());
+                return broker;
+            }
+        }
+
+        throw new InvalidOperationException($"l4rtd ({dll}) exited before listening");
+    }
+
+    private static Process StartSelf(params string[] args)
     {
         string self = Environment.ProcessPath!;
         ProcessStartInfo info = new(self) { UseShellExecute = false, RedirectStandardOutput = true };
@@ -45,8 +87,11 @@ internal static class Program
             info.ArgumentList.Add(typeof(Program).Assembly.Location);
         }
 
-        info.ArgumentList.Add("--server");
-        info.ArgumentList.Add(socket);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
         Process process = Process.Start(info)!;
         if (process.StandardOutput.ReadLine() != "READY")
         {
@@ -56,14 +101,21 @@ internal static class Program
         return process;
     }
 
-    /// <summary>The server process: one receiving thread serving calls on its links (label 7) until killed.</summary>
+    /// <summary>
+    /// The server task: a receiving thread with a gate (label 7) registered as "demo/echo" and an IRQ ("demo/tick",
+    /// label 9); on request it streams into the channel "demo/stream" the client created.
+    /// </summary>
     private static int Server(string socket)
     {
-        using L4Thread thread = new();
-        using DirectLinkListener listener = DirectLinkListener.Listen(socket);
+        using L4Task task = L4Task.ConnectAsync(new L4TaskOptions { SocketPath = socket, Name = "demo-server" }).GetAwaiter().GetResult();
+        using L4Thread thread = task.CreateThread();
+        Gate gate = task.Factory.CreateGateAsync(thread, label: 7).GetAwaiter().GetResult();
+        Irq tick = task.Factory.CreateIrqAsync(thread, label: 9).GetAwaiter().GetResult();
+        task.Names.RegisterAsync("demo/echo", gate).GetAwaiter().GetResult();
+        task.Names.RegisterAsync("demo/tick", tick, CapRights.Send).GetAwaiter().GetResult();
         Console.WriteLine("READY");
         Console.Out.Flush();
-        using ReceiveLink link = listener.Accept(thread, label: 7, TimeSpan.FromSeconds(30));
+        long ticks = 0;
         IpcResult msg = thread.Wait(L4Timeout.Never);
         while (true)
         {
@@ -73,21 +125,33 @@ internal static class Program
                 continue;
             }
 
+            if (msg.Tag.Protocol == SystemProtocol.Irq)
+            {
+                ticks += (long)thread.Utcb.Mr[0]; // coalesced triggers arrive as one count
+                msg = thread.Wait(L4Timeout.Never);
+                continue;
+            }
+
             switch (msg.Tag.Protocol)
             {
-                case 2:
-                    // Start the next wait without replying: the caller's reply capability is dropped.
+                case 2: // start the next wait without replying: the caller's reply capability is dropped
                     msg = thread.Wait(L4Timeout.Never);
                     continue;
-                case 3:
-                    // Reply too late: the caller's receive timeout has passed, so the reply is refused.
+                case 3: // reply too late: the caller's receive timeout has passed, so the reply is refused
                     Thread.Sleep(200);
                     msg = thread.ReplyAndWait(new MsgTag(1), L4Timeout.Never);
                     continue;
-                case 4:
-                    // Hold the call forever (until this process is killed).
+                case 4: // hold the call forever (until this process is killed)
                     Thread.Sleep(Timeout.Infinite);
                     break;
+                case 5: // report the IRQ count
+                    thread.Utcb.Mr[0] = (ulong)ticks;
+                    msg = thread.ReplyAndWait(new MsgTag(5, words: 1), L4Timeout.Never);
+                    continue;
+                case 6: // stream MR0 MiB into the client's channel, then reply
+                    thread.Utcb.Mr[0] = (ulong)Stream(task, (int)thread.Utcb.Mr[0]);
+                    msg = thread.ReplyAndWait(new MsgTag(6, words: 1), L4Timeout.Never);
+                    continue;
             }
 
             // Protocol 1: sum the words and reply with [sum, label seen, our pid].
@@ -104,64 +168,115 @@ internal static class Program
         }
     }
 
-    private static int Client(string socket, Process server)
+    private static long Stream(L4Task task, int mebibytes)
     {
-        Console.WriteLine($"L4Rt demo: client pid {Environment.ProcessId}, server pid {server.Id}");
-        using SendLink link = DirectLink.Connect(socket, TimeSpan.FromSeconds(30));
+        Channel channel = task.Names.QueryAsync<Channel>("demo/stream", TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+        using ChannelProducer producer = channel.OpenProducerAsync().GetAwaiter().GetResult();
+        long records = 0;
+        for (long sent = 0; sent < (long)mebibytes << 20; sent += 64 * 1024)
+        {
+            producer.Reserve(64 * 1024, L4Timeout.Never, out Span<byte> record);
+            record.Fill((byte)records++);   // the whole frame, written in place
+            producer.Commit(64 * 1024);
+        }
+
+        producer.Complete(L4Timeout.Never);
+        return records;
+    }
+
+    private static async Task<int> Client(string socket, Process server)
+    {
+        await using L4Task task = await L4Task.ConnectAsync(new L4TaskOptions { SocketPath = socket, Name = "demo-client" });
+        Console.WriteLine($"tasks:  client pid {Environment.ProcessId} (task {task.Id}), server pid {server.Id}");
+        Gate echo = await task.Names.QueryAsync<Gate>("demo/echo", TimeSpan.FromSeconds(10));
+        Console.WriteLine($"names:  {string.Join(", ", (await task.Names.ListAsync()).Select(n => $"{n.Name} ({n.Kind}, {n.Rights})"))}");
         using L4Thread me = new();
 
-        // 1. One call: 8 words out, the server's reply words back in our UTCB.
+        // 1. One call through the gate (the first one sets up the link through the broker).
         for (int i = 0; i < 8; i++)
         {
             me.Utcb.Mr[i] = (ulong)(i + 1);
         }
 
-        IpcResult r = me.Call(link, new MsgTag(1, words: 8), L4Timeout.FromMilliseconds(1000));
-        Console.WriteLine($"call:   sent 1..8, reply {r.Status}: sum={me.Utcb.Mr[0]}, label the server saw={me.Utcb.Mr[1]}, server pid={me.Utcb.Mr[2]}");
+        Stopwatch clock = Stopwatch.StartNew();
+        IpcResult r = me.Call(echo, new MsgTag(1, words: 8), L4Timeout.FromMilliseconds(5000));
+        Console.WriteLine($"call:   sent 1..8 → {r.Status}: sum={me.Utcb.Mr[0]}, label the server saw={me.Utcb.Mr[1]} (the caller never sees it), server pid={me.Utcb.Mr[2]}; {clock.Elapsed.TotalMicroseconds:0} µs incl. link setup");
         if (!r.IsOk || me.Utcb.Mr[0] != 36)
         {
-            Console.WriteLine("unexpected reply");
             return 1;
         }
 
-        // 2. Round-trip times over many calls (the server waits adaptively: a short spin, then a futex sleep).
-        foreach ((string name, long spin) in new[] { ("adaptive", L4Thread.DefaultSpinNanoseconds), ("futex-only caller", 0L) })
+        // 2. Round trips, straight through shared memory (no broker on the path).
+        const int Calls = 50_000;
+        double[] rtt = new double[Calls];
+        for (int i = -1000; i < Calls; i++)
         {
-            me.SpinNanoseconds = spin;
-            int calls = spin == 0 ? 5_000 : 50_000;
-            double[] rtt = new double[calls];
-            for (int i = 0; i < calls + 1000; i++)
+            long start = Stopwatch.GetTimestamp();
+            me.Call(echo, new MsgTag(1, words: 8), L4Timeout.FromMilliseconds(1000));
+            if (i >= 0)
             {
-                long start = Stopwatch.GetTimestamp();
-                me.Call(link, new MsgTag(1, words: 8), L4Timeout.FromMilliseconds(1000));
-                if (i >= 1000)
-                {
-                    rtt[i - 1000] = Stopwatch.GetElapsedTime(start).TotalNanoseconds;
-                }
+                rtt[i] = Stopwatch.GetElapsedTime(start).TotalNanoseconds;
             }
-
-            Array.Sort(rtt);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"rtt:    {calls} calls of 8 words, {name,-17}: median {rtt[calls / 2] / 1000:0.00} µs, p99 {rtt[(int)(calls * 0.99)] / 1000:0.00} µs"));
         }
 
-        me.SpinNanoseconds = L4Thread.DefaultSpinNanoseconds;
+        Array.Sort(rtt);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rtt:    {Calls} calls of 8 words: median {rtt[Calls / 2] / 1000:0.00} µs, p99 {rtt[(int)(Calls * 0.99)] / 1000:0.00} µs"));
 
-        // 3. The server starts its next wait without replying: the implicit reply capability is dropped,
-        //    and the caller learns at once instead of hanging.
-        Stopwatch clock = Stopwatch.StartNew();
-        r = me.Call(link, new MsgTag(2, words: 1), L4Timeout.Never);
+        // 3. The server starts its next wait without replying: the caller learns at once.
+        clock.Restart();
+        r = me.Call(echo, new MsgTag(2, words: 1), L4Timeout.Never);
         Console.WriteLine($"drop:   server waited again without replying → {r.Status} after {clock.Elapsed.TotalMilliseconds:0.0} ms");
 
-        // 4. A receive timeout: the server replies after 200 ms, the caller gives up after 50 ms.
+        // 4. A receive timeout; the late reply is refused, never mixed up with the next call.
         clock.Restart();
-        r = me.Call(link, new MsgTag(3, words: 1), L4Timeout.Never, L4Timeout.FromMilliseconds(50));
+        r = me.Call(echo, new MsgTag(3, words: 1), L4Timeout.Never, L4Timeout.FromMilliseconds(50));
         Console.WriteLine($"late:   reply slower than a 50 ms receive timeout → {r.Status} after {clock.Elapsed.TotalMilliseconds:0} ms");
         Thread.Sleep(250);
-        r = me.Call(link, new MsgTag(1, words: 1), L4Timeout.FromMilliseconds(1000));
-        Console.WriteLine($"again:  the late reply was refused, not mixed up with the next call → {r.Status}");
 
-        // 5. Peer death: kill the server while a call is outstanding; the caller learns within milliseconds.
+        // 5. IRQ: 1,000 triggers while the server is busy coalesce.
+        Irq tick = await task.Names.QueryAsync<Irq>("demo/tick", TimeSpan.FromSeconds(5));
+        for (int i = 0; i < 1000; i++)
+        {
+            tick.Trigger();
+        }
+
+        Thread.Sleep(50);
+        r = me.Call(echo, new MsgTag(5, words: 0), L4Timeout.FromMilliseconds(1000));
+        Console.WriteLine($"irq:    1000 triggers from this process → the server counted {me.Utcb.Mr[0]} (coalesced deliveries, label 9)");
+
+        // 6. A zero-copy channel: the client creates it (charged to its quota), the server produces into it.
+        Channel channel = await task.Factory.CreateChannelAsync(1 << 20);
+        await task.Names.RegisterAsync("demo/stream", channel, CapRights.Write);
+        using (ChannelConsumer consumer = await channel.OpenConsumerAsync())
+        {
+            me.Utcb.Mr[0] = 1024; // MiB
+            Task<IpcResult> asking = Task.Run(() => { using L4Thread asker = new(); asker.Utcb.Mr[0] = 1024; return asker.Call(echo, new MsgTag(6, words: 1), L4Timeout.FromMilliseconds(60_000)); });
+            long bytes = 0;
+            long first = 0;
+            ulong sum = 0;
+            while (consumer.Read(L4Timeout.FromMilliseconds(30_000), out ReadOnlySpan<byte> frame) == L4Status.Ok)
+            {
+                first = first == 0 ? Stopwatch.GetTimestamp() : first;
+                foreach (ulong word in System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(frame))
+                {
+                    sum += word; // every word of the frame, read in place
+                }
+
+                bytes += frame.Length;
+                consumer.Release();
+            }
+
+            GC.KeepAlive(sum);
+
+            double seconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
+            await asking;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stream: {bytes >> 20} MiB of 64 KiB frames through a 1 MiB zero-copy channel (written and read in place): {bytes / seconds / 1e9:0.00} GB/s, {consumer.WakeupsIssued} wake calls by the consumer"));
+        }
+
+        FactoryUsage usage = await task.Factory.GetUsageAsync();
+        Console.WriteLine($"quota:  this task uses {usage.UsedBytes} of {usage.QuotaBytes} bytes, {usage.UsedObjects} of {usage.QuotaObjects} objects");
+
+        // 7. Peer death: kill the server while a call is outstanding.
         long killedAt = 0;
         Thread killer = new(() =>
         {
@@ -170,11 +285,12 @@ internal static class Program
             killedAt = Stopwatch.GetTimestamp();
         });
         killer.Start();
-        r = me.Call(link, new MsgTag(4, words: 1), L4Timeout.Never);
+        r = me.Call(echo, new MsgTag(4, words: 1), L4Timeout.Never);
         long returnedAt = Stopwatch.GetTimestamp();
         killer.Join();
         Console.WriteLine($"death:  server killed (SIGKILL) during a call without timeout → {r.Status}, {Stopwatch.GetElapsedTime(killedAt, returnedAt).TotalMilliseconds:0.0} ms after the kill");
-        server.WaitForExit(5000);
+        await Task.Delay(100);
+        Console.WriteLine($"names:  after the server's death: {string.Join(", ", (await task.Names.ListAsync()).Select(n => n.Name))}");
         return r.Status == L4Status.DestinationDeleted ? 0 : 1;
     }
 }
