@@ -23,11 +23,21 @@ internal static partial class Libc
                 IoVec iov = new() { Base = bytes, Length = (nuint)buffer.Length };
                 MsgHdr msg = new() { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSpace };
                 nint received;
+                bool reset = false;
                 while ((received = RecvMsgNative(socket, &msg, MSG_CMSG_CLOEXEC)) < 0)
                 {
                     int errno = Marshal.GetLastPInvokeError();
                     if (errno == Errno.EINTR)
                     {
+                        continue;
+                    }
+
+                    if (errno == Errno.ECONNRESET && !reset)
+                    {
+                        // A peer that closed with our data unread leaves ECONNRESET pending, and Linux reports it
+                        // before frames still queued for us (e.g. the broker's reason for refusing us). Reading
+                        // the error clears it: read again to get those frames, or end of stream.
+                        reset = true;
                         continue;
                     }
 
