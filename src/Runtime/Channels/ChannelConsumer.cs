@@ -91,7 +91,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     {
         _head = _cursor;
         ref ChannelLayout l = ref Region.Layout;
-        Volatile.Write(ref l.Head, _head); // release; pairs with the producer's acquire of Head (and its barrier before sleeping)
+        Interlocked.Exchange(ref l.Head, _head); // release + full fence: pairs with the producer's Exchange(ProducerWaiting, 1) then re-check
         WakeIfWaiting(ref l.ProducerWaiting, ref l.SpaceWake);
     }
 

@@ -116,11 +116,10 @@ public abstract class ChannelEndpoint : IDisposable
 
         while (true)
         {
-            // Asymmetric handshake: the hot side publishes with a plain release store and then reads our flag;
-            // the process-wide barrier here (paid only when about to sleep) makes its latest publish visible to
-            // the re-check below, and our flag visible to its next read, so no wake-up is lost.
-            Volatile.Write(ref waiting, 1);
-            Interlocked.MemoryBarrierProcessWide();
+            // Dekker handshake with the other side's publish: both sides publish with a full fence and then read
+            // the other's word. (A process-wide barrier would be cheaper for the hot side, but it only orders the
+            // threads of this process, and the other end of a channel is usually another process.)
+            Interlocked.Exchange(ref waiting, 1);
             int observed = Volatile.Read(ref wake);
             if (IsReady() || _guard.IsDisposed)
             {

@@ -205,7 +205,7 @@ public sealed class ChannelProducer : ChannelEndpoint
 
         _published = true;
         ref ChannelLayout l = ref Region.Layout;
-        Volatile.Write(ref l.Tail, _tail); // release; pairs with the consumer's acquire of Tail (and its barrier before sleeping)
+        Interlocked.Exchange(ref l.Tail, _tail); // release + full fence: pairs with the consumer's Exchange(ConsumerWaiting, 1) then re-check
         WakeIfWaiting(ref l.ConsumerWaiting, ref l.DataWake);
     }
 
