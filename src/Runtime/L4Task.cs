@@ -18,7 +18,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
     private readonly ControlConnection _connection;
     private readonly ConcurrentDictionary<int, L4Thread> _threads = new();
     private readonly ConcurrentDictionary<L4Thread, byte> _senders = new();
-    private readonly ConcurrentBag<SendLink> _sendLinks = [];
+    private readonly ConcurrentDictionary<SendLink, byte> _sendLinks = new();
     private readonly ConcurrentBag<Irq> _irqs = [];
     private readonly ConcurrentBag<Channels.ChannelEndpoint> _channelEnds = [];
     private int _lost;
@@ -132,11 +132,18 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
     internal void TrackSender(L4Thread thread, SendLink link)
     {
         _senders.TryAdd(thread, 0);
-        _sendLinks.Add(link);
+        _sendLinks.TryAdd(link, 0);
         if (IsBrokerLost)
         {
             thread.Abort(L4Status.BrokerLost);
         }
+    }
+
+    /// <summary>A sending thread is gone and its link closed.</summary>
+    internal void UntrackSender(L4Thread thread, SendLink link)
+    {
+        _senders.TryRemove(thread, out _);
+        _sendLinks.TryRemove(link, out _);
     }
 
     internal void TrackIrq(Irq irq) => _irqs.Add(irq);
@@ -237,7 +244,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
             thread.Abort(L4Status.BrokerLost);
         }
 
-        foreach (SendLink link in _sendLinks)
+        foreach (SendLink link in _sendLinks.Keys)
         {
             link.WakeSender(); // a sender asleep on its link wakes, sees the abort and returns BrokerLost
         }
@@ -260,7 +267,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
         }
 
         _connection.Dispose();
-        foreach (SendLink link in _sendLinks)
+        foreach (SendLink link in _sendLinks.Keys)
         {
             link.Dispose();
         }

@@ -134,6 +134,17 @@ internal sealed partial class Kernel
             : Reply.Ok(new Payload().Int64(link.Id), region.Handle, thread.Doorbell.Handle);
     }
 
+    /// <summary>A sender closes one of its own links (its thread is gone): quota refunded, the receiver's index freed.</summary>
+    private Reply LinkClose(TaskObject task, ref FrameReader reader)
+    {
+        long id = reader.ReadInt64();
+        reader.End();
+        LinkObject link = task.SendLinks.Find(l => l.Id == id)
+            ?? throw new L4RtException(L4Status.InvalidCapability, $"this task has no link {id}");
+        DestroyLink(link, notifyReceiver: true);
+        return Reply.Ok();
+    }
+
     private Reply CreateIrq(ClientSession session, uint requestId, TaskObject task, Capability cap, ref FrameReader reader)
     {
         FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);

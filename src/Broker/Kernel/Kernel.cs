@@ -96,6 +96,11 @@ internal sealed partial class Kernel : IDisposable
                     return Reply.Ok(new Payload().Bytes(StatusJson()));
                 }
 
+                if (header.Opcode == Opcode.LinkClose)
+                {
+                    return LinkClose(task, ref reader);
+                }
+
                 Capability cap = Lookup(task, reader.ReadInt32());
                 return header.Opcode switch
                 {

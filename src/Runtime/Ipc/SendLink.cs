@@ -30,6 +30,9 @@ public sealed class SendLink : IDisposable
 
     internal int HintIndex { get; }
 
+    /// <summary>The broker's id of this link (0 for a direct link), for closing it there.</summary>
+    internal long BrokerId { get; set; }
+
     /// <summary>Sequence number of the last posted message; owned by the sending thread.</summary>
     internal int NextSeq { get; set; }
 

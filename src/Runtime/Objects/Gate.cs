@@ -51,6 +51,7 @@ public sealed class Gate : Capability
 
                 _links[thread] = found;
                 Task.TrackSender(thread, found);
+                thread.Disposed += Forget; // a dead thread's link must not hold quota and an endpoint index forever
             }
 
             _lastLink = found;
@@ -68,6 +69,34 @@ public sealed class Gate : Capability
         return TryGetLink(thread, out _, out L4Status status) ? L4Status.Ok : status;
     }
 
+    /// <summary>The sending thread is gone: close its link here and in the broker.</summary>
+    private void Forget(L4Thread thread)
+    {
+        SendLink? link;
+        lock (_lock)
+        {
+            if (!_links.Remove(thread, out link))
+            {
+                return;
+            }
+
+            if (ReferenceEquals(_lastThread, thread))
+            {
+                _lastLink = null;
+                Volatile.Write(ref _lastThread, null);
+            }
+        }
+
+        long id = link.BrokerId;
+        Task.UntrackSender(thread, link);
+        link.Dispose();
+        if (id != 0 && !Task.IsBrokerLost)
+        {
+            _ = Task.CallAsync(Opcode.LinkClose, new Payload().Int64(id))
+                .ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
+    }
+
     private SendLink Open()
     {
         using ControlResponse response = Task.Call(Opcode.GateLink, new Payload().Int32(Slot));
@@ -80,7 +109,9 @@ public sealed class Gate : Capability
         SafeFileHandle region = ToFile(response.Fds[0]);
         SafeFileHandle doorbell = ToFile(response.Fds[1]);
         response.Fds.Clear();
-        return SendLink.Attach(region, doorbell);
+        SendLink link = SendLink.Attach(region, doorbell);
+        link.BrokerId = new FrameReader(response.Payload).ReadInt64();
+        return link;
     }
 
     internal static SafeFileHandle ToFile(SafeFdHandle fd)

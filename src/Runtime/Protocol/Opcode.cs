@@ -31,6 +31,9 @@ internal enum Opcode : ushort
     /// <summary>Gate: set up the link for a sending thread. Payload: cap, i32 sender thread slot. Reply: fds link, doorbell.</summary>
     GateLink = 20,
 
+    /// <summary>Close a link this task opened as a sender (its thread is gone). Payload: i64 link id (from the GateLink reply).</summary>
+    LinkClose = 24,
+
     /// <summary>IRQ: map its trigger region for direct triggering. Payload: cap. Reply: fds irq region, doorbell.</summary>
     IrqAttach = 21,
 
