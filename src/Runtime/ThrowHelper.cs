@@ -12,11 +12,4 @@ internal static class ThrowHelper
     [DoesNotReturn]
     internal static void ThrowItemsNeedBroker() =>
         throw new NotSupportedException("Typed items (capabilities, flexpages) travel through the broker's slow path; a direct link carries untyped words only.");
-
-    [DoesNotReturn]
-    internal static void ThrowWrongThread() =>
-        throw new InvalidOperationException("This endpoint is in use by another OS thread; a UTCB and its links belong to one thread at a time.");
-
-    [DoesNotReturn]
-    internal static void ThrowDisposed(string name) => throw new ObjectDisposedException(name);
 }

@@ -9,6 +9,3 @@ internal sealed class NamespaceObject(long id) : KernelObject(id, null)
 
     internal Dictionary<string, NameEntry> Entries { get; } = new(StringComparer.Ordinal);
 }
-
-/// <summary>One registration: the capability the name service holds (derived from the registrant's) and the rights queriers get.</summary>
-internal sealed record NameEntry(string Name, Capability Held, CapRights Rights, TaskObject Registrant);

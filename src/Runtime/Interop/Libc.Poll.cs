@@ -7,9 +7,6 @@ internal static partial class Libc
     internal static unsafe partial class Sys
     {
         internal const short POLLIN = 0x001;
-        internal const short POLLERR = 0x008;
-        internal const short POLLHUP = 0x010;
-        internal const short POLLNVAL = 0x020;
 
         [StructLayout(LayoutKind.Sequential)]
         internal struct PollFd

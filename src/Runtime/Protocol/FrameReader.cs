@@ -41,13 +41,6 @@ internal ref struct FrameReader
         }
     }
 
-    internal ReadOnlySpan<byte> ReadRest()
-    {
-        ReadOnlySpan<byte> rest = _payload[_position..];
-        _position = _payload.Length;
-        return rest;
-    }
-
     /// <summary>Fails unless the whole payload was consumed (no trailing garbage).</summary>
     internal readonly void End()
     {
