@@ -14,6 +14,7 @@ internal sealed partial class Kernel
         List<GateObject> gates = [];
         List<IrqObject> irqs = [];
         List<FactoryObject> factories = [];
+        List<ChannelObject> channels = [];
         foreach (TaskObject task in _tasks.Values)
         {
             factories.Add(task.RootFactory);
@@ -25,6 +26,7 @@ internal sealed partial class Kernel
                     case GateObject g: gates.Add(g); break;
                     case IrqObject i: irqs.Add(i); break;
                     case FactoryObject f: factories.Add(f); break;
+                    case ChannelObject c: channels.Add(c); break;
                 }
             }
         }
@@ -46,6 +48,7 @@ internal sealed partial class Kernel
             threads = threads.Select(t => new { id = t.Id, task = t.Creator!.Id, gates = t.Gates.Count, irqs = t.Irqs.Count }),
             gates = gates.Select(g => new { id = g.Id, task = g.Creator!.Id, thread = g.Thread.Id, links = g.Links.Count }),
             irqs = irqs.Select(i => new { id = i.Id, task = i.Creator!.Id, thread = i.Thread.Id, triggersThroughBroker = i.Triggers }),
+            channels = channels.Select(c => new { id = c.Id, task = c.Creator!.Id, capacity = c.Region.Capacity, producer = c.Producer?.Id, consumer = c.Consumer?.Id }),
             factories = factories.Select(f => new { id = f.Id, task = f.Creator?.Id, bytes = f.QuotaBytes, usedBytes = f.UsedBytes, objects = f.QuotaObjects, usedObjects = f.UsedObjects }),
             names = _namespace.Entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => new { name = e.Name, kind = e.Held.Object.Kind.ToString(), rights = e.Rights.ToString(), registrant = e.Registrant.Id }),
         };

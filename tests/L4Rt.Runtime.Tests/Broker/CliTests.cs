@@ -20,6 +20,7 @@ public class CliTests
         Irq irq = await task.Factory.CreateIrqAsync(thread, 2);
         await task.Names.RegisterAsync("svc/echo", gate);
         await task.Names.RegisterAsync("svc/tick", irq);
+        await task.Factory.CreateChannelAsync(1 << 16);
 
         (int code, string output) = Run(broker, "status", "--json");
         Assert.Equal(0, code);
@@ -27,6 +28,7 @@ public class CliTests
         Assert.Contains(status.RootElement.GetProperty("tasks").EnumerateArray(), t => t.GetProperty("name").GetString() == "service");
         Assert.Equal(1, status.RootElement.GetProperty("gates").GetArrayLength());
         Assert.Equal(1, status.RootElement.GetProperty("irqs").GetArrayLength());
+        Assert.Equal(65536, status.RootElement.GetProperty("channels")[0].GetProperty("capacity").GetInt64());
 
         (code, output) = Run(broker, "status");
         Assert.Equal(0, code);
