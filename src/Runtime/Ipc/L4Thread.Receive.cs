@@ -498,7 +498,12 @@ public sealed partial class L4Thread
             _watched = link;
         }
 
-        Volatile.Write(ref link.Region.Layout.ReceiverWatching, 1);
+        // Usually already 1 (we keep watching across calls): skip the store, it would only pull the control line
+        // away from the caller that polls it.
+        if (Volatile.Read(ref link.Region.Layout.ReceiverWatching) == 0)
+        {
+            Volatile.Write(ref link.Region.Layout.ReceiverWatching, 1);
+        }
     }
 
     /// <summary>
