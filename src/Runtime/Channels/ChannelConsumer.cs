@@ -120,6 +120,80 @@ public sealed class ChannelConsumer : ChannelEndpoint
         return L4Status.Ok;
     }
 
+    /// <summary>
+    /// The records, read in place, as an async stream: each <see cref="ReadOnlyMemory{T}"/> is valid until the next
+    /// iteration, which releases it. Ends when the producer completes; throws <see cref="IOException"/> if it dies
+    /// or the ring is corrupt. Waiting for data happens on a pool thread (in 50 ms slices, so cancellation is prompt).
+    /// </summary>
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Memory.RingMemory view = new();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            L4Status status = NextInto(view);
+            if (status == L4Status.Ok)
+            {
+                yield return view.Memory;
+                Release();
+                continue;
+            }
+
+            if (status == L4Status.ReceiveTimeout)
+            {
+                await Task.Run(() => WaitForData(L4Timeout.FromMilliseconds(50)), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (status == L4Status.DestinationDeleted && IsCompleted)
+            {
+                yield break;
+            }
+
+            throw new IOException($"channel read failed: {status}", new L4RtException(status, status.ToString()));
+        }
+    }
+
+    private L4Status NextInto(Memory.RingMemory view)
+    {
+        L4Status status = Read(L4Timeout.Zero, out ReadOnlySpan<byte> record);
+        if (status == L4Status.Ok)
+        {
+            view.Set(record);
+        }
+
+        return status;
+    }
+
+    /// <summary>Waits until a record (or the end, or a fault) is there, without taking it.</summary>
+    public L4Status WaitForData(L4Timeout timeout)
+    {
+        if (!Enter())
+        {
+            return L4Status.Aborted;
+        }
+
+        try
+        {
+            if (IsReady())
+            {
+                return L4Status.Ok;
+            }
+
+            if (!timeout.IsZero)
+            {
+                ref ChannelLayout l = ref Region.Layout;
+                WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, Deadline(timeout));
+            }
+
+            return IsDisposed ? L4Status.Aborted : IsReady() ? L4Status.Ok : L4Status.ReceiveTimeout;
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
     /// <summary>Asynchronous copying read: completes synchronously when a record is there; waits on a pool thread otherwise.</summary>
     public ValueTask<(L4Status Status, int Length)> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {

@@ -51,6 +51,29 @@ public class ChannelProcessTests
     }
 
     [Fact]
+    public async Task ReadAllAsync_RecordsInPlaceAsAnAsyncStream_ChecksumsMatch()
+    {
+        const long Total = 32L << 20;
+        using TempDir dir = new();
+        using DirectChannelListener listener = DirectChannelListener.Listen(dir.Socket());
+        using ChildProcess producer = ChildProcess.Start("chan-produce", dir.Socket(), Total.ToString(CultureInfo.InvariantCulture), "77", "4096");
+        using ChannelConsumer consumer = listener.AcceptAsConsumer(1 << 16, TimeSpan.FromSeconds(30));
+        ulong checksum = 0;
+        long records = 0, bytes = 0;
+        await foreach (ReadOnlyMemory<byte> record in consumer.ReadAllAsync())
+        {
+            checksum = Content.Mix(checksum, Content.Digest(record.Span));
+            bytes += record.Length;
+            records++;
+        }
+
+        string[] done = producer.WaitForLine("DONE").Split(' ');
+        Assert.Equal(Total, bytes);
+        Assert.Equal(long.Parse(done[2], CultureInfo.InvariantCulture), records);
+        Assert.Equal(done[1], checksum.ToString(CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void ProducerKilled_ConsumerReadsEverythingCommitted_ThenDestinationDeletedWithin100ms()
     {
         using TempDir dir = new();
