@@ -40,4 +40,19 @@ internal static partial class BrokerLog
 
     [LoggerMessage(12, LogLevel.Warning, "removed a stale socket at {Path} (no broker answered)")]
     internal static partial void StaleSocket(ILogger logger, string path);
+
+    [LoggerMessage(13, LogLevel.Error, "session of pid {Pid} failed; only that client was disconnected")]
+    internal static partial void SessionFailed(ILogger logger, Exception exception, int pid);
+
+    [LoggerMessage(14, LogLevel.Error, "reply to {Opcode} for pid {Pid} is {Length} bytes, more than a frame holds; answered with an error")]
+    internal static partial void ReplyTooLarge(ILogger logger, L4Rt.Protocol.Opcode opcode, int length, int pid);
+
+    [LoggerMessage(15, LogLevel.Warning, "refused a connection from pid {Pid}: {Reason}")]
+    internal static partial void ConnectionRefused(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(16, LogLevel.Error, "accepting a connection failed; retrying in {DelayMs} ms")]
+    internal static partial void AcceptFailed(ILogger logger, Exception exception, int delayMs);
+
+    [LoggerMessage(17, LogLevel.Information, "descriptor budget: limit {Limit} (soft raised from {Soft}, hard {Hard}), {Open} open at start, {Reserved} reserved for the broker, {Available} for tasks and connections")]
+    internal static partial void FdBudget(ILogger logger, ulong limit, ulong soft, ulong hard, int open, int reserved, long available);
 }

@@ -26,4 +26,36 @@ public sealed class BrokerOptions
 
     /// <summary>How long a receiving task has to acknowledge a new link or IRQ.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Descriptors each task may make the broker hold (threads' doorbells, links, IRQs, channels), counted like bytes and objects.</summary>
+    public int TaskQuotaFds { get; set; } = 256;
+
+    /// <summary>Descriptors kept free for the broker's own work (logging, loading code, accepting): tasks and connections never get them.</summary>
+    public int ReservedFds { get; set; } = 64;
+
+    /// <summary>The most connections at once that have not joined yet (sent Hello); more are refused.</summary>
+    public int MaxPendingConnections { get; set; } = 64;
+
+    /// <summary>How long a new connection has to join (send Hello) before it is dropped.</summary>
+    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Fault injection for tests; empty in production.</summary>
+    public FaultInjection Faults { get; set; } = new();
+}
+
+/// <summary>
+/// Test hooks that make the broker fail on purpose, to prove a failure costs one request and not the broker
+/// (e.g. <c>--Faults:Kernel:0 FactoryUsage</c>). Both lists are empty unless configured.
+/// </summary>
+public sealed class FaultInjection
+{
+    /// <summary>Requests with these opcodes (names, e.g. <c>FactoryUsage</c>) throw inside the kernel's handler.</summary>
+    public string[] Kernel { get; set; } = [];
+
+    /// <summary>Requests with these opcodes throw in the session after the kernel answered, before the reply is sent.</summary>
+    public string[] Session { get; set; } = [];
+
+    internal bool InKernel(L4Rt.Protocol.Opcode opcode) => Kernel.Length > 0 && Array.Exists(Kernel, n => string.Equals(n, opcode.ToString(), StringComparison.OrdinalIgnoreCase));
+
+    internal bool InSession(L4Rt.Protocol.Opcode opcode) => Session.Length > 0 && Array.Exists(Session, n => string.Equals(n, opcode.ToString(), StringComparison.OrdinalIgnoreCase));
 }

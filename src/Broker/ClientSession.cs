@@ -18,14 +18,19 @@ internal sealed class ClientSession : IDisposable
     private readonly ILogger _log;
     private readonly Lock _sendLock = new();
     private readonly Action<ClientSession> _ended;
+    private readonly TimeSpan _helloTimeout;
+    private readonly FaultInjection _faults;
+    private Timer? _helloTimer;
     private bool _closed;
 
-    internal ClientSession(UnixSeqpacketSocket socket, Libc.Socket.UCred peer, Kernel.Kernel kernel, ILogger log, Action<ClientSession> ended)
+    internal ClientSession(UnixSeqpacketSocket socket, Libc.Socket.UCred peer, Kernel.Kernel kernel, ILogger log, TimeSpan helloTimeout, FaultInjection faults, Action<ClientSession> ended)
     {
         _socket = socket;
         Peer = peer;
         _kernel = kernel;
         _log = log;
+        _helloTimeout = helloTimeout;
+        _faults = faults;
         _ended = ended;
     }
 
@@ -34,10 +39,21 @@ internal sealed class ClientSession : IDisposable
     /// <summary>The task created by this connection's Hello; set under the kernel lock.</summary>
     internal TaskObject? Task { get; set; }
 
+    /// <summary>Starts the reader thread; a client that has not joined (Hello) within the timeout is dropped.</summary>
     internal void Start()
     {
+        _helloTimer = new Timer(_ => DropIfNotJoined(), null, _helloTimeout, Timeout.InfiniteTimeSpan);
         Thread reader = new(Run) { IsBackground = true, Name = $"l4rtd-client-{Peer.Pid}" };
         reader.Start();
+    }
+
+    private void DropIfNotJoined()
+    {
+        if (Task is null)
+        {
+            BrokerLog.Disconnecting(_log, Peer.Pid, $"it did not join (Hello) within {_helloTimeout.TotalSeconds:0.#} s");
+            Close();
+        }
     }
 
     /// <summary>Sends a frame without blocking; a client whose queue is full is disconnected.</summary>
@@ -88,6 +104,10 @@ internal sealed class ClientSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// The session's reader. Nothing thrown here leaves the thread: a request that fails is answered with an
+    /// error (see <see cref="HandleFrame"/>); anything else costs this client its connection, never the broker.
+    /// </summary>
     private void Run()
     {
         byte[] buffer = new byte[ProtocolLimits.MaxFrameSize + 1];
@@ -100,7 +120,7 @@ internal sealed class ClientSession : IDisposable
                 int length;
                 try
                 {
-                    length = _socket.Receive(buffer, fds);
+                    length = _socket.Receive(buffer, fds, ProtocolLimits.MaxRequestFds);
                 }
                 catch (IOException)
                 {
@@ -112,17 +132,42 @@ internal sealed class ClientSession : IDisposable
                     break; // EOF: the task is gone
                 }
 
-                HandleFrame(length < 0 ? ReadOnlySpan<byte>.Empty : buffer.AsSpan(0, length), length < 0, fds);
+                try
+                {
+                    HandleFrame(length < 0 ? ReadOnlySpan<byte>.Empty : buffer.AsSpan(0, length), length < 0, fds);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A bug outside the kernel's handlers (answering, acks): this frame is lost, the session goes on.
+                    BrokerLog.InternalError(_log, e, Peer.Pid);
+                    DisposeAll(fds);
+                }
             }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            BrokerLog.SessionFailed(_log, e, Peer.Pid);
         }
         finally
         {
-            foreach (SafeFdHandle fd in fds)
-            {
-                fd.Dispose();
-            }
+            End(fds);
+        }
+    }
 
+    private void End(List<SafeFdHandle> fds)
+    {
+        DisposeAll(fds);
+        _helloTimer?.Dispose();
+        try
+        {
             _kernel.TaskDisconnected(this);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            BrokerLog.SessionFailed(_log, e, Peer.Pid);
+        }
+        finally
+        {
             Close();
             _socket.Dispose();
             _ended(this);
@@ -132,7 +177,7 @@ internal sealed class ClientSession : IDisposable
     private void HandleFrame(ReadOnlySpan<byte> frame, bool truncated, List<SafeFdHandle> fds)
     {
         FrameHeader header = default;
-        string? error = truncated ? $"frame larger than {ProtocolLimits.MaxFrameSize} bytes (or too many descriptors)" : null;
+        string? error = truncated ? $"frame larger than {ProtocolLimits.MaxFrameSize} bytes or with more than {ProtocolLimits.MaxRequestFds} descriptor(s)" : null;
         if (error is not null || !FrameHeader.TryParse(frame, out header, out error))
         {
             error ??= "malformed frame";
@@ -171,12 +216,34 @@ internal sealed class ClientSession : IDisposable
 
         if (!reply.Deferred)
         {
+            if (_faults.InSession(header.Opcode))
+            {
+                throw new InvalidOperationException($"injected session fault answering {header.Opcode}");
+            }
+
             Respond(header.Opcode, header.RequestId, reply);
         }
     }
 
-    private void Respond(Opcode opcode, uint requestId, Reply reply) =>
-        Send(Payload.Frame(FrameKind.Response, opcode, requestId, reply.Status, reply.Payload is null ? [] : reply.Payload.Span), reply.Fds ?? []);
+    /// <summary>Sends the response to a request (also a deferred one, from the kernel).</summary>
+    internal void Respond(Opcode opcode, uint requestId, Reply reply) => Send(ResponseFrame(opcode, requestId, reply, _log, Peer.Pid), reply.Fds ?? []);
+
+    /// <summary>
+    /// The response frame for <paramref name="reply"/>. Replies that grow with state are paged, so one too big
+    /// for a frame is a broker bug: the client gets an error saying so, not a dropped connection or a dead broker.
+    /// </summary>
+    internal static byte[] ResponseFrame(Opcode opcode, uint requestId, Reply reply, ILogger log, int pid)
+    {
+        ReadOnlySpan<byte> payload = reply.Payload is null ? [] : reply.Payload.Span;
+        if (payload.Length > ProtocolLimits.MaxFrameSize - FrameHeader.Size)
+        {
+            BrokerLog.ReplyTooLarge(log, opcode, payload.Length, pid);
+            return Payload.Frame(FrameKind.Response, opcode, requestId, L4Status.Aborted,
+                new Payload().String($"the broker's reply to {opcode} ({payload.Length} bytes) does not fit a frame").Span);
+        }
+
+        return Payload.Frame(FrameKind.Response, opcode, requestId, reply.Status, payload);
+    }
 
     private static void DisposeAll(List<SafeFdHandle> fds)
     {

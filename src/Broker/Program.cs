@@ -19,6 +19,7 @@ builder.Services.AddSystemd();
 builder.Services.Configure<BrokerOptions>(builder.Configuration);
 builder.Services.AddMetrics();
 builder.Services.AddSingleton<BrokerMetrics>();
+builder.Services.AddSingleton<FdBudget>();
 builder.Services.AddSingleton<Kernel>();
 builder.Services.AddHostedService<BrokerService>();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));

@@ -57,7 +57,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
         connection.Lost = task.OnBrokerLost;
         try
         {
-            using ControlResponse hello = await connection.CallAsync(Opcode.Hello, new Payload().UInt32(ProtocolLimits.ProtocolVersion).String(options.Name), null, cancellationToken).ConfigureAwait(false);
+            using ControlResponse hello = await connection.CallAsync(Opcode.Hello, new Payload().UInt32(ProtocolLimits.ProtocolVersion).String(options.Name, ProtocolLimits.MaxTaskNameLength), null, cancellationToken).ConfigureAwait(false);
             hello.ThrowIfError("join the broker");
             FrameReader reader = new(hello.Payload);
             task.Id = reader.ReadInt32();
@@ -108,11 +108,30 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Operator status of the whole broker, as JSON (what <c>l4rt status</c> shows).</summary>
+    /// <remarks>The broker takes one snapshot and hands it out in frame-sized chunks; any size of state fits.</remarks>
     public async Task<string> GetBrokerStatusJsonAsync(CancellationToken cancellationToken = default)
     {
-        using ControlResponse response = await CallAsync(Opcode.Status, null, cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError("status");
-        return System.Text.Encoding.UTF8.GetString(response.Payload);
+        uint snapshot = 0;
+        int total = -1;
+        System.Buffers.ArrayBufferWriter<byte> json = new();
+        do
+        {
+            using ControlResponse response = await CallAsync(Opcode.Status, Protocol.Messages.StatusPage.Request(snapshot, json.WrittenCount), cancellationToken).ConfigureAwait(false);
+            response.ThrowIfError("status");
+            FrameReader reader = new(response.Payload);
+            (uint id, int size) = Protocol.Messages.StatusPage.ReadReplyHeader(ref reader);
+            ReadOnlySpan<byte> chunk = reader.ReadRest();
+            if (size < 0 || (total >= 0 && (id != snapshot || size != total)) || chunk.Length > size - json.WrittenCount || (chunk.Length == 0 && json.WrittenCount < size))
+            {
+                throw new L4RtException(L4Status.ProtocolViolation, $"the broker's status page does not continue the snapshot (snapshot {id}, {size} bytes, chunk of {chunk.Length} at {json.WrittenCount})");
+            }
+
+            (snapshot, total) = (id, size);
+            System.Buffers.BuffersExtensions.Write(json, chunk);
+        }
+        while (json.WrittenCount < total);
+
+        return System.Text.Encoding.UTF8.GetString(json.WrittenSpan);
     }
 
     internal Task<ControlResponse> CallAsync(Opcode opcode, Payload? payload, CancellationToken cancellationToken = default, params System.Runtime.InteropServices.SafeHandle[] fds)

@@ -65,6 +65,7 @@ internal sealed partial class Kernel
         if (cap.Entry is { } entry && _namespace.Entries.TryGetValue(entry.Name, out NameEntry? current) && current == entry)
         {
             _namespace.Entries.Remove(entry.Name);
+            entry.ChargedTo.Refund(0, 1);
         }
     }
 
@@ -132,6 +133,7 @@ internal sealed partial class Kernel
         if (obj.Factory is { } owner)
         {
             owner.Refund(obj.ChargedBytes, obj.ChargedObjects);
+            RefundFds(owner.Root, obj.ChargedFds);
             owner.Objects.Remove(obj);
         }
 
@@ -165,7 +167,12 @@ internal sealed partial class Kernel
             thread.FreeIndex(link.Index);
         }
 
-        link.ChargedTo?.Refund(Memory.LinkLayout.RegionSize, 0);
+        if (link.ChargedTo is { } charged)
+        {
+            charged.Refund(Memory.LinkLayout.RegionSize, 0);
+            RefundFds(charged, 1);
+        }
+
         link.Gate.Links.Remove(link);
         link.Sender.SendLinks.Remove(link);
         link.Region.Dispose();

@@ -1,4 +1,5 @@
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
@@ -17,16 +18,21 @@ internal sealed partial class Kernel
         internal Timer? Timer { get; set; }
     }
 
-    private static string ValidName(string name) => ProtocolLimits.IsValidName(name)
-        ? name
-        : throw new L4RtException(L4Status.ProtocolViolation, $"'{name}' is not a valid name (1–{ProtocolLimits.MaxNameLength} of A–Z a–z 0–9 . _ - / :, not starting with / or .)");
+    /// <summary>Reads a name: its length is checked before it is decoded, its characters after.</summary>
+    private static string ReadName(ref FrameReader reader)
+    {
+        string name = reader.ReadString(ProtocolLimits.MaxNameLength, "a name");
+        return ProtocolLimits.IsValidName(name)
+            ? name
+            : throw new L4RtException(L4Status.ProtocolViolation, $"'{name}' is not a valid name (1–{ProtocolLimits.MaxNameLength} of A–Z a–z 0–9 . _ - / :, not starting with / or .)");
+    }
 
     private Reply NameRegister(TaskObject task, Capability ns, ref FrameReader reader)
     {
         Expect<NamespaceObject>(ns, CapRights.Write);
         Capability source = Lookup(task, reader.ReadInt32());
         CapRights rights = (CapRights)reader.ReadUInt32();
-        string name = ValidName(reader.ReadString());
+        string name = ReadName(ref reader);
         reader.End();
         if (!source.Has(CapRights.Map))
         {
@@ -38,9 +44,12 @@ internal sealed partial class Kernel
             throw new L4RtException(L4Status.NoRights, $"'{name}' is already registered by task {existing.Registrant.Id}");
         }
 
+        // A name costs its registrant one object of quota: no task can grow the name service without bound.
+        task.RootFactory.Charge(0, 1);
+
         // The name service holds a capability derived from the registrant's: revoking that revokes the entry.
         Capability held = new(source.Object, source.Rights & rights & ~CapRights.Delete, null, source);
-        NameEntry entry = new(name, held, held.Rights, task);
+        NameEntry entry = new(name, held, held.Rights, task, task.RootFactory);
         held.Entry = entry;
         source.Children.Add(held);
         source.Object.Caps.Add(held);
@@ -61,7 +70,7 @@ internal sealed partial class Kernel
     {
         Expect<NamespaceObject>(ns, CapRights.Send);
         int timeoutMs = reader.ReadInt32();
-        string name = ValidName(reader.ReadString());
+        string name = ReadName(ref reader);
         reader.End();
         if (_namespace.Entries.TryGetValue(name, out NameEntry? entry))
         {
@@ -105,7 +114,7 @@ internal sealed partial class Kernel
     private Reply NameUnregister(TaskObject task, Capability ns, ref FrameReader reader)
     {
         Expect<NamespaceObject>(ns, CapRights.Write);
-        string name = ValidName(reader.ReadString());
+        string name = ReadName(ref reader);
         reader.End();
         if (!_namespace.Entries.TryGetValue(name, out NameEntry? entry))
         {
@@ -130,16 +139,32 @@ internal sealed partial class Kernel
         return Reply.Ok();
     }
 
+    /// <summary>One page of names after the one the client last saw, as many as fit a frame (see <see cref="NameListPage"/>).</summary>
     private Reply NameList(Capability ns, ref FrameReader reader)
     {
         Expect<NamespaceObject>(ns, CapRights.None);
-        reader.End();
-        Payload payload = new Payload().Int32(_namespace.Entries.Count);
-        foreach (NameEntry entry in _namespace.Entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
+        string after = NameListPage.ReadRequest(ref reader);
+        List<(string, CapKind, CapRights, int)> page = [];
+        int budget = NameListPage.EntryBudget;
+        bool more = false;
+        foreach (NameEntry entry in _namespace.Entries.Values)
         {
-            payload.String(entry.Name).Byte((byte)entry.Held.Object.Kind).UInt32((uint)entry.Rights).Int32((int)entry.Registrant.Id);
+            if (after.Length > 0 && string.CompareOrdinal(entry.Name, after) <= 0)
+            {
+                continue;
+            }
+
+            int size = NameListPage.EntrySize(entry.Name);
+            if (size > budget)
+            {
+                more = true;
+                break;
+            }
+
+            budget -= size;
+            page.Add((entry.Name, entry.Held.Object.Kind, entry.Rights, (int)entry.Registrant.Id));
         }
 
-        return Reply.Ok(payload);
+        return Reply.Ok(NameListPage.Reply(_namespace.Entries.Count, page, more));
     }
 }

@@ -7,14 +7,23 @@ namespace L4Rt.Broker.Kernel;
 internal sealed partial class Kernel
 {
     /// <summary>Charges <paramref name="factory"/> first (nothing is created beyond quota), then records the object.</summary>
-    private static T Charged<T>(TaskObject creator, FactoryObject factory, long bytes, int objects, Func<T> create)
+    private T Charged<T>(TaskObject creator, FactoryObject factory, long bytes, int objects, int fds, Func<T> create)
         where T : KernelObject
     {
         factory.Charge(bytes, objects);
         T obj;
         try
         {
-            obj = create();
+            ChargeFds(factory.Root, fds);
+            try
+            {
+                obj = create();
+            }
+            catch
+            {
+                RefundFds(factory.Root, fds);
+                throw;
+            }
         }
         catch
         {
@@ -25,9 +34,43 @@ internal sealed partial class Kernel
         obj.Factory = factory;
         obj.ChargedBytes = bytes;
         obj.ChargedObjects = objects;
+        obj.ChargedFds = fds;
         factory.Objects.Add(obj);
         creator.Created.Add(obj);
         return obj;
+    }
+
+    /// <summary>
+    /// Charges descriptors the broker will hold to a task's budget and to the broker's own
+    /// (<see cref="FdBudget"/>); either exhausted is <see cref="L4Status.QuotaExceeded"/>, with nothing taken.
+    /// </summary>
+    private void ChargeFds(FactoryObject root, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        if (count > root.QuotaFds - root.UsedFds)
+        {
+            throw new L4RtException(L4Status.QuotaExceeded, $"factory {root.Id}: {count} descriptor(s) requested, {root.QuotaFds - root.UsedFds} of the task's {root.QuotaFds} left");
+        }
+
+        if (!_fds.TryTake(count))
+        {
+            throw new L4RtException(L4Status.QuotaExceeded, $"the broker holds all the descriptors it can for tasks ({_fds.Available}); try again when some are released");
+        }
+
+        root.UsedFds += count;
+    }
+
+    private void RefundFds(FactoryObject root, int count)
+    {
+        if (count != 0)
+        {
+            root.UsedFds -= count;
+            _fds.Give(count);
+        }
     }
 
     private Reply CreateThread(TaskObject task, Capability cap, ref FrameReader reader, List<SafeFdHandle> fds)
@@ -35,7 +78,7 @@ internal sealed partial class Kernel
         FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
         reader.End();
         Microsoft.Win32.SafeHandles.SafeFileHandle fd = TakeFd(fds, 1);
-        ThreadObject thread = Charged(task, factory, DoorbellLayout.RegionSize, 1, () => new ThreadObject(NextId(), task, DoorbellRegion.Attach(fd)));
+        ThreadObject thread = Charged(task, factory, DoorbellLayout.RegionSize, 1, 1, () => new ThreadObject(NextId(), task, DoorbellRegion.Attach(fd)));
         int slot = Install(task, new Capability(thread, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "thread", thread.Id);
         return Reply.Ok(new Payload().Int32(slot).Int32((int)thread.Id));
@@ -48,7 +91,7 @@ internal sealed partial class Kernel
         ulong label = reader.ReadUInt64();
         reader.End();
         ThreadObject thread = Expect<ThreadObject>(threadCap, CapRights.Write);
-        GateObject gate = Charged(task, factory, 0, 1, () => new GateObject(NextId(), task, thread, label));
+        GateObject gate = Charged(task, factory, 0, 1, 0, () => new GateObject(NextId(), task, thread, label));
         thread.Gates.Add(gate);
         int slot = Install(task, new Capability(gate, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "gate", gate.Id);
@@ -67,7 +110,7 @@ internal sealed partial class Kernel
         }
 
         // The child's whole quota is carved out of the parent's, plus one object for the factory itself.
-        FactoryObject child = Charged(task, parent, bytes, objects + 1, () => new FactoryObject(NextId(), task, bytes, objects));
+        FactoryObject child = Charged(task, parent, bytes, objects + 1, 0, () => new FactoryObject(NextId(), task, bytes, objects, parent));
         int slot = Install(task, new Capability(child, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "factory", child.Id);
         return Reply.Ok(new Payload().Int32(slot));
@@ -77,7 +120,8 @@ internal sealed partial class Kernel
     {
         FactoryObject factory = Expect<FactoryObject>(cap, CapRights.None);
         reader.End();
-        return Reply.Ok(new Payload().Int64(factory.QuotaBytes).Int64(factory.UsedBytes).Int32(factory.QuotaObjects).Int32(factory.UsedObjects));
+        return Reply.Ok(new Payload().Int64(factory.QuotaBytes).Int64(factory.UsedBytes).Int32(factory.QuotaObjects).Int32(factory.UsedObjects)
+            .Int32(factory.Root.QuotaFds).Int32(factory.Root.UsedFds));
     }
 
     /// <summary>
@@ -95,7 +139,17 @@ internal sealed partial class Kernel
         LinkRegion region;
         try
         {
-            index = thread.AllocateIndex();
+            ChargeFds(task.RootFactory, 1);
+            try
+            {
+                index = thread.AllocateIndex();
+            }
+            catch
+            {
+                RefundFds(task.RootFactory, 1);
+                throw;
+            }
+
             try
             {
                 region = LinkRegion.Create(index);
@@ -103,6 +157,7 @@ internal sealed partial class Kernel
             catch
             {
                 thread.FreeIndex(index);
+                RefundFds(task.RootFactory, 1);
                 throw;
             }
         }
@@ -153,7 +208,7 @@ internal sealed partial class Kernel
         reader.End();
         ThreadObject thread = Expect<ThreadObject>(threadCap, CapRights.Write);
         int index = -1;
-        IrqObject irq = Charged(task, factory, LinkLayout.RegionSize, 1, () =>
+        IrqObject irq = Charged(task, factory, LinkLayout.RegionSize, 1, 1, () =>
         {
             index = thread.AllocateIndex();
             try
@@ -195,7 +250,7 @@ internal sealed partial class Kernel
             throw new L4RtException(L4Status.ProtocolViolation, $"a channel's capacity is a power of two from {ChannelRegion.MinCapacity} to {ChannelRegion.MaxCapacity} bytes");
         }
 
-        ChannelObject channel = Charged(task, factory, ChannelRegion.RegionSize(capacity), 1, () => new ChannelObject(NextId(), task, ChannelRegion.Create(capacity)));
+        ChannelObject channel = Charged(task, factory, ChannelRegion.RegionSize(capacity), 1, 1, () => new ChannelObject(NextId(), task, ChannelRegion.Create(capacity)));
         int slot = Install(task, new Capability(channel, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "channel", channel.Id);
         return Reply.Ok(new Payload().Int32(slot));

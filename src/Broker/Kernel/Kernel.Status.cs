@@ -1,4 +1,6 @@
 using System.Text.Json;
+using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
@@ -50,14 +52,41 @@ internal sealed partial class Kernel
             irqs = irqs.Select(i => new { id = i.Id, task = i.Creator!.Id, thread = i.Thread.Id, triggersThroughBroker = i.Triggers }),
             channels = channels.Select(c => new { id = c.Id, task = c.Creator!.Id, capacity = c.Region.Capacity, producer = c.Producer?.Id, consumer = c.Consumer?.Id }),
             factories = factories.Select(f => new { id = f.Id, task = f.Creator?.Id, bytes = f.QuotaBytes, usedBytes = f.UsedBytes, objects = f.QuotaObjects, usedObjects = f.UsedObjects }),
-            names = _namespace.Entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => new { name = e.Name, kind = e.Held.Object.Kind.ToString(), rights = e.Rights.ToString(), registrant = e.Registrant.Id }),
+            names = _namespace.Entries.Values.Select(e => new { name = e.Name, kind = e.Held.Object.Kind.ToString(), rights = e.Rights.ToString(), registrant = e.Registrant.Id }),
         };
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(status);
-        if (json.Length > Protocol.ProtocolLimits.MaxFrameSize - 1024)
+        return JsonSerializer.SerializeToUtf8Bytes(status);
+    }
+
+    private uint _nextSnapshot;
+
+    /// <summary>
+    /// One chunk of a status snapshot (see <see cref="StatusPage"/>). Snapshot 0 takes a new one, kept by the
+    /// asking task (one at a time) until its last chunk is read or the task asks for a new one.
+    /// </summary>
+    private Reply Status(TaskObject task, ref FrameReader reader)
+    {
+        (uint snapshot, int offset) = StatusPage.ReadRequest(ref reader);
+        if (snapshot == 0)
         {
-            json = JsonSerializer.SerializeToUtf8Bytes(new { truncated = true, tasks = _tasks.Count, names = _namespace.Entries.Count });
+            task.StatusSnapshot = StatusJson();
+            task.StatusSnapshotId = ++_nextSnapshot == 0 ? ++_nextSnapshot : _nextSnapshot;
+            snapshot = task.StatusSnapshotId;
         }
 
-        return json;
+        byte[] json = snapshot == task.StatusSnapshotId && task.StatusSnapshot is { } kept
+            ? kept
+            : throw new L4RtException(L4Status.Aborted, $"status snapshot {snapshot} is no longer held (a newer one was taken, or it was read to the end); ask again from offset 0");
+        if (offset < 0 || offset > json.Length)
+        {
+            throw new L4RtException(L4Status.ProtocolViolation, $"offset {offset} is outside the {json.Length}-byte status snapshot");
+        }
+
+        int length = Math.Min(StatusPage.ChunkSize, json.Length - offset);
+        if (offset + length == json.Length)
+        {
+            task.StatusSnapshot = null; // read to the end: released
+        }
+
+        return Reply.Ok(StatusPage.Reply(snapshot, json.Length, json.AsSpan(offset, length)));
     }
 }

@@ -19,15 +19,17 @@ internal sealed partial class Kernel : IDisposable
     private readonly BrokerOptions _options;
     private readonly ILogger<Kernel> _log;
     private readonly BrokerMetrics _metrics;
+    private readonly FdBudget _fds;
     private readonly Dictionary<long, TaskObject> _tasks = [];
     private readonly NamespaceObject _namespace;
     private long _nextId;
     private uint _nextNotification;
     private bool _shutdown;
 
-    public Kernel(IOptions<BrokerOptions> options, ILogger<Kernel> log, BrokerMetrics metrics)
+    public Kernel(IOptions<BrokerOptions> options, ILogger<Kernel> log, BrokerMetrics metrics, FdBudget fds)
     {
         _options = options.Value;
+        _fds = fds;
         _log = log;
         _metrics = metrics;
         _namespace = new NamespaceObject(NextId());
@@ -90,10 +92,14 @@ internal sealed partial class Kernel : IDisposable
 
                 TaskObject task = session.Task ?? throw new L4RtException(L4Status.ProtocolViolation, "the first request must be Hello");
                 task.ControlCalls++;
+                if (_options.Faults.InKernel(header.Opcode))
+                {
+                    throw new InvalidOperationException($"injected kernel fault handling {header.Opcode}");
+                }
+
                 if (header.Opcode == Opcode.Status)
                 {
-                    reader.End();
-                    return Reply.Ok(new Payload().Bytes(StatusJson()));
+                    return Status(task, ref reader);
                 }
 
                 if (header.Opcode == Opcode.LinkClose)
@@ -141,7 +147,7 @@ internal sealed partial class Kernel : IDisposable
     private Reply Hello(ClientSession session, ref FrameReader reader)
     {
         uint version = reader.ReadUInt32();
-        string name = reader.ReadString();
+        string name = reader.ReadString(ProtocolLimits.MaxTaskNameLength, "the task name");
         reader.End();
         if (session.Task is not null)
         {
@@ -158,8 +164,8 @@ internal sealed partial class Kernel : IDisposable
             throw new L4RtException(L4Status.QuotaExceeded, $"the broker serves at most {_options.MaxTasks} tasks");
         }
 
-        TaskObject task = new(NextId(), session, session.Peer.Pid, session.Peer.Uid, name.Length > 64 ? name[..64] : name);
-        task.RootFactory = new FactoryObject(NextId(), task, _options.TaskQuotaBytes, _options.TaskQuotaObjects);
+        TaskObject task = new(NextId(), session, session.Peer.Pid, session.Peer.Uid, name);
+        task.RootFactory = new FactoryObject(NextId(), task, _options.TaskQuotaBytes, _options.TaskQuotaObjects, quotaFds: _options.TaskQuotaFds);
         int selfSlot = Install(task, new Capability(task, CapRights.Map | CapRights.Write, task, null));
         int factorySlot = Install(task, new Capability(task.RootFactory, CapRights.All, task, null));
         int namespaceSlot = Install(task, new Capability(_namespace, CapRights.Send | CapRights.Write, task, null));
@@ -244,7 +250,7 @@ internal sealed partial class Kernel : IDisposable
             return;
         }
 
-        task.Session.Send(Payload.Frame(FrameKind.Response, opcode, requestId, reply.Status, reply.Payload is null ? [] : reply.Payload.Span), reply.Fds ?? []);
+        task.Session.Respond(opcode, requestId, reply);
     }
 
     private static SafeFileHandle TakeFd(List<SafeFdHandle> fds, int expected)

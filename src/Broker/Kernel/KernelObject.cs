@@ -20,6 +20,9 @@ internal abstract class KernelObject(long id, TaskObject? creator)
 
     internal int ChargedObjects { get; set; } = 1;
 
+    /// <summary>Descriptors the broker holds for this object, charged to <see cref="Factory"/>'s root.</summary>
+    internal int ChargedFds { get; set; }
+
     internal bool Destroyed { get; set; }
 
     /// <summary>Every capability naming this object, in any task (or held by the name service).</summary>

@@ -7,5 +7,6 @@ internal sealed class NamespaceObject(long id) : KernelObject(id, null)
 {
     internal override CapKind Kind => CapKind.Namespace;
 
-    internal Dictionary<string, NameEntry> Entries { get; } = new(StringComparer.Ordinal);
+    /// <summary>Kept in ordinal order: name lists are paged by "after this name".</summary>
+    internal SortedDictionary<string, NameEntry> Entries { get; } = new(StringComparer.Ordinal);
 }

@@ -10,5 +10,6 @@ internal readonly record struct Reply(L4Status Status, Payload? Payload = null, 
 
     internal static Reply Later => new(L4Status.Ok, Deferred: true);
 
-    internal static Reply Error(L4Status status, string message) => new(status, new Payload().String(message));
+    /// <summary>An error with its reason; a reason longer than <see cref="ProtocolLimits.MaxErrorMessageLength"/> bytes (it may quote client input) is cut.</summary>
+    internal static Reply Error(L4Status status, string message) => new(status, new Payload().String(message, ProtocolLimits.MaxErrorMessageLength));
 }

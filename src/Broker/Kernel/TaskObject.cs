@@ -24,6 +24,11 @@ internal sealed class TaskObject(long id, ClientSession session, int pid, uint u
 
     internal long ControlCalls { get; set; }
 
+    /// <summary>The status snapshot this task is reading page by page (<see cref="Opcode.Status"/>), and its id.</summary>
+    internal byte[]? StatusSnapshot { get; set; }
+
+    internal uint StatusSnapshotId { get; set; }
+
     /// <summary>Channels this task holds an end of.</summary>
     internal List<ChannelObject> ChannelEnds { get; } = [];
 

@@ -14,9 +14,11 @@ internal static partial class Libc
         /// Every received descriptor is owned by a handle at once, so none leaks even when the frame is rejected.
         /// </summary>
         /// <returns>The frame length, 0 at end of stream (peer closed), or -1 if the frame or its descriptors were truncated.</returns>
-        internal static int Receive(SafeFdHandle socket, Span<byte> buffer, List<SafeFdHandle> fds)
+        internal static int Receive(SafeFdHandle socket, Span<byte> buffer, List<SafeFdHandle> fds, int maxFds = MaxFds)
         {
-            int controlSpace = CmsgSpace(MaxFds * sizeof(int));
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFds);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(maxFds, MaxFds);
+            int controlSpace = CmsgSpace(maxFds * sizeof(int));
             byte* control = stackalloc byte[controlSpace];
             fixed (byte* bytes = buffer)
             {

@@ -101,12 +101,16 @@ internal sealed class UnixSeqpacketSocket : IDisposable
     /// <summary>Sends without blocking; false when the peer's queue is full or the peer is gone.</summary>
     internal bool TrySend(ReadOnlySpan<byte> frame, ReadOnlySpan<SafeHandle> fds = default) => Libc.Msg.Send(_fd, frame, fds, nonBlocking: true);
 
-    /// <summary>Receives one frame; 0 at end of stream, -1 when truncated (descriptors are still owned by <paramref name="fds"/>).</summary>
-    internal int Receive(Span<byte> buffer, List<SafeFdHandle> fds)
+    /// <summary>
+    /// Receives one frame with at most <paramref name="maxFds"/> descriptors (the kernel closes any beyond them
+    /// and marks the frame truncated); 0 at end of stream, -1 when truncated (descriptors received are still
+    /// owned by <paramref name="fds"/>).
+    /// </summary>
+    internal int Receive(Span<byte> buffer, List<SafeFdHandle> fds, int maxFds = Libc.Msg.MaxFds)
     {
         try
         {
-            return Libc.Msg.Receive(_fd, buffer, fds);
+            return Libc.Msg.Receive(_fd, buffer, fds, maxFds);
         }
         catch (ObjectDisposedException)
         {

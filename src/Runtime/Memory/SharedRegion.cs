@@ -64,36 +64,24 @@ internal sealed unsafe class SharedRegion : IDisposable
     }
 
     /// <summary>
-    /// Maps a region received from another process. The descriptor must be a size-sealed memfd of exactly
-    /// <paramref name="expectedSize"/> bytes; anything else is a protocol violation by the sender.
-    /// Takes ownership of <paramref name="fd"/>.
+    /// Maps a region received from another process. The descriptor must be a size-sealed, read-write memfd of
+    /// exactly <paramref name="expectedSize"/> bytes that is not write-sealed; anything else (a pipe, a
+    /// directory, a device, a read-only or unsealed or resized memfd) is a protocol violation by the sender,
+    /// refused with the reason before anything is mapped. Takes ownership of <paramref name="fd"/>.
     /// </summary>
     internal static SharedRegion Attach(SafeFileHandle fd, long expectedSize)
     {
         try
         {
-            int seals;
+            Check(fd, expectedSize);
             try
             {
-                seals = Libc.Fcntl.GetSeals(fd);
+                return new SharedRegion(fd, expectedSize);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new L4RtException(L4Status.ProtocolViolation, "The descriptor passed as a shared region is not a memfd.", e);
+                throw Refused($"could not be mapped read-write ({e.Message})", e);
             }
-
-            if ((seals & RequiredSeals) != RequiredSeals)
-            {
-                throw new L4RtException(L4Status.ProtocolViolation, "The shared region passed is not size-sealed; a peer could shrink it under our mapping.");
-            }
-
-            long actual = Libc.Sys.FileSize(fd);
-            if (actual != expectedSize)
-            {
-                throw new L4RtException(L4Status.ProtocolViolation, $"The shared region passed is {actual} bytes; {expectedSize} were expected.");
-            }
-
-            return new SharedRegion(fd, expectedSize);
         }
         catch
         {
@@ -101,6 +89,63 @@ internal sealed unsafe class SharedRegion : IDisposable
             throw;
         }
     }
+
+    /// <summary>Why a received descriptor cannot be a shared region of <paramref name="expectedSize"/> bytes, checked cheapest first.</summary>
+    private static void Check(SafeFileHandle fd, long expectedSize)
+    {
+        uint mode;
+        try
+        {
+            mode = Libc.Sys.Mode(fd);
+        }
+        catch (IOException e)
+        {
+            throw Refused("cannot be inspected", e);
+        }
+
+        if ((mode & Libc.Sys.S_IFMT) != Libc.Sys.S_IFREG)
+        {
+            throw Refused($"is {Libc.Sys.DescribeType(mode)}, not a memfd");
+        }
+
+        int access = Libc.Fcntl.GetStatusFlags(fd) & Libc.Fcntl.O_ACCMODE;
+        if (access != Libc.Fcntl.O_RDWR)
+        {
+            throw Refused($"is open {(access == Libc.Fcntl.O_RDONLY ? "read-only" : "write-only")}; a shared region is mapped read-write");
+        }
+
+        int seals;
+        try
+        {
+            seals = Libc.Fcntl.GetSeals(fd);
+        }
+        catch (IOException e)
+        {
+            throw Refused("is a regular file, not a memfd (it has no seals)", e);
+        }
+
+        if ((seals & RequiredSeals) != RequiredSeals)
+        {
+            throw Refused("is not size-sealed; a peer could shrink it under our mapping");
+        }
+
+        if ((seals & (Libc.Fcntl.F_SEAL_WRITE | Libc.Fcntl.F_SEAL_FUTURE_WRITE)) != 0)
+        {
+            throw Refused("is write-sealed; a shared region is mapped read-write");
+        }
+
+        long actual = Libc.Sys.FileSize(fd);
+        if (actual != expectedSize)
+        {
+            throw Refused($"is {actual} bytes; {expectedSize} were expected");
+        }
+    }
+
+    private static L4RtException Refused(string reason) =>
+        new(L4Status.ProtocolViolation, "The descriptor passed as a shared region " + reason + ".");
+
+    private static L4RtException Refused(string reason, Exception inner) =>
+        new(L4Status.ProtocolViolation, "The descriptor passed as a shared region " + reason + ".", inner);
 
     public void Dispose()
     {

@@ -57,7 +57,9 @@ public sealed class Factory : Capability
         using ControlResponse response = await Task.CallAsync(Opcode.FactoryUsage, new Payload().Int32(Slot), cancellationToken).ConfigureAwait(false);
         response.ThrowIfError("factory usage");
         FrameReader reader = new(response.Payload);
-        return new FactoryUsage(reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32());
+        FactoryUsage usage = new(reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+        reader.End();
+        return usage;
     }
 
     private Capability ThreadCapability(L4Thread thread)

@@ -1,4 +1,5 @@
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
 
 namespace L4Rt.Objects;
 
@@ -53,20 +54,26 @@ public sealed class NameService : Capability
         response.ThrowIfError($"unregister '{name}'");
     }
 
-    /// <summary>Every registered name.</summary>
+    /// <summary>Every registered name, in ordinal order (fetched page by page; any number of names fits).</summary>
     public async Task<IReadOnlyList<NameInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
-        using ControlResponse response = await Task.CallAsync(Opcode.NameList, new Payload().Int32(Slot), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError("list names");
-        FrameReader reader = new(response.Payload);
-        int count = reader.ReadInt32();
-        List<NameInfo> names = new(Math.Min(count, 4096));
-        for (int i = 0; i < count; i++)
+        List<(string Name, CapKind Kind, CapRights Rights, int Registrant)> entries = [];
+        bool more = true;
+        while (more)
         {
-            names.Add(new NameInfo(reader.ReadString(), (CapKind)reader.ReadByte(), (CapRights)reader.ReadUInt32(), reader.ReadInt32()));
+            string after = entries.Count == 0 ? "" : entries[^1].Name;
+            using ControlResponse response = await Task.CallAsync(Opcode.NameList, NameListPage.Request(Slot, after), cancellationToken).ConfigureAwait(false);
+            response.ThrowIfError("list names");
+            FrameReader reader = new(response.Payload);
+            int before = entries.Count;
+            more = NameListPage.ReadReply(ref reader, entries, out _);
+            if (more && entries.Count == before)
+            {
+                throw new L4RtException(L4Status.ProtocolViolation, "the broker sent an empty name-list page with more to follow");
+            }
         }
 
-        return names;
+        return entries.ConvertAll(e => new NameInfo(e.Name, e.Kind, e.Rights, e.Registrant));
     }
 
     private static void ValidateName(string name)

@@ -27,9 +27,17 @@ internal ref struct FrameReader
 
     internal byte ReadByte() => Take(1)[0];
 
-    internal string ReadString()
+    internal string ReadString() => ReadString(ushort.MaxValue, "string field");
+
+    /// <summary>A string of at most <paramref name="maxBytes"/> bytes of UTF-8; a longer one is refused before it is decoded.</summary>
+    internal string ReadString(int maxBytes, string what)
     {
         int length = BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
+        if (length > maxBytes)
+        {
+            throw new L4RtException(L4Status.ProtocolViolation, $"{what} is {length} bytes; at most {maxBytes} are allowed");
+        }
+
         ReadOnlySpan<byte> bytes = Take(length);
         try
         {
@@ -37,9 +45,12 @@ internal ref struct FrameReader
         }
         catch (DecoderFallbackException e)
         {
-            throw new L4RtException(L4Status.ProtocolViolation, "string field is not valid UTF-8", e);
+            throw new L4RtException(L4Status.ProtocolViolation, $"{what} is not valid UTF-8", e);
         }
     }
+
+    /// <summary>Everything not read yet (a trailing byte field).</summary>
+    internal ReadOnlySpan<byte> ReadRest() => Take(Remaining);
 
     /// <summary>Fails unless the whole payload was consumed (no trailing garbage).</summary>
     internal readonly void End()

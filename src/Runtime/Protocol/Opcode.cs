@@ -22,7 +22,7 @@ internal enum Opcode : ushort
     /// <summary>Factory: create a child factory with a sub-quota. Payload: cap, i64 bytes, i32 objects. Reply: i32 slot.</summary>
     CreateFactory = 13,
 
-    /// <summary>Factory: quota and use. Payload: cap. Reply: i64 quota bytes, i64 used bytes, i32 quota objects, i32 used objects.</summary>
+    /// <summary>Factory: quota and use. Payload: cap. Reply: i64 quota bytes, i64 used bytes, i32 quota objects, i32 used objects, i32 quota fds, i32 used fds (the task's, kept by its root factory).</summary>
     FactoryUsage = 14,
 
     /// <summary>Factory: create a FIFO channel (its ring charged to the byte quota). Payload: cap, i64 capacity. Reply: i32 slot.</summary>
@@ -52,7 +52,7 @@ internal enum Opcode : ushort
     /// <summary>Describe a capability. Payload: cap. Reply: u8 kind, u32 rights.</summary>
     CapInfo = 32,
 
-    /// <summary>Name service: register. Payload: cap, i32 slot, u32 rights, string name.</summary>
+    /// <summary>Name service: register (charged one object). Payload: cap, i32 slot, u32 rights, string name.</summary>
     NameRegister = 40,
 
     /// <summary>Name service: query, waiting up to a timeout. Payload: cap, i32 timeout ms (-1: forever), string name. Reply: i32 slot, u8 kind, u32 rights.</summary>
@@ -61,10 +61,10 @@ internal enum Opcode : ushort
     /// <summary>Name service: unregister. Payload: cap, string name.</summary>
     NameUnregister = 42,
 
-    /// <summary>Name service: list. Payload: cap. Reply: i32 count, then per entry: string name, u8 kind, u32 rights, i32 registrant task id.</summary>
+    /// <summary>Name service: list one page. Payload: cap, string after (empty: from the start). Reply: see <see cref="Messages.NameListPage"/>.</summary>
     NameList = 43,
 
-    /// <summary>Broker status for operators. Reply: UTF-8 JSON.</summary>
+    /// <summary>Broker status for operators, one chunk of a JSON snapshot. Payload and reply: see <see cref="Messages.StatusPage"/>.</summary>
     Status = 50,
 
     /// <summary>Notification to a receiving task: a link was bound to one of its threads. Payload: i32 thread id, i32 index, u64 label. Fd: link region. Acked with a response.</summary>

@@ -55,6 +55,32 @@ internal sealed class Payload
         return this;
     }
 
+    /// <summary>As <see cref="String(string)"/>, cut (at a character boundary, marked with "…") to at most <paramref name="maxBytes"/> bytes.</summary>
+    internal Payload String(string value, int maxBytes)
+    {
+        if (Encoding.UTF8.GetByteCount(value) <= maxBytes)
+        {
+            return String(value);
+        }
+
+        const string Mark = "…";
+        int budget = maxBytes - Encoding.UTF8.GetByteCount(Mark);
+        int chars = Math.Min(value.Length, budget);
+        while (chars > 0 && Encoding.UTF8.GetByteCount(value.AsSpan(0, chars)) > budget)
+        {
+            chars--;
+        }
+
+        if (chars > 0 && char.IsHighSurrogate(value[chars - 1]))
+        {
+            chars--;
+        }
+
+        return String(string.Concat(value.AsSpan(0, chars), Mark));
+    }
+
+    internal int Length => _length;
+
     internal Payload Bytes(ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(Take(bytes.Length));

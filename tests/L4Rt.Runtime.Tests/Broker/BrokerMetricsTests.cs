@@ -16,7 +16,8 @@ public class BrokerMetricsTests
     {
         using ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using BrokerMetrics metrics = new(services.GetRequiredService<IMeterFactory>());
-        using Kernel kernel = new(Options.Create(new BrokerOptions()), NullLogger<Kernel>.Instance, metrics);
+        IOptions<BrokerOptions> options = Options.Create(new BrokerOptions());
+        using Kernel kernel = new(options, NullLogger<Kernel>.Instance, metrics, new FdBudget(options, NullLogger<FdBudget>.Instance));
         Dictionary<string, object> seen = [];
         using MeterListener listener = new();
         listener.InstrumentPublished = (instrument, l) =>

@@ -89,7 +89,7 @@ public sealed class CapabilityTests : IDisposable
         Gate first = await small.CreateGateAsync(thread, 1);
         await small.CreateGateAsync(thread, 2);
         FactoryUsage before = await small.GetUsageAsync();
-        Assert.Equal(new FactoryUsage(0, 0, 2, 2), before);
+        Assert.Equal(new FactoryUsage(0, 0, 2, 2, 256, 1), before); // descriptors: the task's budget, one doorbell held
 
         L4RtException e = await Assert.ThrowsAsync<L4RtException>(() => small.CreateGateAsync(thread, 3));
         Assert.Equal(L4Status.QuotaExceeded, e.Status);
@@ -107,7 +107,7 @@ public sealed class CapabilityTests : IDisposable
         Factory tiny = await task.Factory.CreateFactoryAsync(bytes: 1000, objects: 10);
         L4RtException e = await Assert.ThrowsAsync<L4RtException>(() => tiny.CreateThreadAsync());
         Assert.Equal(L4Status.QuotaExceeded, e.Status);
-        Assert.Equal(new FactoryUsage(1000, 0, 10, 0), await tiny.GetUsageAsync());
+        Assert.Equal(new FactoryUsage(1000, 0, 10, 0, 256, 0), await tiny.GetUsageAsync());
     }
 
     [Fact]

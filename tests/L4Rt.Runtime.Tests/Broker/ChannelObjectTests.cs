@@ -71,6 +71,6 @@ public class ChannelObjectTests
         Factory small = await task.Factory.CreateFactoryAsync(bytes: 1 << 16, objects: 4);
         L4RtException e = await Assert.ThrowsAsync<L4RtException>(() => small.CreateChannelAsync(1 << 16)); // 64 KiB + header page
         Assert.Equal(L4Status.QuotaExceeded, e.Status);
-        Assert.Equal(new FactoryUsage(1 << 16, 0, 4, 0), await small.GetUsageAsync());
+        Assert.Equal(new FactoryUsage(1 << 16, 0, 4, 0, 256, 0), await small.GetUsageAsync());
     }
 }
