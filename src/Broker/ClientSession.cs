@@ -138,9 +138,9 @@ internal sealed class ClientSession : IDisposable
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    // A bug outside the kernel's handlers (answering, acks): this frame is lost, the session goes on.
-                    BrokerLog.InternalError(_log, e, Peer.Pid);
-                    DisposeAll(fds);
+                    // Even answering with an error failed: this client cannot be served, the others can.
+                    BrokerLog.SessionFailed(_log, e, Peer.Pid);
+                    break;
                 }
             }
         }
@@ -188,7 +188,24 @@ internal sealed class ClientSession : IDisposable
             return;
         }
 
-        ReadOnlySpan<byte> payload = frame[FrameHeader.Size..];
+        try
+        {
+            HandleRequest(header, frame[FrameHeader.Size..], fds);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug must cost one request, never the broker: the client learns, the session goes on.
+            BrokerLog.InternalError(_log, e, Peer.Pid);
+            DisposeAll(fds);
+            if (header.Kind == FrameKind.Request)
+            {
+                Respond(header.Opcode, header.RequestId, Kernel.Reply.Error(L4Status.Aborted, "internal broker error: " + e.Message));
+            }
+        }
+    }
+
+    private void HandleRequest(FrameHeader header, ReadOnlySpan<byte> payload, List<SafeFdHandle> fds)
+    {
         switch (header.Kind)
         {
             case FrameKind.Response:
@@ -201,19 +218,7 @@ internal sealed class ClientSession : IDisposable
                 return;
         }
 
-        Reply reply;
-        try
-        {
-            reply = _kernel.Handle(this, header, payload, fds);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // A bug must cost one request, never the broker.
-            BrokerLog.InternalError(_log, e, Peer.Pid);
-            DisposeAll(fds);
-            reply = Kernel.Reply.Error(L4Status.Aborted, "internal broker error: " + e.Message);
-        }
-
+        Reply reply = _kernel.Handle(this, header, payload, fds);
         if (!reply.Deferred)
         {
             if (_faults.InSession(header.Opcode))

@@ -28,7 +28,7 @@ internal static partial class Program
                 "idle-sender" => IdleSender(args[1]),
                 "receiver-script" => ReceiverScript(args[1], args[2]),
                 "hostile-sender" => HostileSender(args[1], Int(args[2]), Int(args[3]), args[4]),
-                _ => RunTaskMode(args) ?? RunChannelMode(args) ?? throw new ArgumentException($"unknown mode {args[0]}"),
+                _ => RunTaskMode(args) ?? RunChannelMode(args) ?? RunHostileMode(args) ?? throw new ArgumentException($"unknown mode {args[0]}"),
             };
         }
         catch (Exception e)

@@ -78,7 +78,17 @@ internal sealed partial class Kernel
         FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
         reader.End();
         Microsoft.Win32.SafeHandles.SafeFileHandle fd = TakeFd(fds, 1);
-        ThreadObject thread = Charged(task, factory, DoorbellLayout.RegionSize, 1, 1, () => new ThreadObject(NextId(), task, DoorbellRegion.Attach(fd)));
+        ThreadObject thread;
+        try
+        {
+            thread = Charged(task, factory, DoorbellLayout.RegionSize, 1, 1, () => new ThreadObject(NextId(), task, DoorbellRegion.Attach(fd)));
+        }
+        catch
+        {
+            fd.Dispose(); // refused before Attach took it (quota): it must not stay open in the broker
+            throw;
+        }
+
         int slot = Install(task, new Capability(thread, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "thread", thread.Id);
         return Reply.Ok(new Payload().Int32(slot).Int32((int)thread.Id));

@@ -55,7 +55,7 @@ public class CliTests
         Assert.Contains("NameNotFound", output, StringComparison.Ordinal);
     }
 
-    private static (int Code, string Output) Run(BrokerProcess broker, params string[] args)
+    internal static (int Code, string Output) Run(BrokerProcess broker, params string[] args)
     {
         string cli = typeof(CliTests).Assembly.Location
             .Replace(Path.Combine("tests", "L4Rt.Runtime.Tests"), Path.Combine("src", "Cli"), StringComparison.Ordinal)

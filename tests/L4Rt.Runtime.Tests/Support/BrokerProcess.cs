@@ -11,9 +11,22 @@ public sealed class BrokerProcess : IDisposable
     private readonly ManualResetEventSlim _outputClosed = new();
 
     public BrokerProcess(params string[] extraArgs)
+        : this(fdLimit: 0, extraArgs)
+    {
+    }
+
+    /// <summary>Starts l4rtd; with <paramref name="fdLimit"/> &gt; 0, under <c>ulimit -n</c> of that many descriptors (soft and hard).</summary>
+    public BrokerProcess(int fdLimit, params string[] extraArgs)
     {
         SocketPath = _dir.Socket("broker.sock");
-        ProcessStartInfo info = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        ProcessStartInfo info = new(fdLimit > 0 ? "bash" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (fdLimit > 0)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"ulimit -n {fdLimit} && exec dotnet \"$@\"");
+            info.ArgumentList.Add("l4rtd");
+        }
+
         info.ArgumentList.Add(BrokerDll);
         info.ArgumentList.Add("--SocketPath");
         info.ArgumentList.Add(SocketPath);
@@ -26,6 +39,7 @@ public sealed class BrokerProcess : IDisposable
 
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__L4Rt.Broker.BrokerService"] = "Information";
+        info.Environment["Logging__LogLevel__L4Rt.Broker.FdBudget"] = "Information";
         _process = Process.Start(info)!;
         using ManualResetEventSlim listening = new();
         Thread reader = new(() =>
@@ -35,6 +49,11 @@ public sealed class BrokerProcess : IDisposable
                 lock (_output)
                 {
                     _output.Add(line);
+                }
+
+                if (line.Contains("descriptor budget", StringComparison.Ordinal))
+                {
+                    FdBudgetLine = line;
                 }
 
                 if (line.Contains("listening on", StringComparison.Ordinal))
@@ -65,6 +84,9 @@ public sealed class BrokerProcess : IDisposable
     }
 
     public string SocketPath { get; }
+
+    /// <summary>The broker's start-up line about its descriptor budget (logged at Information).</summary>
+    public string? FdBudgetLine { get; private set; }
 
     public int Pid => _process.Id;
 
