@@ -49,6 +49,9 @@ public sealed class BrokerOptions
 /// </summary>
 public sealed class FaultInjection
 {
+    /// <summary>The first this many accepts fail as if the broker were out of descriptors (EMFILE).</summary>
+    public int AcceptEmfile { get; set; }
+
     /// <summary>Requests with these opcodes (names, e.g. <c>FactoryUsage</c>) throw inside the kernel's handler.</summary>
     public string[] Kernel { get; set; } = [];
 

@@ -25,6 +25,7 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kern
     private Thread? _acceptor;
     private string _path = "";
     private int _stopped;
+    private int _injectedEmfile = options.Value.Faults.AcceptEmfile;
 
     /// <summary>Binds before the host reports started (systemd readiness), so a bind failure fails the start.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -63,6 +64,11 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kern
             UnixSeqpacketSocket? client;
             try
             {
+                if (_injectedEmfile > 0 && listener.WaitReadable(-1) && _injectedEmfile-- > 0)
+                {
+                    throw Libc.ErrnoException("accept4 (injected)", EMFILE);
+                }
+
                 client = listener.Accept();
                 delayMs = 0;
             }

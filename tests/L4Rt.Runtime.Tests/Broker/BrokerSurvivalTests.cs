@@ -39,6 +39,22 @@ public class BrokerSurvivalTests
     }
 
     [Fact]
+    public async Task AcceptOutOfDescriptors_ShedsTheWaitingConnectionWithAReason_AndGoesOnAccepting()
+    {
+        using BrokerProcess broker = new("--Faults:AcceptEmfile", "3");
+        for (int i = 0; i < 3; i++)
+        {
+            L4RtException e = await Assert.ThrowsAsync<L4RtException>(() => broker.ConnectAsync($"shed{i}"));
+            Assert.Equal(L4Status.QuotaExceeded, e.Status);
+            Assert.Contains("out of descriptors", e.Message, StringComparison.Ordinal);
+        }
+
+        await using Honest honest = await Honest.StartAsync(broker);
+        honest.AssertServes();
+        Assert.False(broker.HasExited, broker.Output);
+    }
+
+    [Fact]
     public async Task TenThousandLongestNames_ListAndStatusArePaged_NamesAreChargedAndReleased()
     {
         const int Count = 10_000;
