@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using L4Rt.Broker.Kernel;
 using L4Rt.Interop;
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
 using Microsoft.Extensions.Logging;
 
 namespace L4Rt.Broker;
@@ -11,7 +12,7 @@ namespace L4Rt.Broker;
 /// non-blocking sender (a client that stops reading is disconnected, it never stalls the broker). Socket EOF
 /// is the task's death.
 /// </summary>
-internal sealed class ClientSession : IDisposable
+internal sealed class ClientSession : ITaskPort, IDisposable
 {
     private readonly UnixSeqpacketSocket _socket;
     private readonly Kernel.Kernel _kernel;
@@ -36,8 +37,12 @@ internal sealed class ClientSession : IDisposable
 
     internal Libc.Socket.UCred Peer { get; }
 
+    public int Pid => Peer.Pid;
+
+    public uint Uid => Peer.Uid;
+
     /// <summary>The task created by this connection's Hello; set under the kernel lock.</summary>
-    internal TaskObject? Task { get; set; }
+    public TaskObject? Task { get; set; }
 
     /// <summary>Starts the reader thread; a client that has not joined (Hello) within the timeout is dropped.</summary>
     internal void Start()
@@ -231,7 +236,16 @@ internal sealed class ClientSession : IDisposable
     }
 
     /// <summary>Sends the response to a request (also a deferred one, from the kernel).</summary>
-    internal void Respond(Opcode opcode, uint requestId, Reply reply) => Send(ResponseFrame(opcode, requestId, reply, _log, Peer.Pid), reply.Fds ?? []);
+    public void Respond(Opcode opcode, uint requestId, Reply reply) => Send(ResponseFrame(opcode, requestId, reply, _log, Peer.Pid), reply.Fds ?? []);
+
+    /// <summary>Sends a notification frame built from <paramref name="message"/>, with its descriptors.</summary>
+    public bool Notify<T>(Opcode opcode, uint id, T message)
+        where T : IControlMessage<T>
+    {
+        Payload payload = new();
+        message.Write(payload);
+        return Send(Payload.Frame(FrameKind.Notification, opcode, id, L4Status.Ok, payload.Span), message.Fds);
+    }
 
     /// <summary>
     /// The response frame for <paramref name="reply"/>. Replies that grow with state are paged, so one too big

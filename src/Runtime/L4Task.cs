@@ -13,7 +13,7 @@ namespace L4Rt;
 /// <see cref="ConnectAsync"/>; from then on it holds only the capabilities it was given. If the broker dies,
 /// every blocked operation of its threads returns <see cref="L4Status.BrokerLost"/>.
 /// </summary>
-public sealed class L4Task : IDisposable, IAsyncDisposable
+public sealed partial class L4Task : IDisposable, IAsyncDisposable
 {
     private readonly ControlConnection _connection;
     private readonly ConcurrentDictionary<int, L4Thread> _threads = new();
@@ -85,11 +85,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
         L4Thread thread = new() { IsBrokerManaged = true };
         try
         {
-            using ControlResponse response = await CallAsync(Opcode.CreateThread, new Payload().Int32(factory.Slot), cancellationToken, thread.Doorbell.Handle).ConfigureAwait(false);
-            response.ThrowIfError("create thread");
-            FrameReader reader = new(response.Payload);
-            int slot = reader.ReadInt32();
-            int id = reader.ReadInt32();
+            (int slot, int id) = await RequestAsync(new Protocol.Messages.CreateThread.Request(factory.Slot, thread.Doorbell.Handle), "create thread", cancellationToken).ConfigureAwait(false);
             thread.Capability = new Capability(this, slot, CapKind.Thread, CapRights.All);
             _threads[id] = thread;
             thread.Disposed += t => ThreadDisposed(id, t);
@@ -116,18 +112,14 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
         System.Buffers.ArrayBufferWriter<byte> json = new();
         do
         {
-            using ControlResponse response = await CallAsync(Opcode.Status, Protocol.Messages.StatusPage.Request(snapshot, json.WrittenCount), cancellationToken).ConfigureAwait(false);
-            response.ThrowIfError("status");
-            FrameReader reader = new(response.Payload);
-            (uint id, int size) = Protocol.Messages.StatusPage.ReadReplyHeader(ref reader);
-            ReadOnlySpan<byte> chunk = reader.ReadRest();
-            if (size < 0 || (total >= 0 && (id != snapshot || size != total)) || chunk.Length > size - json.WrittenCount || (chunk.Length == 0 && json.WrittenCount < size))
+            Protocol.Messages.Status.Reply page = await RequestAsync(new Protocol.Messages.Status.Request(snapshot, json.WrittenCount), "status", cancellationToken).ConfigureAwait(false);
+            if (page.Total < 0 || (total >= 0 && (page.Snapshot != snapshot || page.Total != total)) || page.Chunk.Length > page.Total - json.WrittenCount || (page.Chunk.Length == 0 && json.WrittenCount < page.Total))
             {
-                throw new L4RtException(L4Status.ProtocolViolation, $"the broker's status page does not continue the snapshot (snapshot {id}, {size} bytes, chunk of {chunk.Length} at {json.WrittenCount})");
+                throw new L4RtException(L4Status.ProtocolViolation, $"the broker's status page does not continue the snapshot (snapshot {page.Snapshot}, {page.Total} bytes, chunk of {page.Chunk.Length} at {json.WrittenCount})");
             }
 
-            (snapshot, total) = (id, size);
-            System.Buffers.BuffersExtensions.Write(json, chunk);
+            (snapshot, total) = (page.Snapshot, page.Total);
+            System.Buffers.BuffersExtensions.Write(json, page.Chunk.Span);
         }
         while (json.WrittenCount < total);
 

@@ -1,15 +1,16 @@
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
+using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
 internal sealed partial class Kernel
 {
     /// <summary>Map: copy a capability into another task with equal or fewer rights, recorded as derived from the source.</summary>
-    private Reply Map(TaskObject task, Capability source, ref FrameReader reader)
+    private static SlotReply Map(TaskObject task, Msg.Map.Request request)
     {
-        Capability targetCap = Lookup(task, reader.ReadInt32());
-        CapRights rights = (CapRights)reader.ReadUInt32();
-        reader.End();
+        Capability source = Lookup(task, request.Source);
+        Capability targetCap = Lookup(task, request.Target);
         if (!source.Has(CapRights.Map))
         {
             throw new L4RtException(L4Status.NoRights, $"slot {source.Slot} lacks the map right");
@@ -21,18 +22,17 @@ internal sealed partial class Kernel
             throw new L4RtException(L4Status.DestinationDeleted, "the target task is gone");
         }
 
-        Capability mapped = new(source.Object, source.Rights & rights & CapRights.All, target, source);
-        int slot = Install(target, mapped);
-        return Reply.Ok(new Payload().Int32(slot));
+        Capability mapped = new(source.Object, source.Rights & request.Rights & CapRights.All, target, source);
+        return new(Install(target, mapped));
     }
 
     /// <summary>
     /// Delete: the creator's original capability (delete right, not derived) destroys the object everywhere;
     /// any other capability is removed with everything mapped from it.
     /// </summary>
-    private Reply Delete(Capability cap, ref FrameReader reader)
+    private Empty Delete(TaskObject task, Msg.Delete.Request request)
     {
-        reader.End();
+        Capability cap = Lookup(task, request.Capability);
         if (cap.Has(CapRights.Delete) && cap.Parent is null && cap.Object is not TaskObject and not NamespaceObject)
         {
             Destroy(cap.Object);
@@ -42,13 +42,13 @@ internal sealed partial class Kernel
             RemoveCapability(cap);
         }
 
-        return Reply.Ok();
+        return default;
     }
 
-    private static Reply CapInfo(Capability cap, ref FrameReader reader)
+    private static Msg.CapInfo.Reply CapInfo(TaskObject task, Msg.CapInfo.Request request)
     {
-        reader.End();
-        return Reply.Ok(new Payload().Byte((byte)cap.Object.Kind).UInt32((uint)cap.Rights));
+        Capability cap = Lookup(task, request.Capability);
+        return new(cap.Object.Kind, cap.Rights);
     }
 
     /// <summary>Removes a capability and, first, everything derived from it (revocation).</summary>
@@ -182,8 +182,7 @@ internal sealed partial class Kernel
     {
         if (thread.Creator is { Destroyed: false } receiver && !thread.Destroyed)
         {
-            receiver.Session.Send(Payload.Frame(FrameKind.Notification, Opcode.EndpointClosed, 0, L4Status.Ok,
-                new Payload().Int32((int)thread.Id).Int32(index).Span), []);
+            receiver.Port.Notify(Opcode.EndpointClosed, 0, new Msg.EndpointClosed.Notification((int)thread.Id, index));
         }
     }
 }

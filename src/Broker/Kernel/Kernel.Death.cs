@@ -5,7 +5,7 @@ namespace L4Rt.Broker.Kernel;
 internal sealed partial class Kernel
 {
     /// <summary>The task's control socket reached EOF: the process is gone (or gave up). Release everything it held.</summary>
-    internal void TaskDisconnected(ClientSession session)
+    internal void TaskDisconnected(ITaskPort session)
     {
         lock (_lock)
         {

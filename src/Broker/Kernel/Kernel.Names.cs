@@ -1,5 +1,6 @@
 using L4Rt.Protocol;
 using L4Rt.Protocol.Messages;
+using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
@@ -18,22 +19,20 @@ internal sealed partial class Kernel
         internal Timer? Timer { get; set; }
     }
 
-    /// <summary>Reads a name: its length is checked before it is decoded, its characters after.</summary>
-    private static string ReadName(ref FrameReader reader)
+    /// <summary>A name's characters (its length was checked on arrival, before it was decoded).</summary>
+    private static string ValidName(string name)
     {
-        string name = reader.ReadString(ProtocolLimits.MaxNameLength, "a name");
         return ProtocolLimits.IsValidName(name)
             ? name
             : throw new L4RtException(L4Status.ProtocolViolation, $"'{name}' is not a valid name (1–{ProtocolLimits.MaxNameLength} of A–Z a–z 0–9 . _ - / :, not starting with / or .)");
     }
 
-    private Reply NameRegister(TaskObject task, Capability ns, ref FrameReader reader)
+    private Empty NameRegister(TaskObject task, Msg.NameRegister.Request request)
     {
-        Expect<NamespaceObject>(ns, CapRights.Write);
-        Capability source = Lookup(task, reader.ReadInt32());
-        CapRights rights = (CapRights)reader.ReadUInt32();
-        string name = ReadName(ref reader);
-        reader.End();
+        Expect<NamespaceObject>(Lookup(task, request.Namespace), CapRights.Write);
+        Capability source = Lookup(task, request.Capability);
+        CapRights rights = request.Rights;
+        string name = ValidName(request.Name);
         if (!source.Has(CapRights.Map))
         {
             throw new L4RtException(L4Status.NoRights, $"slot {source.Slot} lacks the map right needed to register it");
@@ -60,21 +59,20 @@ internal sealed partial class Kernel
         {
             _pendingQueries.Remove(query);
             query.Timer?.Dispose();
-            SendDeferred(query.Task, Opcode.NameQuery, query.RequestId, Answer(query.Task, entry));
+            SendDeferred(query.Task, Opcode.NameQuery, query.RequestId, Reply.Of(Answer(query.Task, entry)));
         }
 
-        return Reply.Ok();
+        return default;
     }
 
-    private Reply NameQuery(ClientSession session, uint requestId, TaskObject task, Capability ns, ref FrameReader reader)
+    private Reply NameQuery(uint requestId, TaskObject task, Msg.NameQuery.Request request)
     {
-        Expect<NamespaceObject>(ns, CapRights.Send);
-        int timeoutMs = reader.ReadInt32();
-        string name = ReadName(ref reader);
-        reader.End();
+        Expect<NamespaceObject>(Lookup(task, request.Namespace), CapRights.Send);
+        int timeoutMs = request.TimeoutMs;
+        string name = ValidName(request.Name);
         if (_namespace.Entries.TryGetValue(name, out NameEntry? entry))
         {
-            return Answer(task, entry);
+            return Reply.Of(Answer(task, entry));
         }
 
         if (timeoutMs == 0)
@@ -104,18 +102,17 @@ internal sealed partial class Kernel
         }
     }
 
-    private static Reply Answer(TaskObject task, NameEntry entry)
+    private static Msg.NameQuery.Reply Answer(TaskObject task, NameEntry entry)
     {
         Capability derived = new(entry.Held.Object, entry.Rights, task, entry.Held);
         int slot = Install(task, derived);
-        return Reply.Ok(new Payload().Int32(slot).Byte((byte)derived.Object.Kind).UInt32((uint)derived.Rights));
+        return new(slot, derived.Object.Kind, derived.Rights);
     }
 
-    private Reply NameUnregister(TaskObject task, Capability ns, ref FrameReader reader)
+    private Empty NameUnregister(TaskObject task, Msg.NameUnregister.Request request)
     {
-        Expect<NamespaceObject>(ns, CapRights.Write);
-        string name = ReadName(ref reader);
-        reader.End();
+        Expect<NamespaceObject>(Lookup(task, request.Namespace), CapRights.Write);
+        string name = ValidName(request.Name);
         if (!_namespace.Entries.TryGetValue(name, out NameEntry? entry))
         {
             throw new L4RtException(L4Status.NameNotFound, $"'{name}' is not registered");
@@ -136,16 +133,16 @@ internal sealed partial class Kernel
         }
 
         RemoveCapability(held);
-        return Reply.Ok();
+        return default;
     }
 
-    /// <summary>One page of names after the one the client last saw, as many as fit a frame (see <see cref="NameListPage"/>).</summary>
-    private Reply NameList(Capability ns, ref FrameReader reader)
+    /// <summary>One page of names after the one the client last saw, as many as fit a frame (see <see cref="Msg.NameList"/>).</summary>
+    private Msg.NameList.Reply NameList(TaskObject task, Msg.NameList.Request request)
     {
-        Expect<NamespaceObject>(ns, CapRights.None);
-        string after = NameListPage.ReadRequest(ref reader);
-        List<(string, CapKind, CapRights, int)> page = [];
-        int budget = NameListPage.EntryBudget;
+        Expect<NamespaceObject>(Lookup(task, request.Namespace), CapRights.None);
+        string after = request.After;
+        List<Msg.NameList.Entry> page = [];
+        int budget = Msg.NameList.EntryBudget;
         bool more = false;
         foreach (NameEntry entry in _namespace.Entries.Values)
         {
@@ -154,7 +151,7 @@ internal sealed partial class Kernel
                 continue;
             }
 
-            int size = NameListPage.EntrySize(entry.Name);
+            int size = Msg.NameList.EntrySize(entry.Name);
             if (size > budget)
             {
                 more = true;
@@ -162,9 +159,9 @@ internal sealed partial class Kernel
             }
 
             budget -= size;
-            page.Add((entry.Name, entry.Held.Object.Kind, entry.Rights, (int)entry.Registrant.Id));
+            page.Add(new(entry.Name, entry.Held.Object.Kind, entry.Rights, (int)entry.Registrant.Id));
         }
 
-        return Reply.Ok(NameListPage.Reply(_namespace.Entries.Count, page, more));
+        return new(_namespace.Entries.Count, page, more);
     }
 }

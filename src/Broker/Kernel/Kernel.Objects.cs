@@ -1,6 +1,8 @@
 using L4Rt.Interop;
 using L4Rt.Memory;
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
+using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
@@ -73,47 +75,40 @@ internal sealed partial class Kernel
         }
     }
 
-    private Reply CreateThread(TaskObject task, Capability cap, ref FrameReader reader, List<SafeFdHandle> fds)
+    private Msg.CreateThread.Reply CreateThread(TaskObject task, Msg.CreateThread.Request request)
     {
-        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
-        reader.End();
-        Microsoft.Win32.SafeHandles.SafeFileHandle fd = TakeFd(fds, 1);
         ThreadObject thread;
         try
         {
-            thread = Charged(task, factory, DoorbellLayout.RegionSize, 1, 1, () => new ThreadObject(NextId(), task, DoorbellRegion.Attach(fd)));
+            FactoryObject factory = Expect<FactoryObject>(Lookup(task, request.Factory), CapRights.Write);
+            thread = Charged(task, factory, DoorbellLayout.RegionSize, 1, 1, () => new ThreadObject(NextId(), task, DoorbellRegion.Attach(request.Doorbell)));
         }
         catch
         {
-            fd.Dispose(); // refused before Attach took it (quota): it must not stay open in the broker
+            request.Doorbell.Dispose(); // refused before Attach took it (a wrong slot, quota): it must not stay open in the broker
             throw;
         }
 
         int slot = Install(task, new Capability(thread, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "thread", thread.Id);
-        return Reply.Ok(new Payload().Int32(slot).Int32((int)thread.Id));
+        return new(slot, (int)thread.Id);
     }
 
-    private Reply CreateGate(TaskObject task, Capability cap, ref FrameReader reader)
+    private SlotReply CreateGate(TaskObject task, Msg.CreateGate.Request request)
     {
-        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
-        Capability threadCap = Lookup(task, reader.ReadInt32());
-        ulong label = reader.ReadUInt64();
-        reader.End();
-        ThreadObject thread = Expect<ThreadObject>(threadCap, CapRights.Write);
-        GateObject gate = Charged(task, factory, 0, 1, 0, () => new GateObject(NextId(), task, thread, label));
+        FactoryObject factory = Expect<FactoryObject>(Lookup(task, request.Factory), CapRights.Write);
+        ThreadObject thread = Expect<ThreadObject>(Lookup(task, request.Thread), CapRights.Write);
+        GateObject gate = Charged(task, factory, 0, 1, 0, () => new GateObject(NextId(), task, thread, request.Label));
         thread.Gates.Add(gate);
         int slot = Install(task, new Capability(gate, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "gate", gate.Id);
-        return Reply.Ok(new Payload().Int32(slot));
+        return new(slot);
     }
 
-    private Reply CreateFactory(TaskObject task, Capability cap, ref FrameReader reader)
+    private SlotReply CreateFactory(TaskObject task, Msg.CreateFactory.Request request)
     {
-        FactoryObject parent = Expect<FactoryObject>(cap, CapRights.Write);
-        long bytes = reader.ReadInt64();
-        int objects = reader.ReadInt32();
-        reader.End();
+        FactoryObject parent = Expect<FactoryObject>(Lookup(task, request.Factory), CapRights.Write);
+        (long bytes, int objects) = (request.Bytes, request.Objects);
         if (bytes < 0 || objects < 0)
         {
             throw new L4RtException(L4Status.ProtocolViolation, "a quota cannot be negative");
@@ -123,25 +118,22 @@ internal sealed partial class Kernel
         FactoryObject child = Charged(task, parent, bytes, objects + 1, 0, () => new FactoryObject(NextId(), task, bytes, objects, parent));
         int slot = Install(task, new Capability(child, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "factory", child.Id);
-        return Reply.Ok(new Payload().Int32(slot));
+        return new(slot);
     }
 
-    private static Reply FactoryUsage(Capability cap, ref FrameReader reader)
+    private static Msg.FactoryUsage.Reply FactoryUsage(TaskObject task, Msg.FactoryUsage.Request request)
     {
-        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.None);
-        reader.End();
-        return Reply.Ok(new Payload().Int64(factory.QuotaBytes).Int64(factory.UsedBytes).Int32(factory.QuotaObjects).Int32(factory.UsedObjects)
-            .Int32(factory.Root.QuotaFds).Int32(factory.Root.UsedFds));
+        FactoryObject factory = Expect<FactoryObject>(Lookup(task, request.Factory), CapRights.None);
+        return new(factory.QuotaBytes, factory.UsedBytes, factory.QuotaObjects, factory.UsedObjects, factory.Root.QuotaFds, factory.Root.UsedFds);
     }
 
     /// <summary>
     /// The first send of a task's thread on a gate: a link region shared by that sender and the gate's thread.
     /// The receiving task learns the label (only it does) with the region and acknowledges asynchronously.
     /// </summary>
-    private Reply GateLink(TaskObject task, Capability cap, ref FrameReader reader)
+    private Reply GateLink(TaskObject task, Msg.GateLink.Request request)
     {
-        GateObject gate = Expect<GateObject>(cap, CapRights.Send);
-        reader.End();
+        GateObject gate = Expect<GateObject>(Lookup(task, request.Gate), CapRights.Send);
         ThreadObject thread = gate.Thread;
         TaskObject receiver = thread.Creator!;
         task.RootFactory.Charge(LinkLayout.RegionSize, 0);
@@ -181,9 +173,8 @@ internal sealed partial class Kernel
         gate.Links.Add(link);
         task.SendLinks.Add(link);
         _metrics.LinkCreated();
-        Payload notification = new Payload().Int32((int)thread.Id).Int32(index).UInt64(gate.Label);
         link.Installed = true;
-        Notify(receiver, Opcode.NewLink, notification, region.Handle, status =>
+        Notify(receiver, Opcode.NewLink, new Msg.NewLink.Notification((int)thread.Id, index, gate.Label, region.Handle), status =>
         {
             if (status != L4Status.Ok && !link.Destroyed)
             {
@@ -196,27 +187,24 @@ internal sealed partial class Kernel
         // receiver's doorbell, and the unaccounted counter increment makes its next look scan all links.
         return link.Destroyed
             ? Reply.Error(L4Status.DestinationDeleted, "the receiving task is gone")
-            : Reply.Ok(new Payload().Int64(link.Id), region.Handle, thread.Doorbell.Handle);
+            : Reply.Of(new Msg.GateLink.Reply(link.Id, region.Handle, thread.Doorbell.Handle));
     }
 
     /// <summary>A sender closes one of its own links (its thread is gone): quota refunded, the receiver's index freed.</summary>
-    private Reply LinkClose(TaskObject task, ref FrameReader reader)
+    private Empty LinkClose(TaskObject task, Msg.LinkClose.Request request)
     {
-        long id = reader.ReadInt64();
-        reader.End();
+        long id = request.LinkId;
         LinkObject link = task.SendLinks.Find(l => l.Id == id)
             ?? throw new L4RtException(L4Status.InvalidCapability, $"this task has no link {id}");
         DestroyLink(link, notifyReceiver: true);
-        return Reply.Ok();
+        return default;
     }
 
-    private Reply CreateIrq(ClientSession session, uint requestId, TaskObject task, Capability cap, ref FrameReader reader)
+    private Reply CreateIrq(uint requestId, TaskObject task, Msg.CreateIrq.Request request)
     {
-        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
-        Capability threadCap = Lookup(task, reader.ReadInt32());
-        ulong label = reader.ReadUInt64();
-        reader.End();
-        ThreadObject thread = Expect<ThreadObject>(threadCap, CapRights.Write);
+        FactoryObject factory = Expect<FactoryObject>(Lookup(task, request.Factory), CapRights.Write);
+        ThreadObject thread = Expect<ThreadObject>(Lookup(task, request.Thread), CapRights.Write);
+        ulong label = request.Label;
         int index = -1;
         IrqObject irq = Charged(task, factory, LinkLayout.RegionSize, 1, 1, () =>
         {
@@ -233,12 +221,11 @@ internal sealed partial class Kernel
         });
         thread.Irqs.Add(irq);
         int slot = Install(task, new Capability(irq, CapRights.All, task, null));
-        Payload notification = new Payload().Int32((int)thread.Id).Int32(index).UInt64(label);
-        Notify(thread.Creator!, Opcode.NewIrq, notification, irq.Region.Handle, status =>
+        Notify(thread.Creator!, Opcode.NewIrq, new Msg.NewIrq.Notification((int)thread.Id, index, label, irq.Region.Handle), status =>
         {
             if (status == L4Status.Ok && !irq.Destroyed)
             {
-                SendDeferred(task, Opcode.CreateIrq, requestId, Reply.Ok(new Payload().Int32(slot)));
+                SendDeferred(task, Opcode.CreateIrq, requestId, Reply.Of(new SlotReply(slot)));
             }
             else
             {
@@ -250,11 +237,10 @@ internal sealed partial class Kernel
         return Reply.Later;
     }
 
-    private Reply CreateChannel(TaskObject task, Capability cap, ref FrameReader reader)
+    private SlotReply CreateChannel(TaskObject task, Msg.CreateChannel.Request request)
     {
-        FactoryObject factory = Expect<FactoryObject>(cap, CapRights.Write);
-        long capacity = reader.ReadInt64();
-        reader.End();
+        FactoryObject factory = Expect<FactoryObject>(Lookup(task, request.Factory), CapRights.Write);
+        long capacity = request.Capacity;
         if (capacity < ChannelRegion.MinCapacity || capacity > ChannelRegion.MaxCapacity || (capacity & (capacity - 1)) != 0)
         {
             throw new L4RtException(L4Status.ProtocolViolation, $"a channel's capacity is a power of two from {ChannelRegion.MinCapacity} to {ChannelRegion.MaxCapacity} bytes");
@@ -263,14 +249,14 @@ internal sealed partial class Kernel
         ChannelObject channel = Charged(task, factory, ChannelRegion.RegionSize(capacity), 1, 1, () => new ChannelObject(NextId(), task, ChannelRegion.Create(capacity)));
         int slot = Install(task, new Capability(channel, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "channel", channel.Id);
-        return Reply.Ok(new Payload().Int32(slot));
+        return new(slot);
     }
 
     /// <summary>Hands one end of a channel to a task: the producer end needs Write, the consumer end Send.</summary>
-    private static Reply ChannelAttach(TaskObject task, Capability cap, ref FrameReader reader)
+    private static Msg.ChannelAttach.Reply ChannelAttach(TaskObject task, Msg.ChannelAttach.Request request)
     {
-        byte role = reader.ReadByte();
-        reader.End();
+        Capability cap = Lookup(task, request.Channel);
+        byte role = request.Role;
         bool producer = role switch
         {
             1 => true,
@@ -293,22 +279,20 @@ internal sealed partial class Kernel
         }
 
         task.ChannelEnds.Add(channel);
-        return Reply.Ok(new Payload().Int64(channel.Region.Capacity), channel.Region.Handle);
+        return new(channel.Region.Capacity, channel.Region.Handle);
     }
 
-    private static Reply IrqAttach(Capability cap, ref FrameReader reader)
+    private static Msg.IrqAttach.Reply IrqAttach(TaskObject task, Msg.IrqAttach.Request request)
     {
-        IrqObject irq = Expect<IrqObject>(cap, CapRights.Send);
-        reader.End();
-        return Reply.Ok(null, irq.Region.Handle, irq.Thread.Doorbell.Handle);
+        IrqObject irq = Expect<IrqObject>(Lookup(task, request.Irq), CapRights.Send);
+        return new(irq.Region.Handle, irq.Thread.Doorbell.Handle);
     }
 
-    private static Reply IrqTrigger(Capability cap, ref FrameReader reader)
+    private static Empty IrqTrigger(TaskObject task, Msg.IrqTrigger.Request request)
     {
-        IrqObject irq = Expect<IrqObject>(cap, CapRights.Send);
-        reader.End();
+        IrqObject irq = Expect<IrqObject>(Lookup(task, request.Irq), CapRights.Send);
         Trigger(irq);
-        return Reply.Ok();
+        return default;
     }
 
     private static void Trigger(IrqObject irq)

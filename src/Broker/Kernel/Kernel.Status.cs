@@ -1,6 +1,6 @@
 using System.Text.Json;
 using L4Rt.Protocol;
-using L4Rt.Protocol.Messages;
+using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
@@ -60,12 +60,12 @@ internal sealed partial class Kernel
     private uint _nextSnapshot;
 
     /// <summary>
-    /// One chunk of a status snapshot (see <see cref="StatusPage"/>). Snapshot 0 takes a new one, kept by the
+    /// One chunk of a status snapshot (see <see cref="Msg.Status"/>). Snapshot 0 takes a new one, kept by the
     /// asking task (one at a time) until its last chunk is read or the task asks for a new one.
     /// </summary>
-    private Reply Status(TaskObject task, ref FrameReader reader)
+    private Msg.Status.Reply Status(TaskObject task, Msg.Status.Request request)
     {
-        (uint snapshot, int offset) = StatusPage.ReadRequest(ref reader);
+        (uint snapshot, int offset) = request;
         if (snapshot == 0)
         {
             task.StatusSnapshot = StatusJson();
@@ -81,12 +81,12 @@ internal sealed partial class Kernel
             throw new L4RtException(L4Status.ProtocolViolation, $"offset {offset} is outside the {json.Length}-byte status snapshot");
         }
 
-        int length = Math.Min(StatusPage.ChunkSize, json.Length - offset);
+        int length = Math.Min(Msg.Status.ChunkSize, json.Length - offset);
         if (offset + length == json.Length)
         {
             task.StatusSnapshot = null; // read to the end: released
         }
 
-        return Reply.Ok(StatusPage.Reply(snapshot, json.Length, json.AsSpan(offset, length)));
+        return new(snapshot, json.Length, json.AsMemory(offset, length));
     }
 }

@@ -2,6 +2,8 @@ using System.Runtime.InteropServices;
 using L4Rt.Interop;
 using L4Rt.Memory;
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
+using Msg = L4Rt.Protocol.Messages;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Win32.SafeHandles;
@@ -72,7 +74,7 @@ internal sealed partial class Kernel : IDisposable
     internal long NextId() => ++_nextId;
 
     /// <summary>Handles one request from <paramref name="session"/>. Descriptors the handler does not keep are disposed.</summary>
-    internal Reply Handle(ClientSession session, FrameHeader header, ReadOnlySpan<byte> payload, List<SafeFdHandle> fds)
+    internal Reply Handle(ITaskPort session, FrameHeader header, ReadOnlySpan<byte> payload, List<SafeFdHandle> fds)
     {
         FrameReader reader = new(payload);
         lock (_lock)
@@ -87,7 +89,7 @@ internal sealed partial class Kernel : IDisposable
 
                 if (header.Opcode == Opcode.Hello)
                 {
-                    return Hello(session, ref reader);
+                    return Reply.Of(Hello(session, Read<Msg.Hello.Request>(ref reader, fds)));
                 }
 
                 TaskObject task = session.Task ?? throw new L4RtException(L4Status.ProtocolViolation, "the first request must be Hello");
@@ -97,36 +99,27 @@ internal sealed partial class Kernel : IDisposable
                     throw new InvalidOperationException($"injected kernel fault handling {header.Opcode}");
                 }
 
-                if (header.Opcode == Opcode.Status)
-                {
-                    return Status(task, ref reader);
-                }
-
-                if (header.Opcode == Opcode.LinkClose)
-                {
-                    return LinkClose(task, ref reader);
-                }
-
-                Capability cap = Lookup(task, reader.ReadInt32());
                 return header.Opcode switch
                 {
-                    Opcode.CreateThread => CreateThread(task, cap, ref reader, fds),
-                    Opcode.CreateGate => CreateGate(task, cap, ref reader),
-                    Opcode.CreateIrq => CreateIrq(session, header.RequestId, task, cap, ref reader),
-                    Opcode.CreateFactory => CreateFactory(task, cap, ref reader),
-                    Opcode.CreateChannel => CreateChannel(task, cap, ref reader),
-                    Opcode.ChannelAttach => ChannelAttach(task, cap, ref reader),
-                    Opcode.FactoryUsage => FactoryUsage(cap, ref reader),
-                    Opcode.GateLink => GateLink(task, cap, ref reader),
-                    Opcode.IrqAttach => IrqAttach(cap, ref reader),
-                    Opcode.IrqTrigger => IrqTrigger(cap, ref reader),
-                    Opcode.Map => Map(task, cap, ref reader),
-                    Opcode.Delete => Delete(cap, ref reader),
-                    Opcode.CapInfo => CapInfo(cap, ref reader),
-                    Opcode.NameRegister => NameRegister(task, cap, ref reader),
-                    Opcode.NameQuery => NameQuery(session, header.RequestId, task, cap, ref reader),
-                    Opcode.NameUnregister => NameUnregister(task, cap, ref reader),
-                    Opcode.NameList => NameList(cap, ref reader),
+                    Opcode.CreateThread => Reply.Of(CreateThread(task, Read<Msg.CreateThread.Request>(ref reader, fds))),
+                    Opcode.CreateGate => Reply.Of(CreateGate(task, Read<Msg.CreateGate.Request>(ref reader, fds))),
+                    Opcode.CreateIrq => CreateIrq(header.RequestId, task, Read<Msg.CreateIrq.Request>(ref reader, fds)),
+                    Opcode.CreateFactory => Reply.Of(CreateFactory(task, Read<Msg.CreateFactory.Request>(ref reader, fds))),
+                    Opcode.CreateChannel => Reply.Of(CreateChannel(task, Read<Msg.CreateChannel.Request>(ref reader, fds))),
+                    Opcode.ChannelAttach => Reply.Of(ChannelAttach(task, Read<Msg.ChannelAttach.Request>(ref reader, fds))),
+                    Opcode.FactoryUsage => Reply.Of(FactoryUsage(task, Read<Msg.FactoryUsage.Request>(ref reader, fds))),
+                    Opcode.GateLink => GateLink(task, Read<Msg.GateLink.Request>(ref reader, fds)),
+                    Opcode.LinkClose => Reply.Of(LinkClose(task, Read<Msg.LinkClose.Request>(ref reader, fds))),
+                    Opcode.IrqAttach => Reply.Of(IrqAttach(task, Read<Msg.IrqAttach.Request>(ref reader, fds))),
+                    Opcode.IrqTrigger => Reply.Of(IrqTrigger(task, Read<Msg.IrqTrigger.Request>(ref reader, fds))),
+                    Opcode.Map => Reply.Of(Map(task, Read<Msg.Map.Request>(ref reader, fds))),
+                    Opcode.Delete => Reply.Of(Delete(task, Read<Msg.Delete.Request>(ref reader, fds))),
+                    Opcode.CapInfo => Reply.Of(CapInfo(task, Read<Msg.CapInfo.Request>(ref reader, fds))),
+                    Opcode.NameRegister => Reply.Of(NameRegister(task, Read<Msg.NameRegister.Request>(ref reader, fds))),
+                    Opcode.NameQuery => NameQuery(header.RequestId, task, Read<Msg.NameQuery.Request>(ref reader, fds)),
+                    Opcode.NameUnregister => Reply.Of(NameUnregister(task, Read<Msg.NameUnregister.Request>(ref reader, fds))),
+                    Opcode.NameList => Reply.Of(NameList(task, Read<Msg.NameList.Request>(ref reader, fds))),
+                    Opcode.Status => Reply.Of(Status(task, Read<Msg.Status.Request>(ref reader, fds))),
                     _ => throw new L4RtException(L4Status.ProtocolViolation, $"opcode {(ushort)header.Opcode} is not a request"),
                 };
             }
@@ -144,11 +137,13 @@ internal sealed partial class Kernel : IDisposable
         }
     }
 
-    private Reply Hello(ClientSession session, ref FrameReader reader)
+    /// <summary>Reads a request's message: every field checked, the payload consumed, its descriptors taken.</summary>
+    private static T Read<T>(ref FrameReader reader, List<SafeFdHandle> fds)
+        where T : IControlMessage<T> => T.Read(ref reader, fds);
+
+    private Msg.Hello.Reply Hello(ITaskPort session, Msg.Hello.Request request)
     {
-        uint version = reader.ReadUInt32();
-        string name = reader.ReadString(ProtocolLimits.MaxTaskNameLength, "the task name");
-        reader.End();
+        (uint version, string name) = request;
         if (session.Task is not null)
         {
             throw new L4RtException(L4Status.ProtocolViolation, "Hello was already received on this connection");
@@ -164,7 +159,7 @@ internal sealed partial class Kernel : IDisposable
             throw new L4RtException(L4Status.QuotaExceeded, $"the broker serves at most {_options.MaxTasks} tasks");
         }
 
-        TaskObject task = new(NextId(), session, session.Peer.Pid, session.Peer.Uid, name);
+        TaskObject task = new(NextId(), session, session.Pid, session.Uid, name);
         task.RootFactory = new FactoryObject(NextId(), task, _options.TaskQuotaBytes, _options.TaskQuotaObjects, quotaFds: _options.TaskQuotaFds);
         int selfSlot = Install(task, new Capability(task, CapRights.Map | CapRights.Write, task, null));
         int factorySlot = Install(task, new Capability(task.RootFactory, CapRights.All, task, null));
@@ -172,7 +167,7 @@ internal sealed partial class Kernel : IDisposable
         _tasks.Add(task.Id, task);
         session.Task = task;
         BrokerLog.TaskJoined(_log, task.Id, task.Pid, task.Uid, task.Name);
-        return Reply.Ok(new Payload().Int32((int)task.Id).Int32(selfSlot).Int32(factorySlot).Int32(namespaceSlot).Int32(Environment.ProcessId));
+        return new((int)task.Id, selfSlot, factorySlot, namespaceSlot, Environment.ProcessId);
     }
 
     /// <summary>The capability at <paramref name="slot"/> of <paramref name="task"/>; <see cref="L4Status.InvalidCapability"/> if the slot is empty.</summary>
@@ -204,13 +199,14 @@ internal sealed partial class Kernel : IDisposable
     }
 
     /// <summary>Sends a notification and calls <paramref name="onAck"/> (under the lock) with the receiver's answer, or an error after the ack timeout.</summary>
-    private void Notify(TaskObject to, Opcode opcode, Payload payload, SafeHandle fd, Action<L4Status> onAck)
+    private void Notify<T>(TaskObject to, Opcode opcode, T message, Action<L4Status> onAck)
+        where T : IControlMessage<T>
     {
         uint id = ++_nextNotification;
         PendingAck pending = new(to, onAck);
-        pending.Timer = new Timer(_ => CompleteAck(to.Session, id, L4Status.SendTimeout), null, _options.AckTimeout, Timeout.InfiniteTimeSpan);
+        pending.Timer = new Timer(_ => CompleteAck(to.Port, id, L4Status.SendTimeout), null, _options.AckTimeout, Timeout.InfiniteTimeSpan);
         _pendingAcks[id] = pending;
-        if (!to.Session.Send(Payload.Frame(FrameKind.Notification, opcode, id, L4Status.Ok, payload.Span), [fd]))
+        if (!to.Port.Notify(opcode, id, message))
         {
             _pendingAcks.Remove(id);
             pending.Timer.Dispose();
@@ -230,11 +226,11 @@ internal sealed partial class Kernel : IDisposable
     }
 
     /// <summary>A task answered a notification (or the ack timer fired).</summary>
-    internal void CompleteAck(ClientSession session, uint id, L4Status status)
+    internal void CompleteAck(ITaskPort session, uint id, L4Status status)
     {
         lock (_lock)
         {
-            if (_pendingAcks.TryGetValue(id, out PendingAck? pending) && pending.To.Session == session)
+            if (_pendingAcks.TryGetValue(id, out PendingAck? pending) && pending.To.Port == session)
             {
                 _pendingAcks.Remove(id);
                 pending.Timer?.Dispose();
@@ -250,21 +246,7 @@ internal sealed partial class Kernel : IDisposable
             return;
         }
 
-        task.Session.Respond(opcode, requestId, reply);
-    }
-
-    private static SafeFileHandle TakeFd(List<SafeFdHandle> fds, int expected)
-    {
-        if (fds.Count != expected)
-        {
-            throw new L4RtException(L4Status.ProtocolViolation, $"expected {expected} descriptor(s) with this request, got {fds.Count}");
-        }
-
-        SafeFdHandle fd = fds[0];
-        fds.RemoveAt(0);
-        int raw = fd.Fd;
-        fd.SetHandleAsInvalid();
-        return new SafeFileHandle(raw, ownsHandle: true);
+        task.Port.Respond(opcode, requestId, reply);
     }
 
     public void Dispose()
@@ -274,7 +256,7 @@ internal sealed partial class Kernel : IDisposable
             _shutdown = true;
             foreach (TaskObject task in _tasks.Values.ToList())
             {
-                task.Session.Send(Payload.Frame(FrameKind.Notification, Opcode.Shutdown, 0, L4Status.Ok, []), []);
+                task.Port.Notify(Opcode.Shutdown, 0, default(Empty));
                 DestroyTask(task);
             }
 

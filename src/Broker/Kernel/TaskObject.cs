@@ -2,12 +2,13 @@ using L4Rt.Protocol;
 
 namespace L4Rt.Broker.Kernel;
 
-/// <summary>A connected process: its capability space, its root factory and its control session.</summary>
-internal sealed class TaskObject(long id, ClientSession session, int pid, uint uid, string name) : KernelObject(id, null)
+/// <summary>A connected process: its capability space, its root factory and the port to its connection.</summary>
+internal sealed class TaskObject(long id, ITaskPort port, int pid, uint uid, string name) : KernelObject(id, null)
 {
     internal override CapKind Kind => CapKind.Task;
 
-    internal ClientSession Session { get; } = session;
+    /// <summary>Where its responses and notifications go.</summary>
+    internal ITaskPort Port { get; } = port;
 
     internal int Pid { get; } = pid;
 

@@ -1,4 +1,5 @@
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
 
 namespace L4Rt.Objects;
 
@@ -35,8 +36,7 @@ public class Capability
     /// </summary>
     public async Task DeleteAsync(CancellationToken cancellationToken = default)
     {
-        using ControlResponse response = await Task.CallAsync(Opcode.Delete, new Payload().Int32(Slot), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError($"delete slot {Slot}");
+        await Task.RequestAsync(new Delete.Request(Slot), $"delete slot {Slot}", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -46,9 +46,8 @@ public class Capability
     public async Task<int> MapToAsync(Capability targetTask, CapRights rights, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targetTask);
-        using ControlResponse response = await Task.CallAsync(Opcode.Map, new Payload().Int32(Slot).Int32(targetTask.Slot).UInt32((uint)rights), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError($"map slot {Slot}");
-        return new FrameReader(response.Payload).ReadInt32();
+        SlotReply mapped = await Task.RequestAsync(new Map.Request(Slot, targetTask.Slot, rights), $"map slot {Slot}", cancellationToken).ConfigureAwait(false);
+        return mapped.Slot;
     }
 
     /// <inheritdoc/>

@@ -1,6 +1,7 @@
 using L4Rt.Channels;
 using L4Rt.Memory;
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
 
 namespace L4Rt.Objects;
 
@@ -27,16 +28,9 @@ public sealed class Channel : Capability
 
     private async Task<ChannelEndpoint> OpenAsync(bool producer, CancellationToken cancellationToken)
     {
-        using ControlResponse response = await Task.CallAsync(Opcode.ChannelAttach, new Payload().Int32(Slot).Byte(producer ? (byte)1 : (byte)0), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError(producer ? "open the channel's producer end" : "open the channel's consumer end");
-        if (response.Fds.Count != 1)
-        {
-            throw new L4RtException(L4Status.ProtocolViolation, "the broker's channel reply lacks its descriptor");
-        }
-
-        long capacity = new FrameReader(response.Payload).ReadInt64();
-        ChannelRegion region = ChannelRegion.Attach(Gate.ToFile(response.Fds[0]), capacity);
-        response.Fds.Clear();
+        ChannelAttach.Reply attached = await Task.RequestAsync(new ChannelAttach.Request(Slot, producer ? (byte)1 : (byte)0),
+            producer ? "open the channel's producer end" : "open the channel's consumer end", cancellationToken).ConfigureAwait(false);
+        ChannelRegion region = ChannelRegion.Attach(attached.Ring, attached.Capacity);
         ChannelEndpoint endpoint = producer ? new ChannelProducer(region) : new ChannelConsumer(region);
         Task.TrackChannel(endpoint);
         return endpoint;

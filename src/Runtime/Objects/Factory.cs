@@ -1,5 +1,6 @@
 using L4Rt.Ipc;
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
 
 namespace L4Rt.Objects;
 
@@ -18,34 +19,30 @@ public sealed class Factory : Capability
     public async Task<Gate> CreateGateAsync(L4Thread thread, ulong label, CancellationToken cancellationToken = default)
     {
         Capability threadCap = ThreadCapability(thread);
-        using ControlResponse response = await Task.CallAsync(Opcode.CreateGate, new Payload().Int32(Slot).Int32(threadCap.Slot).UInt64(label), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError("create gate");
-        return new Gate(Task, new FrameReader(response.Payload).ReadInt32(), CapRights.All);
+        SlotReply created = await Task.RequestAsync(new CreateGate.Request(Slot, threadCap.Slot, label), "create gate", cancellationToken).ConfigureAwait(false);
+        return new Gate(Task, created.Slot, CapRights.All);
     }
 
     /// <summary>Creates an IRQ bound to <paramref name="thread"/>; its triggers arrive in that thread's open wait with <paramref name="label"/>.</summary>
     public async Task<Irq> CreateIrqAsync(L4Thread thread, ulong label, CancellationToken cancellationToken = default)
     {
         Capability threadCap = ThreadCapability(thread);
-        using ControlResponse response = await Task.CallAsync(Opcode.CreateIrq, new Payload().Int32(Slot).Int32(threadCap.Slot).UInt64(label), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError("create IRQ");
-        return new Irq(Task, new FrameReader(response.Payload).ReadInt32(), CapRights.All);
+        SlotReply created = await Task.RequestAsync(new CreateIrq.Request(Slot, threadCap.Slot, label), "create IRQ", cancellationToken).ConfigureAwait(false);
+        return new Irq(Task, created.Slot, CapRights.All);
     }
 
     /// <summary>Creates a zero-copy FIFO channel with a ring of <paramref name="capacity"/> bytes (a power of two), charged to this factory.</summary>
     public async Task<Channel> CreateChannelAsync(long capacity, CancellationToken cancellationToken = default)
     {
-        using ControlResponse response = await Task.CallAsync(Opcode.CreateChannel, new Payload().Int32(Slot).Int64(capacity), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError("create channel");
-        return new Channel(Task, new FrameReader(response.Payload).ReadInt32(), CapRights.All);
+        SlotReply created = await Task.RequestAsync(new CreateChannel.Request(Slot, capacity), "create channel", cancellationToken).ConfigureAwait(false);
+        return new Channel(Task, created.Slot, CapRights.All);
     }
 
     /// <summary>Creates a child factory whose quota (<paramref name="bytes"/>, <paramref name="objects"/>) is carved out of this one's.</summary>
     public async Task<Factory> CreateFactoryAsync(long bytes, int objects, CancellationToken cancellationToken = default)
     {
-        using ControlResponse response = await Task.CallAsync(Opcode.CreateFactory, new Payload().Int32(Slot).Int64(bytes).Int32(objects), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError("create factory");
-        return new Factory(Task, new FrameReader(response.Payload).ReadInt32(), CapRights.All);
+        SlotReply created = await Task.RequestAsync(new CreateFactory.Request(Slot, bytes, objects), "create factory", cancellationToken).ConfigureAwait(false);
+        return new Factory(Task, created.Slot, CapRights.All);
     }
 
     /// <summary>Creates a receiving thread whose objects are charged to this factory.</summary>
@@ -54,12 +51,8 @@ public sealed class Factory : Capability
     /// <summary>The quota and current use.</summary>
     public async Task<FactoryUsage> GetUsageAsync(CancellationToken cancellationToken = default)
     {
-        using ControlResponse response = await Task.CallAsync(Opcode.FactoryUsage, new Payload().Int32(Slot), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError("factory usage");
-        FrameReader reader = new(response.Payload);
-        FactoryUsage usage = new(reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
-        reader.End();
-        return usage;
+        Protocol.Messages.FactoryUsage.Reply u = await Task.RequestAsync(new Protocol.Messages.FactoryUsage.Request(Slot), "factory usage", cancellationToken).ConfigureAwait(false);
+        return new(u.QuotaBytes, u.UsedBytes, u.QuotaObjects, u.UsedObjects, u.QuotaFds, u.UsedFds);
     }
 
     private Capability ThreadCapability(L4Thread thread)

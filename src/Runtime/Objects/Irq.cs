@@ -1,6 +1,7 @@
 using L4Rt.Ipc;
 using L4Rt.Memory;
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
 
 namespace L4Rt.Objects;
 
@@ -100,23 +101,26 @@ public sealed class Irq : Capability
     /// <summary>Triggers through the broker (a control call; what <c>l4rt irq trigger</c> does).</summary>
     public async Task TriggerViaBrokerAsync(CancellationToken cancellationToken = default)
     {
-        using ControlResponse response = await Task.CallAsync(Opcode.IrqTrigger, new Payload().Int32(Slot), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError("IRQ trigger");
+        await Task.RequestAsync(new IrqTrigger.Request(Slot), "IRQ trigger", cancellationToken).ConfigureAwait(false);
     }
 
     private void Attach()
     {
-        using ControlResponse response = Task.Call(Opcode.IrqAttach, new Payload().Int32(Slot));
-        response.ThrowIfError("IRQ attach");
-        if (response.Fds.Count != 2)
-        {
-            throw new L4RtException(L4Status.ProtocolViolation, "the broker's IRQ reply lacks its two descriptors");
-        }
-
-        LinkRegion region = LinkRegion.Attach(Gate.ToFile(response.Fds[0]));
+        IrqAttach.Reply attached = Task.Request(new IrqAttach.Request(Slot), "IRQ attach");
+        LinkRegion region;
         try
         {
-            _doorbell = DoorbellRegion.Attach(Gate.ToFile(response.Fds[1]));
+            region = LinkRegion.Attach(attached.Region);
+        }
+        catch
+        {
+            attached.Doorbell.Dispose();
+            throw;
+        }
+
+        try
+        {
+            _doorbell = DoorbellRegion.Attach(attached.Doorbell);
         }
         catch
         {
@@ -124,7 +128,6 @@ public sealed class Irq : Capability
             throw;
         }
 
-        response.Fds.Clear();
         _hint = region.Layout.HintIndex; // read once; the receiver validates whatever we ring
         Task.TrackIrq(this);
         Volatile.Write(ref _region, region);

@@ -19,8 +19,7 @@ public sealed class NameService : Capability
     {
         ArgumentNullException.ThrowIfNull(capability);
         ValidateName(name);
-        using ControlResponse response = await Task.CallAsync(Opcode.NameRegister, new Payload().Int32(Slot).Int32(capability.Slot).UInt32((uint)rights).String(name), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError($"register '{name}'");
+        await Task.RequestAsync(new NameRegister.Request(Slot, capability.Slot, rights, name), $"register '{name}'", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -32,10 +31,8 @@ public sealed class NameService : Capability
     {
         ValidateName(name);
         int timeoutMs = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        using ControlResponse response = await Task.CallAsync(Opcode.NameQuery, new Payload().Int32(Slot).Int32(timeoutMs).String(name), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError($"query '{name}'");
-        FrameReader reader = new(response.Payload);
-        return Create(Task, reader.ReadInt32(), (CapKind)reader.ReadByte(), (CapRights)reader.ReadUInt32());
+        NameQuery.Reply found = await Task.RequestAsync(new NameQuery.Request(Slot, timeoutMs, name), $"query '{name}'", cancellationToken).ConfigureAwait(false);
+        return Create(Task, found.Slot, found.Kind, found.Rights);
     }
 
     /// <summary>As <see cref="QueryAsync(string, TimeSpan, CancellationToken)"/>, expecting a capability of type <typeparamref name="T"/>.</summary>
@@ -50,30 +47,31 @@ public sealed class NameService : Capability
     public async Task UnregisterAsync(string name, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
-        using ControlResponse response = await Task.CallAsync(Opcode.NameUnregister, new Payload().Int32(Slot).String(name), cancellationToken).ConfigureAwait(false);
-        response.ThrowIfError($"unregister '{name}'");
+        await Task.RequestAsync(new NameUnregister.Request(Slot, name), $"unregister '{name}'", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every registered name, in ordinal order (fetched page by page; any number of names fits).</summary>
     public async Task<IReadOnlyList<NameInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
-        List<(string Name, CapKind Kind, CapRights Rights, int Registrant)> entries = [];
+        List<NameInfo> names = [];
         bool more = true;
         while (more)
         {
-            string after = entries.Count == 0 ? "" : entries[^1].Name;
-            using ControlResponse response = await Task.CallAsync(Opcode.NameList, NameListPage.Request(Slot, after), cancellationToken).ConfigureAwait(false);
-            response.ThrowIfError("list names");
-            FrameReader reader = new(response.Payload);
-            int before = entries.Count;
-            more = NameListPage.ReadReply(ref reader, entries, out _);
-            if (more && entries.Count == before)
+            NameList.Reply page = await Task.RequestAsync(new NameList.Request(Slot, names.Count == 0 ? "" : names[^1].Name), "list names", cancellationToken).ConfigureAwait(false);
+            if (page.More && page.Entries.Count == 0)
             {
                 throw new L4RtException(L4Status.ProtocolViolation, "the broker sent an empty name-list page with more to follow");
             }
+
+            foreach (NameList.Entry e in page.Entries)
+            {
+                names.Add(new NameInfo(e.Name, e.Kind, e.Rights, e.Registrant));
+            }
+
+            more = page.More;
         }
 
-        return entries.ConvertAll(e => new NameInfo(e.Name, e.Kind, e.Rights, e.Registrant));
+        return names;
     }
 
     private static void ValidateName(string name)

@@ -34,6 +34,14 @@ internal sealed class ControlResponse(L4Status status, byte[] payload, List<Safe
         throw new L4RtException(Status, $"{operation} failed with {Status}{detail}");
     }
 
+    /// <summary>The reply as its message type (descriptors it carries are taken; the rest are disposed with this response).</summary>
+    internal TReply Read<TReply>()
+        where TReply : Messages.IControlMessage<TReply>
+    {
+        FrameReader reader = new(Payload);
+        return TReply.Read(ref reader, Fds);
+    }
+
     public void Dispose()
     {
         foreach (SafeFdHandle fd in Fds)

@@ -1,79 +1,80 @@
 namespace L4Rt.Protocol;
 
 /// <summary>
-/// Control-plane operations. A request names the capability it invokes (payload's first field, a
-/// task-local slot) except <see cref="Hello"/> and <see cref="Status"/>; the broker checks the slot's
-/// object kind and rights before anything else.
+/// Control-plane operations. Each one's fields are defined once, by its message type in
+/// <see cref="Messages"/> (used by the SDK and the broker alike). A request names the capability it
+/// invokes (its first field, a task-local slot) except <see cref="Hello"/>, <see cref="LinkClose"/> and
+/// <see cref="Status"/>; the broker checks the slot's object kind and rights before anything else.
 /// </summary>
 internal enum Opcode : ushort
 {
-    /// <summary>Handshake. Payload: u32 protocol version, string client name. Reply: i32 task id, i32 task slot, i32 factory slot, i32 namespace slot, i32 broker pid.</summary>
+    /// <summary>Handshake: a connection becomes a task. Fields: <see cref="Messages.Hello"/>.</summary>
     Hello = 1,
 
-    /// <summary>Factory: create a thread. Payload: cap. Fd: its doorbell region. Reply: i32 slot, i32 thread id.</summary>
+    /// <summary>Factory: create a receiving thread (the client passes its doorbell). Fields: <see cref="Messages.CreateThread"/>.</summary>
     CreateThread = 10,
 
-    /// <summary>Factory: create a gate bound to a thread. Payload: cap, i32 thread slot, u64 label. Reply: i32 slot.</summary>
+    /// <summary>Factory: create a gate bound to a thread. Fields: <see cref="Messages.CreateGate"/>.</summary>
     CreateGate = 11,
 
-    /// <summary>Factory: create an IRQ bound to a thread. Payload: cap, i32 thread slot, u64 label. Reply: i32 slot.</summary>
+    /// <summary>Factory: create an IRQ bound to a thread. Fields: <see cref="Messages.CreateIrq"/>.</summary>
     CreateIrq = 12,
 
-    /// <summary>Factory: create a child factory with a sub-quota. Payload: cap, i64 bytes, i32 objects. Reply: i32 slot.</summary>
+    /// <summary>Factory: create a child factory with a sub-quota. Fields: <see cref="Messages.CreateFactory"/>.</summary>
     CreateFactory = 13,
 
-    /// <summary>Factory: quota and use. Payload: cap. Reply: i64 quota bytes, i64 used bytes, i32 quota objects, i32 used objects, i32 quota fds, i32 used fds (the task's, kept by its root factory).</summary>
+    /// <summary>Factory: quota and use. Fields: <see cref="Messages.FactoryUsage"/>.</summary>
     FactoryUsage = 14,
 
-    /// <summary>Factory: create a FIFO channel (its ring charged to the byte quota). Payload: cap, i64 capacity. Reply: i32 slot.</summary>
+    /// <summary>Factory: create a FIFO channel (its ring charged to the byte quota). Fields: <see cref="Messages.CreateChannel"/>.</summary>
     CreateChannel = 15,
 
-    /// <summary>Gate: set up the link for a sending thread. Payload: cap, i32 sender thread slot. Reply: fds link, doorbell.</summary>
+    /// <summary>Gate: set up the link for a sending thread. Fields: <see cref="Messages.GateLink"/>.</summary>
     GateLink = 20,
 
-    /// <summary>Close a link this task opened as a sender (its thread is gone). Payload: i64 link id (from the GateLink reply).</summary>
+    /// <summary>Close a link this task opened as a sender (its thread is gone). Fields: <see cref="Messages.LinkClose"/>.</summary>
     LinkClose = 24,
 
-    /// <summary>IRQ: map its trigger region for direct triggering. Payload: cap. Reply: fds irq region, doorbell.</summary>
+    /// <summary>IRQ: map its trigger region for direct triggering. Fields: <see cref="Messages.IrqAttach"/>.</summary>
     IrqAttach = 21,
 
-    /// <summary>IRQ: trigger through the broker. Payload: cap.</summary>
+    /// <summary>IRQ: trigger through the broker. Fields: <see cref="Messages.IrqTrigger"/>.</summary>
     IrqTrigger = 22,
 
-    /// <summary>Channel: take one end. Payload: cap, u8 role (1 producer: needs Write; 0 consumer: needs Send). Reply: i64 capacity. Fd: the ring.</summary>
+    /// <summary>Channel: take one end. Fields: <see cref="Messages.ChannelAttach"/>.</summary>
     ChannelAttach = 23,
 
-    /// <summary>Map a capability into another task. Payload: cap, i32 target task slot, u32 rights. Reply: i32 slot in the target.</summary>
+    /// <summary>Map a capability into another task. Fields: <see cref="Messages.Map"/>.</summary>
     Map = 30,
 
-    /// <summary>Delete a capability (and what was derived from it; with the delete right, the object). Payload: cap.</summary>
+    /// <summary>Delete a capability (and what was derived from it; with the delete right, the object). Fields: <see cref="Messages.Delete"/>.</summary>
     Delete = 31,
 
-    /// <summary>Describe a capability. Payload: cap. Reply: u8 kind, u32 rights.</summary>
+    /// <summary>Describe a capability. Fields: <see cref="Messages.CapInfo"/>.</summary>
     CapInfo = 32,
 
-    /// <summary>Name service: register (charged one object). Payload: cap, i32 slot, u32 rights, string name.</summary>
+    /// <summary>Name service: register (charged one object). Fields: <see cref="Messages.NameRegister"/>.</summary>
     NameRegister = 40,
 
-    /// <summary>Name service: query, waiting up to a timeout. Payload: cap, i32 timeout ms (-1: forever), string name. Reply: i32 slot, u8 kind, u32 rights.</summary>
+    /// <summary>Name service: query, waiting up to a timeout. Fields: <see cref="Messages.NameQuery"/>.</summary>
     NameQuery = 41,
 
-    /// <summary>Name service: unregister. Payload: cap, string name.</summary>
+    /// <summary>Name service: unregister. Fields: <see cref="Messages.NameUnregister"/>.</summary>
     NameUnregister = 42,
 
-    /// <summary>Name service: list one page. Payload: cap, string after (empty: from the start). Reply: see <see cref="Messages.NameListPage"/>.</summary>
+    /// <summary>Name service: list one page. Fields: <see cref="Messages.NameList"/>.</summary>
     NameList = 43,
 
-    /// <summary>Broker status for operators, one chunk of a JSON snapshot. Payload and reply: see <see cref="Messages.StatusPage"/>.</summary>
+    /// <summary>Broker status for operators, one chunk of a JSON snapshot. Fields: <see cref="Messages.Status"/>.</summary>
     Status = 50,
 
-    /// <summary>Notification to a receiving task: a link was bound to one of its threads. Payload: i32 thread id, i32 index, u64 label. Fd: link region. Acked with a response.</summary>
+    /// <summary>Notification to a receiving task: a link was bound to one of its threads. Acknowledged with a response. Fields: <see cref="Messages.NewLink"/>.</summary>
     NewLink = 100,
 
-    /// <summary>Notification: a link or IRQ of a thread is gone. Payload: i32 thread id, i32 index.</summary>
+    /// <summary>Notification: a link or IRQ of a thread is gone. Fields: <see cref="Messages.EndpointClosed"/>.</summary>
     EndpointClosed = 101,
 
-    /// <summary>Notification to a receiving task: an IRQ was bound to one of its threads. Payload: i32 thread id, i32 index, u64 label. Fd: irq region. Acked.</summary>
+    /// <summary>Notification to a receiving task: an IRQ was bound to one of its threads. Acknowledged. Fields: <see cref="Messages.NewIrq"/>.</summary>
     NewIrq = 102,
 
     /// <summary>Notification: the broker is shutting down.</summary>
