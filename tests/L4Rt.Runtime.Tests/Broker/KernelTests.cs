@@ -1,0 +1,145 @@
+using System.Diagnostics.Metrics;
+using L4Rt.Broker;
+using L4Rt.Broker.Kernel;
+using L4Rt.Interop;
+using L4Rt.Memory;
+using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Msg = L4Rt.Protocol.Messages;
+
+namespace L4Rt.Tests.Broker;
+
+/// <summary>
+/// The kernel alone, behind its port: no socket, no session, no process. Requests go in as message types,
+/// replies and notifications come out through a recording <see cref="ITaskPort"/>.
+/// </summary>
+public sealed class KernelTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly BrokerMetrics _metrics;
+    private readonly Kernel _kernel;
+
+    public KernelTests()
+    {
+        _metrics = new BrokerMetrics(_services.GetRequiredService<IMeterFactory>());
+        IOptions<BrokerOptions> options = Options.Create(new BrokerOptions { TaskQuotaObjects = 8 });
+        _kernel = new Kernel(options, NullLogger<Kernel>.Instance, _metrics, new FdBudget(options, NullLogger<FdBudget>.Instance));
+    }
+
+    [Fact]
+    public void GateNameQueryLink_AcrossTwoTasks_NotifiesTheReceiverAndRevokesOnDeath()
+    {
+        RecordingPort server = new(101);
+        RecordingPort client = new(102);
+        Msg.Hello.Reply s = Join(server);
+        Msg.Hello.Reply c = Join(client);
+
+        using DoorbellRegion doorbell = DoorbellRegion.Create();
+        Msg.CreateThread.Reply thread = Ok<Msg.CreateThread.Reply>(server, new Msg.CreateThread.Request(s.FactorySlot, Dup(doorbell)));
+        SlotReply gate = Ok<SlotReply>(server, new Msg.CreateGate.Request(s.FactorySlot, thread.Slot, 7));
+        Ok<Empty>(server, new Msg.NameRegister.Request(s.NamespaceSlot, gate.Slot, CapRights.Send | CapRights.Map, "svc/echo"));
+
+        Msg.NameQuery.Reply found = Ok<Msg.NameQuery.Reply>(client, new Msg.NameQuery.Request(c.NamespaceSlot, 0, "svc/echo"));
+        Assert.Equal((CapKind.Gate, CapRights.Send | CapRights.Map), (found.Kind, found.Rights));
+        Msg.GateLink.Reply link = Ok<Msg.GateLink.Reply>(client, new Msg.GateLink.Request(found.Slot));
+        Assert.True(link.LinkId > 0);
+
+        // The receiver learned of the link (with the label only it sees) and acknowledges it.
+        (Opcode opcode, uint id, byte[] payload, int fds) = Assert.Single(server.Notifications);
+        Assert.Equal((Opcode.NewLink, 1), (opcode, fds));
+        FrameReader reader = new(payload);
+        Msg.NewLink.Notification note = Msg.NewLink.Notification.Read(ref reader, [new SafeFdHandle(-1, ownsHandle: false)]);
+        Assert.Equal((thread.ThreadId, 7UL), (note.ThreadId, note.Label));
+        _kernel.CompleteAck(server, id, L4Status.Ok);
+
+        // The server dies: its name goes, the client's capability is revoked.
+        _kernel.TaskDisconnected(server);
+        Assert.Equal(L4Status.NameNotFound, Error(client, new Msg.NameQuery.Request(c.NamespaceSlot, 0, "svc/echo")));
+        Assert.Equal(L4Status.InvalidCapability, Error(client, new Msg.GateLink.Request(found.Slot)));
+    }
+
+    [Fact]
+    public void Requests_BeforeHello_WrongSlots_AndQuota_AreRefusedWithTheirStatus()
+    {
+        RecordingPort port = new(103);
+        Assert.Equal(L4Status.ProtocolViolation, Error(port, new Msg.FactoryUsage.Request(1)));
+        Msg.Hello.Reply me = Join(port);
+        Assert.Equal(L4Status.InvalidCapability, Error(port, new Msg.CreateGate.Request(99, 0, 1)));
+        Assert.Equal(L4Status.InvalidCapability, Error(port, new Msg.CreateGate.Request(me.NamespaceSlot, 0, 1))); // a namespace is no factory
+        for (int i = 0; i < 8; i++)
+        {
+            Ok<SlotReply>(port, new Msg.CreateFactory.Request(me.FactorySlot, 0, 0));
+        }
+
+        Assert.Equal(L4Status.QuotaExceeded, Error(port, new Msg.CreateFactory.Request(me.FactorySlot, 0, 0)));
+        Msg.FactoryUsage.Reply usage = Ok<Msg.FactoryUsage.Reply>(port, new Msg.FactoryUsage.Request(me.FactorySlot));
+        Assert.Equal((8, 8), (usage.QuotaObjects, usage.UsedObjects));
+    }
+
+    public void Dispose()
+    {
+        _kernel.Dispose();
+        _metrics.Dispose();
+        _services.Dispose();
+    }
+
+    private Msg.Hello.Reply Join(RecordingPort port) => Ok<Msg.Hello.Reply>(port, new Msg.Hello.Request(ProtocolLimits.ProtocolVersion, $"task{port.Pid}"));
+
+    private T Ok<T>(RecordingPort port, IControlRequest<T> request)
+        where T : IControlMessage<T>
+    {
+        (Reply reply, List<SafeFdHandle> fds) = Send(port, request);
+        Assert.True(reply.Status == L4Status.Ok, $"{request.Opcode}: {reply.Status}");
+        FrameReader reader = new(reply.Payload is null ? [] : reply.Payload.Span);
+        fds.AddRange((reply.Fds ?? []).Select(h => new SafeFdHandle((int)h.DangerousGetHandle(), ownsHandle: false)));
+        return T.Read(ref reader, fds);
+    }
+
+    private L4Status Error<T>(RecordingPort port, IControlRequest<T> request)
+        where T : IControlMessage<T> => Send(port, request).Reply.Status;
+
+    private (Reply Reply, List<SafeFdHandle> Fds) Send<T>(RecordingPort port, IControlRequest<T> request)
+        where T : IControlMessage<T>
+    {
+        Payload payload = new();
+        request.Write(payload);
+        List<SafeFdHandle> fds = [.. request.Fds.Select(h => new SafeFdHandle((int)h.DangerousGetHandle()))];
+        foreach (System.Runtime.InteropServices.SafeHandle h in request.Fds)
+        {
+            h.SetHandleAsInvalid(); // passed on, as by SCM_RIGHTS
+        }
+
+        return (_kernel.Handle(port, new FrameHeader(FrameKind.Request, request.Opcode, L4Status.Ok, 1, payload.Length), payload.Span, fds), []);
+    }
+
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle Dup(DoorbellRegion doorbell) =>
+        File.OpenHandle($"/proc/self/fd/{doorbell.Handle.DangerousGetHandle()}", FileMode.Open, FileAccess.ReadWrite);
+
+    /// <summary>Records what the kernel sends a task.</summary>
+    private sealed class RecordingPort(int pid) : ITaskPort
+    {
+        public int Pid { get; } = pid;
+
+        public uint Uid => 1000;
+
+        public TaskObject? Task { get; set; }
+
+        public List<(Opcode Opcode, uint Id, Reply Reply)> Responses { get; } = [];
+
+        public List<(Opcode Opcode, uint Id, byte[] Payload, int Fds)> Notifications { get; } = [];
+
+        public void Respond(Opcode opcode, uint requestId, Reply reply) => Responses.Add((opcode, requestId, reply));
+
+        public bool Notify<T>(Opcode opcode, uint id, T message)
+            where T : IControlMessage<T>
+        {
+            Payload payload = new();
+            message.Write(payload);
+            Notifications.Add((opcode, id, payload.Span.ToArray(), message.Fds.Length));
+            return true;
+        }
+    }
+}
