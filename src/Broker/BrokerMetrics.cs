@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using L4Rt.Broker.Kernel;
 using L4Rt.Protocol;
 
 namespace L4Rt.Broker;
@@ -26,7 +27,7 @@ internal sealed class BrokerMetrics : IDisposable
 
     internal void LinkCreated() => _links.Add(1);
 
-    internal void Observe(Kernel.Kernel kernel)
+    internal void Observe(BrokerKernel kernel)
     {
         _meter.CreateObservableGauge("l4rt.broker.tasks", () => kernel.TaskCount, "{task}", "Connected tasks");
         _meter.CreateObservableGauge("l4rt.broker.objects", () => kernel.ObjectCount, "{object}", "Kernel objects (threads, gates, IRQs, factories)");

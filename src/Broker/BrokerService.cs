@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using L4Rt.Broker.Kernel;
 using L4Rt.Interop;
 using L4Rt.Protocol;
 using Microsoft.Extensions.Hosting;
@@ -12,7 +13,7 @@ namespace L4Rt.Broker;
 /// Accepts tasks on the control socket (uid-checked with SO_PEERCRED) and runs one session per task.
 /// Stopping (SIGTERM) is idempotent: clients are told, regions are unmapped, the socket file is removed.
 /// </summary>
-internal sealed class BrokerService(IOptions<BrokerOptions> options, Kernel.Kernel kernel, FdBudget fds, ILogger<BrokerService> log, ILogger<ClientSession> sessionLog, IHostApplicationLifetime lifetime) : BackgroundService
+internal sealed class BrokerService(IOptions<BrokerOptions> options, BrokerKernel kernel, FdBudget fds, ILogger<BrokerService> log, ILogger<ClientSession> sessionLog, IHostApplicationLifetime lifetime) : BackgroundService
 {
     /// <summary>What a connection holds of the descriptor budget: its socket and one descriptor in flight in a request.</summary>
     private const int SessionFds = 1 + ProtocolLimits.MaxRequestFds;

@@ -15,7 +15,7 @@ namespace L4Rt.Broker;
 internal sealed class ClientSession : ITaskPort, IDisposable
 {
     private readonly UnixSeqpacketSocket _socket;
-    private readonly Kernel.Kernel _kernel;
+    private readonly BrokerKernel _kernel;
     private readonly ILogger _log;
     private readonly Lock _sendLock = new();
     private readonly Action<ClientSession> _ended;
@@ -24,7 +24,7 @@ internal sealed class ClientSession : ITaskPort, IDisposable
     private Timer? _helloTimer;
     private bool _closed;
 
-    internal ClientSession(UnixSeqpacketSocket socket, Libc.Socket.UCred peer, Kernel.Kernel kernel, ILogger log, TimeSpan helloTimeout, FaultInjection faults, Action<ClientSession> ended)
+    internal ClientSession(UnixSeqpacketSocket socket, Libc.Socket.UCred peer, BrokerKernel kernel, ILogger log, TimeSpan helloTimeout, FaultInjection faults, Action<ClientSession> ended)
     {
         _socket = socket;
         Peer = peer;

@@ -20,7 +20,7 @@ builder.Services.Configure<BrokerOptions>(builder.Configuration);
 builder.Services.AddMetrics();
 builder.Services.AddSingleton<BrokerMetrics>();
 builder.Services.AddSingleton<FdBudget>();
-builder.Services.AddSingleton<Kernel>();
+builder.Services.AddSingleton<BrokerKernel>();
 builder.Services.AddHostedService<BrokerService>();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 using IHost host = builder.Build();

@@ -17,7 +17,7 @@ public class BrokerMetricsTests
         using ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using BrokerMetrics metrics = new(services.GetRequiredService<IMeterFactory>());
         IOptions<BrokerOptions> options = Options.Create(new BrokerOptions());
-        using Kernel kernel = new(options, NullLogger<Kernel>.Instance, metrics, new FdBudget(options, NullLogger<FdBudget>.Instance));
+        using BrokerKernel kernel = new(options, NullLogger<BrokerKernel>.Instance, metrics, new FdBudget(options, NullLogger<FdBudget>.Instance));
         Dictionary<string, object> seen = [];
         using MeterListener listener = new();
         listener.InstrumentPublished = (instrument, l) =>

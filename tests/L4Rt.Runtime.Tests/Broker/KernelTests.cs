@@ -20,13 +20,13 @@ public sealed class KernelTests : IDisposable
 {
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly BrokerMetrics _metrics;
-    private readonly Kernel _kernel;
+    private readonly BrokerKernel _kernel;
 
     public KernelTests()
     {
         _metrics = new BrokerMetrics(_services.GetRequiredService<IMeterFactory>());
         IOptions<BrokerOptions> options = Options.Create(new BrokerOptions { TaskQuotaObjects = 8 });
-        _kernel = new Kernel(options, NullLogger<Kernel>.Instance, _metrics, new FdBudget(options, NullLogger<FdBudget>.Instance));
+        _kernel = new BrokerKernel(options, NullLogger<BrokerKernel>.Instance, _metrics, new FdBudget(options, NullLogger<FdBudget>.Instance));
     }
 
     [Fact]

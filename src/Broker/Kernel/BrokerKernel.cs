@@ -15,11 +15,11 @@ namespace L4Rt.Broker.Kernel;
 /// request runs under one lock: requests are short, and one lock makes every check-then-act atomic
 /// (a quota check and the charge, a rights check and the map).
 /// </summary>
-internal sealed partial class Kernel : IDisposable
+internal sealed partial class BrokerKernel : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly BrokerOptions _options;
-    private readonly ILogger<Kernel> _log;
+    private readonly ILogger<BrokerKernel> _log;
     private readonly BrokerMetrics _metrics;
     private readonly FdBudget _fds;
     private readonly Dictionary<long, TaskObject> _tasks = [];
@@ -28,7 +28,7 @@ internal sealed partial class Kernel : IDisposable
     private uint _nextNotification;
     private bool _shutdown;
 
-    public Kernel(IOptions<BrokerOptions> options, ILogger<Kernel> log, BrokerMetrics metrics, FdBudget fds)
+    public BrokerKernel(IOptions<BrokerOptions> options, ILogger<BrokerKernel> log, BrokerMetrics metrics, FdBudget fds)
     {
         _options = options.Value;
         _fds = fds;

@@ -4,7 +4,7 @@ using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
-internal sealed partial class Kernel
+internal sealed partial class BrokerKernel
 {
     /// <summary>
     /// What the broker holds, for operators (<c>l4rt status</c>). Labels and other tasks' slot numbers are

@@ -6,7 +6,7 @@ using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
-internal sealed partial class Kernel
+internal sealed partial class BrokerKernel
 {
     /// <summary>Charges <paramref name="factory"/> first (nothing is created beyond quota), then records the object.</summary>
     private T Charged<T>(TaskObject creator, FactoryObject factory, long bytes, int objects, int fds, Func<T> create)

@@ -2,7 +2,7 @@ using L4Rt.Protocol;
 
 namespace L4Rt.Broker.Kernel;
 
-internal sealed partial class Kernel
+internal sealed partial class BrokerKernel
 {
     /// <summary>The task's control socket reached EOF: the process is gone (or gave up). Release everything it held.</summary>
     internal void TaskDisconnected(ITaskPort session)

@@ -4,7 +4,7 @@ using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
-internal sealed partial class Kernel
+internal sealed partial class BrokerKernel
 {
     /// <summary>Map: copy a capability into another task with equal or fewer rights, recorded as derived from the source.</summary>
     private static SlotReply Map(TaskObject task, Msg.Map.Request request)

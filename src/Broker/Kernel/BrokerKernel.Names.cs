@@ -4,7 +4,7 @@ using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
 
-internal sealed partial class Kernel
+internal sealed partial class BrokerKernel
 {
     private readonly List<PendingQuery> _pendingQueries = [];
 
