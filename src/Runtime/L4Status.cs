@@ -44,4 +44,13 @@ public enum L4Status
     /// so no reply will ever come. Returned at once instead of waiting for the receive timeout.
     /// </summary>
     ReplyDropped,
+
+    /// <summary>
+    /// A request's argument is outside its documented range (a channel capacity that is not a power of two in
+    /// range, a negative quota, a name with characters names may not have); nothing was changed.
+    /// </summary>
+    InvalidArgument,
+
+    /// <summary>What the request would create is already there: the name is registered, or the channel end is taken.</summary>
+    AlreadyExists,
 }

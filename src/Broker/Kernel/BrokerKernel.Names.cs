@@ -24,7 +24,7 @@ internal sealed partial class BrokerKernel
     {
         return ProtocolLimits.IsValidName(name)
             ? name
-            : throw new L4RtException(L4Status.ProtocolViolation, $"'{name}' is not a valid name (1–{ProtocolLimits.MaxNameLength} of A–Z a–z 0–9 . _ - / :, not starting with / or .)");
+            : throw new L4RtException(L4Status.InvalidArgument, $"'{name}' is not a valid name (1–{ProtocolLimits.MaxNameLength} of A–Z a–z 0–9 . _ - / :, not starting with / or .)");
     }
 
     private Empty NameRegister(TaskObject task, Msg.NameRegister.Request request)
@@ -40,7 +40,7 @@ internal sealed partial class BrokerKernel
 
         if (_namespace.Entries.TryGetValue(name, out NameEntry? existing))
         {
-            throw new L4RtException(L4Status.NoRights, $"'{name}' is already registered by task {existing.Registrant.Id}");
+            throw new L4RtException(L4Status.AlreadyExists, $"'{name}' is already registered by task {existing.Registrant.Id}");
         }
 
         // A name costs its registrant one object of quota: no task can grow the name service without bound.

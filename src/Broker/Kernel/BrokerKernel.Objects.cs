@@ -111,7 +111,7 @@ internal sealed partial class BrokerKernel
         (long bytes, int objects) = (request.Bytes, request.Objects);
         if (bytes < 0 || objects < 0)
         {
-            throw new L4RtException(L4Status.ProtocolViolation, "a quota cannot be negative");
+            throw new L4RtException(L4Status.InvalidArgument, "a quota cannot be negative");
         }
 
         // The child's whole quota is carved out of the parent's, plus one object for the factory itself.
@@ -243,7 +243,7 @@ internal sealed partial class BrokerKernel
         long capacity = request.Capacity;
         if (capacity < ChannelRegion.MinCapacity || capacity > ChannelRegion.MaxCapacity || (capacity & (capacity - 1)) != 0)
         {
-            throw new L4RtException(L4Status.ProtocolViolation, $"a channel's capacity is a power of two from {ChannelRegion.MinCapacity} to {ChannelRegion.MaxCapacity} bytes");
+            throw new L4RtException(L4Status.InvalidArgument, $"a channel's capacity is a power of two from {ChannelRegion.MinCapacity} to {ChannelRegion.MaxCapacity} bytes");
         }
 
         ChannelObject channel = Charged(task, factory, ChannelRegion.RegionSize(capacity), 1, 1, () => new ChannelObject(NextId(), task, ChannelRegion.Create(capacity)));
@@ -266,7 +266,7 @@ internal sealed partial class BrokerKernel
         ChannelObject channel = Expect<ChannelObject>(cap, producer ? CapRights.Write : CapRights.Send);
         if ((producer ? channel.Producer : channel.Consumer) is { Destroyed: false } holder)
         {
-            throw new L4RtException(L4Status.NoRights, $"the channel already has a {(producer ? "producer" : "consumer")} (task {holder.Id})");
+            throw new L4RtException(L4Status.AlreadyExists, $"the channel already has a {(producer ? "producer" : "consumer")} (task {holder.Id})");
         }
 
         if (producer)

@@ -179,7 +179,7 @@ internal sealed partial class BrokerKernel : IDisposable
     {
         if (cap.Object is not T target)
         {
-            throw new L4RtException(L4Status.InvalidCapability, $"slot {cap.Slot} names a {cap.Object.Kind}, not a {typeof(T).Name.Replace("Object", "", StringComparison.Ordinal)}");
+            throw new L4RtException(L4Status.InvalidCapability, $"slot {cap.Slot} names {Article(cap.Object.Kind.ToString())}, not {Article(typeof(T).Name.Replace("Object", "", StringComparison.Ordinal))}");
         }
 
         if (!cap.Has(rights))
@@ -189,6 +189,9 @@ internal sealed partial class BrokerKernel : IDisposable
 
         return target;
     }
+
+    /// <summary>"a Gate", "an Irq".</summary>
+    private static string Article(string noun) => ("AEIOU".Contains(noun[0], StringComparison.Ordinal) ? "an " : "a ") + noun;
 
     private static int Install(TaskObject task, Capability cap)
     {

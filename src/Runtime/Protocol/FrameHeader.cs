@@ -18,6 +18,9 @@ namespace L4Rt.Protocol;
 /// </summary>
 internal readonly record struct FrameHeader(FrameKind Kind, Opcode Opcode, L4Status Status, uint RequestId, int PayloadLength)
 {
+    /// <summary>The highest status value this build knows (statuses are numbered densely from 0).</summary>
+    private static readonly ushort s_lastStatus = (ushort)Enum.GetValues<L4Status>().Max();
+
     internal const int Size = 16;
     internal const ushort Magic = 0x344C;
     internal const byte CurrentVersion = 1;
@@ -63,7 +66,7 @@ internal readonly record struct FrameHeader(FrameKind Kind, Opcode Opcode, L4Sta
         }
 
         ushort status = BinaryPrimitives.ReadUInt16LittleEndian(frame[6..]);
-        if (status > (ushort)L4Status.ReplyDropped)
+        if (status > s_lastStatus)
         {
             error = $"unknown status {status}";
             return false;

@@ -155,7 +155,7 @@ public class BrokerSurvivalTests
 
         // A name of legal length but illegal characters is quoted in the error: the reply stays short.
         (status, message, length) = raw.Call(Opcode.NameQuery, new Payload().Int32(2).Int32(0).String(new string('é', 64)));
-        Assert.Equal(L4Status.ProtocolViolation, status);
+        Assert.Equal(L4Status.InvalidArgument, status);
         Assert.Contains("is not a valid name", message, StringComparison.Ordinal);
         (status, _, length) = raw.Call(Opcode.NameList, new Payload().Int32(2).String(new string('z', 129)));
         Assert.Equal(L4Status.ProtocolViolation, status);

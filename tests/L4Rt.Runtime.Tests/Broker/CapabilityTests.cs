@@ -165,7 +165,8 @@ public sealed class CapabilityTests : IDisposable
         Assert.Equal(L4Status.NameNotFound, notFound.Status);
 
         L4RtException taken = await Assert.ThrowsAsync<L4RtException>(() => b.Names.RegisterAsync("late/service", b.Self));
-        Assert.Equal(L4Status.NoRights, taken.Status);
+        Assert.Equal(L4Status.AlreadyExists, taken.Status);
+        Assert.Contains("already registered", taken.Message, StringComparison.Ordinal);
 
         IReadOnlyList<NameInfo> names = await b.Names.ListAsync();
         NameInfo entry = Assert.Single(names, n => n.Name == "late/service");

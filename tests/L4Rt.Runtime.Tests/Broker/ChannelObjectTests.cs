@@ -26,7 +26,7 @@ public class ChannelObjectTests
         await owner.Names.RegisterAsync("media/stream", channel, CapRights.Write);
         using ChannelConsumer consumer = await channel.OpenConsumerAsync();
         L4RtException second = await Assert.ThrowsAsync<L4RtException>(() => channel.OpenConsumerAsync());
-        Assert.Equal(L4Status.NoRights, second.Status); // one consumer at a time
+        Assert.Equal(L4Status.AlreadyExists, second.Status); // one consumer at a time
 
         await using (L4Task other = await broker.ConnectAsync("other"))
         {
@@ -72,5 +72,22 @@ public class ChannelObjectTests
         L4RtException e = await Assert.ThrowsAsync<L4RtException>(() => small.CreateChannelAsync(1 << 16)); // 64 KiB + header page
         Assert.Equal(L4Status.QuotaExceeded, e.Status);
         Assert.Equal(new FactoryUsage(1 << 16, 0, 4, 0, 256, 0), await small.GetUsageAsync());
+    }
+
+    [Fact]
+    public async Task BadArguments_AreInvalidArgument_WrongKindSaysWhatTheSlotNames()
+    {
+        using BrokerProcess broker = new();
+        await using L4Task task = await broker.ConnectAsync();
+        L4RtException capacity = await Assert.ThrowsAsync<L4RtException>(() => task.Factory.CreateChannelAsync(5000));
+        Assert.Equal(L4Status.InvalidArgument, capacity.Status);
+        Assert.Contains("power of two", capacity.Message, StringComparison.Ordinal);
+        L4RtException quota = await Assert.ThrowsAsync<L4RtException>(() => task.Factory.CreateFactoryAsync(-1, 1));
+        Assert.Equal(L4Status.InvalidArgument, quota.Status);
+
+        Factory notAFactory = new(task, task.Names.Slot, CapRights.All);
+        L4RtException kind = await Assert.ThrowsAsync<L4RtException>(() => notAFactory.CreateChannelAsync(4096));
+        Assert.Equal(L4Status.InvalidCapability, kind.Status);
+        Assert.Contains($"slot {task.Names.Slot} names a Namespace, not a Factory", kind.Message, StringComparison.Ordinal);
     }
 }
