@@ -61,7 +61,9 @@ internal sealed class ControlConnection : IDisposable
         uint id = Register(pending);
         if (cancellationToken.CanBeCanceled)
         {
-            cancellationToken.Register(() =>
+            // Kept and released when the answer comes: a long-lived token (a hosted service's stoppingToken)
+            // would otherwise hold every request's callback until it is cancelled.
+            pending.Registration = cancellationToken.Register(() =>
             {
                 if (_pending.TryRemove(id, out Pending? p))
                 {
@@ -163,10 +165,14 @@ internal sealed class ControlConnection : IDisposable
 
         internal Exception? Error { get; private set; }
 
+        /// <summary>The async caller's cancellation callback; set before the request is sent, so before any answer.</summary>
+        internal CancellationTokenRegistration Registration { get; set; }
+
         internal void Complete(ControlResponse? result, Exception? error)
         {
             if (Source is not null)
             {
+                Registration.Unregister(); // does not wait for a callback running right now: the reader never blocks
                 if (result is not null)
                 {
                     Source.TrySetResult(result);
