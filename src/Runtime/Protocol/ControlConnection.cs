@@ -33,11 +33,13 @@ internal sealed class ControlConnection : IDisposable
 
     internal bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-    internal static ControlConnection Connect(string path, TimeSpan timeout)
+    /// <summary>Connects, retrying every 10 ms without holding a thread while no broker listens yet, until <paramref name="timeout"/> or cancellation.</summary>
+    internal static async Task<ControlConnection> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
         DateTime deadline = DateTime.UtcNow + timeout;
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             UnixSeqpacketSocket? socket = UnixSeqpacketSocket.TryConnect(path, out int errno);
             if (socket is not null)
             {
@@ -51,7 +53,7 @@ internal sealed class ControlConnection : IDisposable
                 throw new L4RtException(L4Status.BrokerLost, $"no broker answers at {path} ({Libc.ErrnoException("connect", errno).Message}); start l4rtd or set {BrokerEndpoint.SocketVariable}");
             }
 
-            Thread.Sleep(10);
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }
     }
 
