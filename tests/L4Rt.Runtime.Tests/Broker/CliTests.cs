@@ -56,7 +56,7 @@ public class CliTests
 
     internal static (int Code, string Output) Run(BrokerProcess broker, params string[] args)
     {
-        (int code, string stdout, string stderr) = CliProcess.Run([.. args, "--socket", broker.SocketPath]);
+        (int code, string stdout, string stderr) = ToolProcess.Cli([.. args, "--socket", broker.SocketPath]);
         return (code, stdout + stderr);
     }
 }

@@ -28,7 +28,7 @@ public sealed class CliUsageTests : IClassFixture<CliUsageTests.Service>
     [InlineData(new[] { "irq", "trigger", "svc/tick", "--count", "many" }, "option '--count': 'many' is not a whole number from 1")]
     public void Command_BadArgument_IsOneUsageErrorOnStderrWithExitCode2(string[] args, string expected)
     {
-        (int code, string stdout, string stderr) = CliProcess.Run([.. args, "--socket", _service.Broker.SocketPath]);
+        (int code, string stdout, string stderr) = ToolProcess.Cli([.. args, "--socket", _service.Broker.SocketPath]);
         Assert.True(code == 2, $"exit code {code} (134 is SIGABRT):\nstdout: {stdout}\nstderr: {stderr}");
         string[] lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.True(lines.Length == 1, $"one message on stderr, got:\n{stderr}");
@@ -41,7 +41,7 @@ public sealed class CliUsageTests : IClassFixture<CliUsageTests.Service>
     {
         Thread serving = CapabilityTests.StartEcho(_service.Thread, 1);
         string[] words = [.. Enumerable.Range(1, 63).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
-        (int code, string stdout, string stderr) = CliProcess.Run(["call", "svc/echo", .. words, "--timeout", "never", "--socket", _service.Broker.SocketPath]);
+        (int code, string stdout, string stderr) = ToolProcess.Cli(["call", "svc/echo", .. words, "--timeout", "never", "--socket", _service.Broker.SocketPath]);
         Assert.True(serving.Join(30_000));
         Assert.True(code == 0, $"exit code {code}:\n{stdout}\n{stderr}");
         Assert.Contains($"63 word(s): {string.Join(' ', words)}", stdout, StringComparison.Ordinal);
@@ -50,8 +50,8 @@ public sealed class CliUsageTests : IClassFixture<CliUsageTests.Service>
     [Fact]
     public void Socket_BeforeOrAfterTheCommand_IsTheSameOption()
     {
-        (int before, string stdoutBefore, string stderrBefore) = CliProcess.Run(["--socket", _service.Broker.SocketPath, "names"]);
-        (int after, string stdoutAfter, _) = CliProcess.Run(["names", "--socket", _service.Broker.SocketPath]);
+        (int before, string stdoutBefore, string stderrBefore) = ToolProcess.Cli(["--socket", _service.Broker.SocketPath, "names"]);
+        (int after, string stdoutAfter, _) = ToolProcess.Cli(["names", "--socket", _service.Broker.SocketPath]);
         Assert.True(before == 0, $"exit code {before}:\n{stdoutBefore}\n{stderrBefore}");
         Assert.Equal(0, after);
         Assert.Contains("svc/echo", stdoutBefore, StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public sealed class CliUsageTests : IClassFixture<CliUsageTests.Service>
     [Fact]
     public void Trigger_NameOfAGate_IsOneBrokerErrorWithExitCode2()
     {
-        (int code, string stdout, string stderr) = CliProcess.Run(["irq", "trigger", "svc/echo", "--socket", _service.Broker.SocketPath]);
+        (int code, string stdout, string stderr) = ToolProcess.Cli(["irq", "trigger", "svc/echo", "--socket", _service.Broker.SocketPath]);
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
         Assert.StartsWith("l4rt: 'svc/echo' names a Gate", stderr.Trim(), StringComparison.Ordinal);
