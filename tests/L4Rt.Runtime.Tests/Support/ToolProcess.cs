@@ -14,11 +14,15 @@ internal static class ToolProcess
     /// <summary>The broker, <c>l4rtd</c>, expected to exit by itself within <paramref name="timeoutMs"/>.</summary>
     internal static (int Code, string Stdout, string Stderr) Broker(int timeoutMs, params string[] args) => Run(Path.Combine("src", "Broker"), "l4rtd.dll", timeoutMs, args);
 
+    /// <summary>The build output of the broker (src/Broker/bin/&lt;Configuration&gt;/&lt;framework&gt;), what publishing copies.</summary>
+    internal static string BrokerOutput => OutputOf(Path.Combine("src", "Broker"));
+
+    private static string OutputOf(string project) =>
+        AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar).Replace(Path.Combine("tests", "L4Rt.Runtime.Tests"), project, StringComparison.Ordinal);
+
     private static (int Code, string Stdout, string Stderr) Run(string project, string dll, int timeoutMs, string[] args)
     {
-        string path = typeof(ToolProcess).Assembly.Location
-            .Replace(Path.Combine("tests", "L4Rt.Runtime.Tests"), project, StringComparison.Ordinal)
-            .Replace("L4Rt.Runtime.Tests.dll", dll, StringComparison.Ordinal);
+        string path = Path.Combine(OutputOf(project), dll);
         ProcessStartInfo info = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(path);
         foreach (string arg in args)
