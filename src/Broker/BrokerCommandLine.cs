@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Reflection;
-using Microsoft.Extensions.Configuration;
 
 namespace L4Rt.Broker;
 
@@ -15,10 +14,10 @@ internal static class BrokerCommandLine
     /// <summary>The broker ran and stopped cleanly, or help or the version was printed.</summary>
     internal const int ExitOk = 0;
 
-    /// <summary>Start-up failed (a live broker on the socket path, a directory owned by another uid, …) or the broker failed.</summary>
+    /// <summary>Start-up failed (a value of the wrong type, a live broker on the socket path, a directory owned by another uid, …).</summary>
     internal const int ExitFailed = 1;
 
-    /// <summary>A usage error: an unknown option, a missing or malformed value.</summary>
+    /// <summary>A usage error: an unknown setting, a setting without a value, a stray word.</summary>
     internal const int ExitUsage = 2;
 
     /// <summary>Short forms, passed to the configuration provider too.</summary>
@@ -46,50 +45,40 @@ internal static class BrokerCommandLine
     ];
 
     /// <summary>
-    /// Checks <paramref name="args"/>: null when the broker should start; otherwise the exit code, after help, the
-    /// version or one error line was written.
+    /// Checks <paramref name="args"/>: null when the broker should start; otherwise the exit code and in
+    /// <paramref name="text"/> what to print: help or the version (stdout, exit 0) or one error line (stderr).
     /// </summary>
-    internal static int? Check(string[] args, TextWriter output, TextWriter error)
+    /// <remarks>
+    /// It writes nothing itself: the console's descriptors must not be opened before the broker counts what it holds
+    /// at start (its descriptor budget).
+    /// </remarks>
+    internal static int? Check(string[] args, out string text)
     {
+        text = "";
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
             if (arg is "-h" or "-?" or "--help" or "/?" or "/h" or "/help")
             {
-                output.Write(Help());
+                text = Help();
                 return ExitOk;
             }
 
             if (arg is "--version")
             {
-                output.WriteLine($"l4rtd {typeof(BrokerCommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion}");
+                text = $"l4rtd {typeof(BrokerCommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion}\n";
                 return ExitOk;
             }
 
             string? problem = CheckOne(args, ref i);
             if (problem is not null)
             {
-                error.WriteLine($"l4rtd: {problem} (l4rtd --help lists the settings)");
+                text = $"l4rtd: {problem} (l4rtd --help lists the settings)\n";
                 return ExitUsage;
             }
         }
 
         return null;
-    }
-
-    /// <summary>Binds the options once, so that a value of the wrong type is one usage error before anything starts.</summary>
-    internal static int? CheckValues(IConfiguration configuration, TextWriter error)
-    {
-        try
-        {
-            _ = configuration.Get<BrokerOptions>();
-            return null;
-        }
-        catch (InvalidOperationException e)
-        {
-            error.WriteLine($"l4rtd: {e.Message}"); // "Failed to convert configuration value 'x' at 'TaskQuotaBytes' to type 'System.Int64'."
-            return ExitUsage;
-        }
     }
 
     /// <summary>The help text (every <see cref="BrokerOptions"/> setting, its default, the exit codes).</summary>
@@ -126,9 +115,9 @@ internal static class BrokerCommandLine
         text.AppendLine();
         text.AppendLine("Exit codes:");
         text.AppendLine($"  {ExitOk}  stopped cleanly (SIGTERM, Ctrl-C, the --ParentPid process exited), or help or version printed");
-        text.AppendLine($"  {ExitFailed}  start-up failed (one 'l4rtd: …' line on stderr: a live broker on the socket path, a directory");
-        text.AppendLine("     or socket owned by another uid, …)");
-        text.AppendLine($"  {ExitUsage}  usage error: an unknown setting, a setting without a value or with a value of the wrong type");
+        text.AppendLine($"  {ExitFailed}  start-up failed, one 'l4rtd: …' line on stderr (a value of the wrong type, a live broker on the");
+        text.AppendLine("     socket path, a directory or socket owned by another uid, …)");
+        text.AppendLine($"  {ExitUsage}  usage error: an unknown setting, a setting without a value, a stray word");
         return text.ToString();
     }
 

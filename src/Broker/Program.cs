@@ -9,9 +9,10 @@ using Microsoft.Extensions.Logging;
 // the name service. A Generic Host daemon: foreground by default; under systemd (Type=notify) it reports
 // readiness and stops cleanly on SIGTERM. Settings: appsettings.json, L4RT_* environment variables,
 // command line (--SocketPath PATH, --AllowedUids:0 UID, --TaskQuotaBytes N, ...; l4rtd --help lists them).
-// Exit codes: BrokerCommandLine.ExitOk (0), ExitFailed (1: start-up failed), ExitUsage (2: bad command line or value).
-if (BrokerCommandLine.Check(args, Console.Out, Console.Error) is int answered)
+// Exit codes: BrokerCommandLine.ExitOk (0), ExitFailed (1: start-up failed), ExitUsage (2: bad command line).
+if (BrokerCommandLine.Check(args, out string answer) is int answered)
 {
+    (answered == BrokerCommandLine.ExitOk ? Console.Out : Console.Error).Write(answer);
     return answered;
 }
 
@@ -22,11 +23,6 @@ HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicati
 });
 builder.Configuration.AddEnvironmentVariables("L4RT_");
 builder.Configuration.AddCommandLine(args, BrokerCommandLine.SwitchMappings);
-if (BrokerCommandLine.CheckValues(builder.Configuration, Console.Error) is int invalid)
-{
-    return invalid;
-}
-
 // Until the host has started, a failure is reported below as one line; the host would log it first with its stack
 // trace ("Hosting failed to start"). Its errors after start-up are logged as usual.
 int starting = 1;
@@ -48,7 +44,9 @@ try
 catch (Exception e)
 #pragma warning restore CA1031
 {
-    // Configuration or socket problems (a live broker on the path, a directory owned by someone else).
+    // Settings or socket problems (a value of the wrong type, a live broker on the path, a directory owned by
+    // someone else). Settings are bound here and not earlier: loading the binder before the broker counts the
+    // descriptors it holds at start would shrink its budget for tasks.
     Console.Error.WriteLine($"l4rtd: {(e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e).Message}");
     return BrokerCommandLine.ExitFailed;
 }

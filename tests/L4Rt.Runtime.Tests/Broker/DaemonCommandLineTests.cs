@@ -42,7 +42,6 @@ public class DaemonCommandLineTests
     [InlineData(new[] { "-v" }, "unknown option '-v'")]
     [InlineData(new[] { "start" }, "unexpected argument 'start'")]
     [InlineData(new[] { "--MaxTasks" }, "'--MaxTasks' needs a value")]
-    [InlineData(new[] { "--TaskQuotaBytes", "lots" }, "'lots' at 'TaskQuotaBytes'")]
     public void BadCommandLine_IsOneLineOnStderr_ExitCode2(string[] args, string expected)
     {
         using TempDir dir = new();
@@ -65,10 +64,18 @@ public class DaemonCommandLineTests
     [InlineData("--Logging:LogLevel:L4Rt.Broker.BrokerService", "Debug", "--Environment", "Production")]
     public void Check_FormsTheConfigurationProviderReads_AreAccepted(params string[] args)
     {
-        using StringWriter output = new();
-        using StringWriter error = new();
-        Assert.Null(BrokerCommandLine.Check(args, output, error));
-        Assert.Equal("", error.ToString());
+        Assert.Null(BrokerCommandLine.Check(args, out string text));
+        Assert.Equal("", text);
+    }
+
+    [Fact]
+    public void StartupFailure_ValueOfTheWrongType_IsOneLineWithoutStackTrace_ExitCode1()
+    {
+        using TempDir dir = new();
+        (int code, string stdout, string stderr) = ToolProcess.Broker(30_000, "--SocketPath", dir.Socket("broker.sock"), "--ParentPid", s_parent, "--TaskQuotaBytes", "lots");
+        Assert.True(code == 1, $"exit code {code}:\n{stdout}\n{stderr}");
+        Assert.Equal("l4rtd: Failed to convert configuration value 'lots' at 'TaskQuotaBytes' to type 'System.Int64'.", stderr.TrimEnd('\n'));
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
     }
 
     [Fact]
