@@ -2,16 +2,19 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using L4Rt;
+using L4Rt.Cli;
 using L4Rt.Ipc;
 using L4Rt.Objects;
 using L4Rt.Protocol;
 
 // l4rt — the operator's view of a running l4rtd: what it holds, its names, and a few pokes.
-Option<string> socket = new("--socket") { Description = "The broker's socket (default: $L4RT_SOCKET, $XDG_RUNTIME_DIR/l4rt/broker.sock or /tmp/l4rt-$UID/broker.sock)" };
+// Exit codes: 0 done; 1 the operation failed (a call's status was not Ok) or l4rt itself failed (System.CommandLine's
+// handler prints the exception); 2 a usage error (the arguments are wrong) or the broker refused or is not there.
+Option<string> socket = new("--socket") { Description = "The broker's socket (default: $L4RT_SOCKET, $XDG_RUNTIME_DIR/l4rt/broker.sock or /tmp/l4rt-$UID/broker.sock)", Recursive = true };
 Option<bool> json = new("--json") { Description = "Print machine-readable JSON" };
 
-Command status = new("status", "Tasks, threads, gates, IRQs, channels, factories (quota use) and names held by the broker") { socket, json };
-status.SetAction(async (parse, ct) =>
+Command status = new("status", "Tasks, threads, gates, IRQs, channels, factories (quota use) and names held by the broker") { json };
+status.SetAction(Guarded(async (parse, ct) =>
 {
     await using L4Task task = await Connect(parse.GetValue(socket), ct);
     string text = await task.GetBrokerStatusJsonAsync(ct);
@@ -23,10 +26,10 @@ status.SetAction(async (parse, ct) =>
 
     PrintStatus(JsonDocument.Parse(text).RootElement);
     return 0;
-});
+}));
 
-Command names = new("names", "Registered names") { socket, json };
-names.SetAction(async (parse, ct) =>
+Command names = new("names", "Registered names") { json };
+names.SetAction(Guarded(async (parse, ct) =>
 {
     await using L4Task task = await Connect(parse.GetValue(socket), ct);
     IReadOnlyList<NameInfo> list = await task.Names.ListAsync(ct);
@@ -38,12 +41,12 @@ names.SetAction(async (parse, ct) =>
 
     Table(["name", "kind", "rights", "registrant task"], list.Select(n => new[] { n.Name, n.Kind.ToString(), n.Rights.ToString(), n.RegistrantTaskId.ToString(CultureInfo.InvariantCulture) }));
     return 0;
-});
+}));
 
-Argument<string> irqName = new("name") { Description = "The name an IRQ is registered under" };
-Option<int> count = new("--count") { Description = "How many times to trigger", DefaultValueFactory = _ => 1 };
-Command trigger = new("trigger", "Trigger an IRQ registered under a name (through the broker)") { irqName, count, socket };
-trigger.SetAction(async (parse, ct) =>
+Argument<string> irqName = CliArguments.Name("The name an IRQ is registered under");
+Option<int> count = CliArguments.Number("--count", "How many times to trigger", min: 1, defaultValue: 1);
+Command trigger = new("trigger", "Trigger an IRQ registered under a name (through the broker)") { irqName, count };
+trigger.SetAction(Guarded(async (parse, ct) =>
 {
     await using L4Task task = await Connect(parse.GetValue(socket), ct);
     Irq irq = await task.Names.QueryAsync<Irq>(parse.GetValue(irqName)!, TimeSpan.Zero, ct);
@@ -55,15 +58,15 @@ trigger.SetAction(async (parse, ct) =>
 
     Console.WriteLine($"triggered '{parse.GetValue(irqName)}' {n} time(s)");
     return 0;
-});
+}));
 Command irqCommand = new("irq", "IRQ objects") { trigger };
 
-Argument<string> gateName = new("name") { Description = "The name a gate is registered under" };
-Argument<ulong[]> words = new("words") { Description = "Message words (MR0..)", Arity = ArgumentArity.ZeroOrMore };
-Option<int> protocol = new("--protocol") { Description = "The message tag's protocol", DefaultValueFactory = _ => 0 };
-Option<int> timeoutMs = new("--timeout") { Description = "Timeout of each phase, in milliseconds", DefaultValueFactory = _ => 1000 };
-Command call = new("call", "Call a gate registered under a name and print the reply") { gateName, words, protocol, timeoutMs, socket };
-call.SetAction(async (parse, ct) =>
+Argument<string> gateName = CliArguments.Name("The name a gate is registered under");
+Argument<ulong[]> words = CliArguments.Words();
+Option<int> protocol = CliArguments.Number("--protocol", "The message tag's protocol (user protocols are 0 or more)", min: 0, defaultValue: 0);
+Option<L4Timeout> timeout = CliArguments.Timeout("--timeout", "Timeout of each phase (send, then receive)", defaultMs: 1000);
+Command call = new("call", "Call a gate registered under a name and print the reply") { gateName, words, protocol, timeout };
+call.SetAction(Guarded(async (parse, ct) =>
 {
     await using L4Task task = await Connect(parse.GetValue(socket), ct);
     Gate gate = await task.Names.QueryAsync<Gate>(parse.GetValue(gateName)!, TimeSpan.Zero, ct);
@@ -71,7 +74,7 @@ call.SetAction(async (parse, ct) =>
     using L4Thread me = new();
     mr.CopyTo(me.Utcb.Mr);
     System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
-    IpcResult r = me.Call(gate, new MsgTag(parse.GetValue(protocol), mr.Length), L4Timeout.FromMilliseconds(parse.GetValue(timeoutMs)));
+    IpcResult r = me.Call(gate, new MsgTag(parse.GetValue(protocol), mr.Length), parse.GetValue(timeout));
     double us = clock.Elapsed.TotalMicroseconds;
     if (!r.IsOk)
     {
@@ -81,7 +84,7 @@ call.SetAction(async (parse, ct) =>
 
     Console.WriteLine($"reply: protocol {r.Tag.Protocol}, {r.Tag.Words} word(s): {string.Join(' ', me.Utcb.Mr[..r.Tag.Words].ToArray())}  ({us:0} µs, including link setup)");
     return 0;
-});
+}));
 
 Argument<string[]> benchArgs = new("harness-arguments") { Description = "Passed to the harness (e.g. --quick, --rounds 9)", Arity = ArgumentArity.ZeroOrMore };
 Command bench = new("bench", "Run the benchmark harness (perf/L4Rt.Perf, Release) from the L4Rt source tree") { benchArgs };
@@ -111,16 +114,31 @@ bench.SetAction(async (parse, ct) =>
     return harness.ExitCode;
 });
 
-RootCommand root = new("l4rt — inspect and poke a running L4Rt broker (l4rtd); run its benchmarks") { status, names, irqCommand, call, bench };
-try
+RootCommand root = new("l4rt — inspect and poke a running L4Rt broker (l4rtd); run its benchmarks") { socket, status, names, irqCommand, call, bench };
+ParseResult parsed = root.Parse(args);
+if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction errors)
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-}
-catch (L4RtException e)
-{
-    Console.Error.WriteLine($"l4rt: {e.Message}");
+    errors.ShowHelp = false; // the error alone on stderr; --help shows the rest
+    await parsed.InvokeAsync();
     return 2;
 }
+
+return await parsed.InvokeAsync();
+
+// What the broker answers with is not a crash: one line on stderr. Anything else is left to System.CommandLine's
+// default exception handler.
+static Func<ParseResult, CancellationToken, Task<int>> Guarded(Func<ParseResult, CancellationToken, Task<int>> action) => async (parse, ct) =>
+{
+    try
+    {
+        return await action(parse, ct);
+    }
+    catch (L4RtException e)
+    {
+        Console.Error.WriteLine($"l4rt: {e.Message}");
+        return 2;
+    }
+};
 
 static Task<L4Task> Connect(string? socket, CancellationToken ct) =>
     L4Task.ConnectAsync(new L4TaskOptions { SocketPath = string.IsNullOrEmpty(socket) ? BrokerEndpoint.DefaultSocketPath() : socket, Name = "l4rt-cli" }, ct);

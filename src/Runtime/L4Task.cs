@@ -47,11 +47,15 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
     /// <summary>Raised (on a background thread) when the broker is lost.</summary>
     public event Action? BrokerLost;
 
-    /// <summary>Connects to the broker and joins as a task.</summary>
+    /// <summary>
+    /// Connects to the broker and joins as a task. While no broker listens yet it keeps trying for
+    /// <see cref="L4TaskOptions.ConnectTimeout"/> without holding a thread; <paramref name="cancellationToken"/> ends the wait
+    /// (and the join) with an <see cref="OperationCanceledException"/>.
+    /// </summary>
     public static async Task<L4Task> ConnectAsync(L4TaskOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new L4TaskOptions();
-        ControlConnection connection = ControlConnection.Connect(options.SocketPath, options.ConnectTimeout);
+        ControlConnection connection = await ControlConnection.ConnectAsync(options.SocketPath, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
         L4Task task = new(connection);
         connection.Notification = task.OnNotification;
         connection.Lost = task.OnBrokerLost;

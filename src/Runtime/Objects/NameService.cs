@@ -74,6 +74,13 @@ public sealed class NameService : Capability
         return names;
     }
 
+    /// <summary>True when <paramref name="name"/> is a valid name: 1–128 of <c>A–Z a–z 0–9 . _ - / :</c>, not starting with <c>/</c> or <c>.</c>.</summary>
+    public static bool IsValidName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return ProtocolLimits.IsValidName(name);
+    }
+
     private static void ValidateName(string name)
     {
         if (!ProtocolLimits.IsValidName(name))

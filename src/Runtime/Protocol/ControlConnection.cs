@@ -33,11 +33,13 @@ internal sealed class ControlConnection : IDisposable
 
     internal bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-    internal static ControlConnection Connect(string path, TimeSpan timeout)
+    /// <summary>Connects, retrying every 10 ms without holding a thread while no broker listens yet, until <paramref name="timeout"/> or cancellation.</summary>
+    internal static async Task<ControlConnection> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
         DateTime deadline = DateTime.UtcNow + timeout;
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             UnixSeqpacketSocket? socket = UnixSeqpacketSocket.TryConnect(path, out int errno);
             if (socket is not null)
             {
@@ -51,7 +53,7 @@ internal sealed class ControlConnection : IDisposable
                 throw new L4RtException(L4Status.BrokerLost, $"no broker answers at {path} ({Libc.ErrnoException("connect", errno).Message}); start l4rtd or set {BrokerEndpoint.SocketVariable}");
             }
 
-            Thread.Sleep(10);
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -61,7 +63,9 @@ internal sealed class ControlConnection : IDisposable
         uint id = Register(pending);
         if (cancellationToken.CanBeCanceled)
         {
-            cancellationToken.Register(() =>
+            // Kept and released when the answer comes: a long-lived token (a hosted service's stoppingToken)
+            // would otherwise hold every request's callback until it is cancelled.
+            pending.Registration = cancellationToken.Register(() =>
             {
                 if (_pending.TryRemove(id, out Pending? p))
                 {
@@ -163,10 +167,14 @@ internal sealed class ControlConnection : IDisposable
 
         internal Exception? Error { get; private set; }
 
+        /// <summary>The async caller's cancellation callback; set before the request is sent, so before any answer.</summary>
+        internal CancellationTokenRegistration Registration { get; set; }
+
         internal void Complete(ControlResponse? result, Exception? error)
         {
             if (Source is not null)
             {
+                Registration.Unregister(); // does not wait for a callback running right now: the reader never blocks
                 if (result is not null)
                 {
                     Source.TrySetResult(result);

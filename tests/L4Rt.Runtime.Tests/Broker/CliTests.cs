@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using L4Rt.Ipc;
 using L4Rt.Objects;
@@ -57,27 +56,7 @@ public class CliTests
 
     internal static (int Code, string Output) Run(BrokerProcess broker, params string[] args)
     {
-        string cli = typeof(CliTests).Assembly.Location
-            .Replace(Path.Combine("tests", "L4Rt.Runtime.Tests"), Path.Combine("src", "Cli"), StringComparison.Ordinal)
-            .Replace("L4Rt.Runtime.Tests.dll", "l4rt.dll", StringComparison.Ordinal);
-        ProcessStartInfo info = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(cli);
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.ArgumentList.Add("--socket");
-        info.ArgumentList.Add(broker.SocketPath);
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(30_000))
-        {
-            process.Kill(true);
-            throw new TimeoutException("l4rt did not finish");
-        }
-
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        (int code, string stdout, string stderr) = ToolProcess.Cli([.. args, "--socket", broker.SocketPath]);
+        return (code, stdout + stderr);
     }
 }
