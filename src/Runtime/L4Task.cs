@@ -90,7 +90,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
             FrameReader reader = new(response.Payload);
             int slot = reader.ReadInt32();
             int id = reader.ReadInt32();
-            thread.Capability = new Capability(this, slot, CapKind.Thread, CapRights.All);
+            L4ThreadExtensions.SetCapability(thread, new Capability(this, slot, CapKind.Thread, CapRights.All));
             _threads[id] = thread;
             thread.Disposed += t => ThreadDisposed(id, t);
             if (IsBrokerLost)
@@ -141,10 +141,13 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
     }
 
     /// <summary>A blocking control call (for data-plane threads: no thread-pool hop).</summary>
-    internal ControlResponse Call(Opcode opcode, Payload? payload)
+    internal ControlResponse Call(Opcode opcode, Payload? payload) => Call(opcode, payload, TimeSpan.FromSeconds(30));
+
+    /// <summary>A blocking control call that gives up with <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/>.</summary>
+    internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _connection.Call(opcode, payload, TimeSpan.FromSeconds(30));
+        return _connection.Call(opcode, payload, timeout);
     }
 
     /// <summary>Remembers a thread that sends through our gates, so broker loss can wake it.</summary>
@@ -199,7 +202,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
                         throw new L4RtException(L4Status.ProtocolViolation, "endpoint notification without its region");
                     }
 
-                    LinkRegion region = LinkRegion.Attach(Gate.ToFile(fds[0]));
+                    LinkRegion region = LinkRegion.Attach(fds[0].ToFileHandle());
                     fds.Clear();
                     if (!_threads.TryGetValue(threadId, out L4Thread? thread))
                     {

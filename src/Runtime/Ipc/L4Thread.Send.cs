@@ -79,23 +79,6 @@ public sealed partial class L4Thread
         }
     }
 
-    /// <summary>Sends through a gate (the first send of this thread on it sets up the link through the broker).</summary>
-    public IpcResult Send(Objects.Gate gate, MsgTag tag, L4Timeout timeout)
-    {
-        ArgumentNullException.ThrowIfNull(gate);
-        return gate.TryGetLink(this, out SendLink link, out L4Status status) ? Send(link, tag, timeout) : new IpcResult(status);
-    }
-
-    /// <summary>Calls through a gate with one timeout for both phases.</summary>
-    public IpcResult Call(Objects.Gate gate, MsgTag tag, L4Timeout timeout) => Call(gate, tag, timeout, timeout);
-
-    /// <summary>Calls through a gate (the first call of this thread on it sets up the link through the broker).</summary>
-    public IpcResult Call(Objects.Gate gate, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
-    {
-        ArgumentNullException.ThrowIfNull(gate);
-        return gate.TryGetLink(this, out SendLink link, out L4Status status) ? Call(link, tag, sendTimeout, receiveTimeout) : new IpcResult(status);
-    }
-
     /// <summary>Call with one timeout for both phases.</summary>
     public IpcResult Call(SendLink link, MsgTag tag, L4Timeout timeout) => Call(link, tag, timeout, timeout);
 

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using L4Rt.Memory;
 
 namespace L4Rt.Ipc;
@@ -32,6 +34,7 @@ public sealed partial class L4Thread : IDisposable
     private int _disposed;
     private OwnerGuard _guard;
     private readonly Lock _foreign = new(); // other threads (Abort, link death) vs Dispose
+    private LinkCache<SendLink> _sendLinks; // the links this thread sends through gates on; its user's alone
 
     /// <summary>Creates a thread with its own UTCB and doorbell.</summary>
     public L4Thread()
@@ -39,9 +42,6 @@ public sealed partial class L4Thread : IDisposable
         _doorbell = DoorbellRegion.Create();
         SpinNanoseconds = DefaultSpinNanoseconds;
     }
-
-    /// <summary>The broker's capability to this thread (null for a thread not created through an <see cref="L4Task"/>).</summary>
-    public Objects.Capability? Capability { get; internal set; }
 
     /// <summary>The virtual registers of this thread.</summary>
     public Utcb Utcb { get; } = new();
@@ -77,6 +77,15 @@ public sealed partial class L4Thread : IDisposable
     }
 
     internal DoorbellRegion Doorbell => _doorbell;
+
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>The link this thread sends through to <paramref name="target"/> (a gate), if it has one; plain loads, owner only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryGetCachedLink(object target, [NotNullWhen(true)] out SendLink? link) => _sendLinks.TryGet(target, out link);
+
+    /// <summary>Remembers the link to <paramref name="target"/>; called only by the thread's user (one OS thread at a time).</summary>
+    internal void CacheLink(object target, SendLink link) => _sendLinks.Add(target, link);
 
     /// <summary>Raised once when the thread is disposed.</summary>
     internal event Action<L4Thread>? Disposed;
