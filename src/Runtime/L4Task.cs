@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using L4Rt.Interop;
 using L4Rt.Ipc;
 using L4Rt.Memory;
@@ -20,7 +21,7 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
     private readonly ConcurrentDictionary<L4Thread, byte> _senders = new();
     private readonly ConcurrentDictionary<SendLink, byte> _sendLinks = new();
     private readonly ConcurrentBag<Irq> _irqs = [];
-    private readonly ConcurrentBag<Channels.ChannelEndpoint> _channelEnds = [];
+    private readonly ConditionalWeakTable<Channels.ChannelEndpoint, object?> _channelEnds = new(); // weak: a dropped end is not kept alive
     private int _lost;
     private int _disposed;
 
@@ -170,7 +171,11 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
 
     internal void TrackIrq(Irq irq) => _irqs.Add(irq);
 
-    internal void TrackChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.Add(endpoint);
+    /// <summary>Remembers a channel end, so broker loss can end its waits; only as long as its user holds it.</summary>
+    internal void TrackChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.AddOrUpdate(endpoint, null);
+
+    /// <summary>Whether <paramref name="endpoint"/> is tracked for broker loss (tests).</summary>
+    internal bool IsTrackingChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.TryGetValue(endpoint, out _);
 
     private void ThreadDisposed(int id, L4Thread thread)
     {
@@ -272,9 +277,12 @@ public sealed class L4Task : IDisposable, IAsyncDisposable
         }
 
         // Without the broker nobody would report the other end's death: end the channels' waits now.
-        foreach (Channels.ChannelEndpoint end in _channelEnds)
+        foreach (KeyValuePair<Channels.ChannelEndpoint, object?> end in (IEnumerable<KeyValuePair<Channels.ChannelEndpoint, object?>>)_channelEnds)
         {
-            end.MarkPeerDead();
+            if (!end.Key.IsDisposed)
+            {
+                end.Key.MarkPeerDead();
+            }
         }
 
         BrokerLost?.Invoke();

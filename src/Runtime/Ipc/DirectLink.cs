@@ -29,7 +29,7 @@ public static class DirectLink
             SafeFileHandle doorbell = fds[1].ToFileHandle();
             fds.Clear();
             SendLink sendLink = SendLink.Attach(link, doorbell);
-            PeerWatch.Instance.Register(peerPid, sendLink.MarkReceiverDead);
+            sendLink.WatchReceiver(peerPid);
             return sendLink;
         }
         finally

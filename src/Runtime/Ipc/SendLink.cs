@@ -14,6 +14,7 @@ public sealed class SendLink : IDisposable
     private readonly Lock _lifetime = new();
     private bool _disposed;
     private OwnerGuard _guard;
+    private int _watchedPid; // the receiver's pid for a direct link (0: the broker reports its death)
 
     private SendLink(LinkRegion region, DoorbellRegion doorbell)
     {
@@ -76,6 +77,13 @@ public sealed class SendLink : IDisposable
         }
     }
 
+    /// <summary>Marks the link dead when process <paramref name="pid"/> (the receiver of a direct link) exits, until the link is disposed.</summary>
+    internal void WatchReceiver(int pid)
+    {
+        _watchedPid = pid;
+        PeerWatch.Instance.Register(pid, MarkReceiverDead);
+    }
+
     /// <summary>Wakes the local sender if it sleeps on this link (it then re-checks for an abort).</summary>
     internal void WakeSender()
     {
@@ -132,6 +140,11 @@ public sealed class SendLink : IDisposable
         }
 
         WakeSenderUnchecked(); // a sender asleep on this link re-checks and leaves
+        if (_watchedPid != 0)
+        {
+            PeerWatch.Instance.Unregister(_watchedPid, MarkReceiverDead); // the watch must not keep a closed link alive
+        }
+
         if (_guard.Dispose())
         {
             Release();
