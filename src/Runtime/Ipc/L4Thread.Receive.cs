@@ -25,6 +25,9 @@ public sealed partial class L4Thread
     private ReceiveLink? _replyLink;
     private int _replySeq;
 
+    /// <summary>The link of the call this thread received last and has not answered yet (tests and helpers watch its caller).</summary>
+    internal ReceiveLink? ReplyLink => _replyLink;
+
     /// <summary>How often the receiver fell back to scanning every link (diagnostics; the common case never does).</summary>
     internal long FullScans { get; private set; }
 

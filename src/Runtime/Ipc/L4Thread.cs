@@ -80,6 +80,9 @@ public sealed partial class L4Thread : IDisposable
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>The futex word of <see cref="Sleep"/> (tests wait until the thread sleeps on it).</summary>
+    internal PrivateWord SleepWord => _sleepWord;
+
     /// <summary>The link this thread sends through to <paramref name="target"/> (a gate), if it has one; plain loads, owner only.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryGetCachedLink(object target, [NotNullWhen(true)] out SendLink? link) => _sendLinks.TryGet(target, out link);
