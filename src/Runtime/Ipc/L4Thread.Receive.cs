@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Numerics;
 using L4Rt.Interop;
 using L4Rt.Memory;
 
@@ -11,15 +10,8 @@ public sealed partial class L4Thread
     private const int ReceiverSpinning = 1;
     private const int ReceiverAsleep = DoorbellRegion.ReceiverAsleep;
 
-    // Hints drained from the shared doorbell into private memory, where a sender cannot touch them.
-    private readonly ulong[] _pending = new ulong[DoorbellLayout.HintWords];
-    private ulong _pendingSummary;
-    private int _cursor;
-
-    // Doorbell increments accounted for by the messages taken (through hints or a scan); a surplus means hints
-    // were lost (or forged away) and triggers one full scan. A periodic scan bounds what a hostile sender can delay.
-    private int _seqAccounted;
-    private int _takesSinceScan;
+    // Which links an open wait looks at: hints drained from the doorbell into private memory, and when to scan all.
+    private HintScheduler _hints = new();
 
     // The implicit reply capability: the link and message seq of the last call received.
     private ReceiveLink? _replyLink;
@@ -29,7 +21,7 @@ public sealed partial class L4Thread
     internal ReceiveLink? ReplyLink => _replyLink;
 
     /// <summary>How often the receiver fell back to scanning every link (diagnostics; the common case never does).</summary>
-    internal long FullScans { get; private set; }
+    internal long FullScans => _hints.FullScans;
 
     // The link this thread spins on directly after replying through it (its sender may skip the doorbell).
     private ReceiveLink? _watched;
@@ -318,35 +310,30 @@ public sealed partial class L4Thread
 
         // Read the counter before draining: a sender sets its hint bits before it increments, so every
         // increment counted here has its hint visible to the drain, and a surplus below means hints were lost.
-        int seq = Volatile.Read(ref d.Seq);
-        DrainHints(ref d);
-        ReceiveLink?[] links = Volatile.Read(ref _links); // pairs with the publication in CreateLink
-        while (_pendingSummary != 0)
+        int seq = Volatile.Read(ref d.Seq); // pairs with the sender's Interlocked.Increment after its hint bits
+        _hints.Drain(ref d);
+        ReceiveLink?[] links = _endpoints.Slots;
+        while (_hints.HasPending)
         {
-            int index = NextPending();
+            int index = _hints.NextPending();
             if ((uint)index < (uint)links.Length && Volatile.Read(ref links[index]) is { } candidate && TryTakeFrom(candidate, out result))
             {
-                _seqAccounted++;
-                _takesSinceScan++;
+                _hints.TookHinted();
                 return true;
             }
         }
 
-        if (seq - _seqAccounted > 0 || _takesSinceScan >= Math.Max(64, 4 * _linkHighWater))
+        int highWater = _endpoints.HighWater;
+        if (_hints.BeginScan(seq, highWater))
         {
-            _seqAccounted = seq;
-            _takesSinceScan = 0;
-            FullScans++;
-            int count = Math.Min(links.Length, _linkHighWater);
+            int count = Math.Min(links.Length, highWater);
+            int start = _hints.Cursor;
             for (int n = 0; n < count; n++)
             {
-                int index = (_cursor + n) % count;
+                int index = (start + n) % count;
                 if (Volatile.Read(ref links[index]) is { } candidate && TryTakeFrom(candidate, out result))
                 {
-                    // Every message taken accounts for its sender's increment, which may not have happened yet;
-                    // otherwise the late increment reads as a surplus and triggers scan after scan.
-                    _seqAccounted++;
-                    _cursor = index + 1;
+                    _hints.TookByScan(index);
                     return true;
                 }
             }
@@ -354,50 +341,6 @@ public sealed partial class L4Thread
 
         result = default;
         return false;
-    }
-
-    /// <summary>Moves the shared hint bits into private memory (the shared copy is only a hint; every candidate is validated).</summary>
-    private void DrainHints(ref DoorbellLayout d)
-    {
-        ulong summary = Volatile.Read(ref d.Summary);
-        while (summary != 0)
-        {
-            int word = BitOperations.TrailingZeroCount(summary);
-            summary &= summary - 1;
-            ulong bit = 1UL << word;
-            Interlocked.And(ref d.Summary, ~bit); // clear before draining: a sender sets the word first, then the summary
-            ulong bits = Interlocked.Exchange(ref d.Hints[word], 0);
-            if (bits != 0)
-            {
-                _pending[word] |= bits;
-                _pendingSummary |= bit;
-            }
-        }
-    }
-
-    /// <summary>Pops the next pending index at or after the cursor (round-robin, so no link starves another).</summary>
-    private int NextPending()
-    {
-        int startWord = (_cursor >> 6) & (DoorbellLayout.HintWords - 1);
-        ulong rotated = BitOperations.RotateRight(_pendingSummary, startWord);
-        int word = (BitOperations.TrailingZeroCount(rotated) + startWord) & (DoorbellLayout.HintWords - 1);
-        ulong bits = _pending[word];
-        if (word == startWord)
-        {
-            ulong atOrAfter = bits & (ulong.MaxValue << (_cursor & 63));
-            bits = atOrAfter != 0 ? atOrAfter : bits;
-        }
-
-        int bitIndex = BitOperations.TrailingZeroCount(bits);
-        _pending[word] &= ~(1UL << bitIndex);
-        if (_pending[word] == 0)
-        {
-            _pendingSummary &= ~(1UL << word);
-        }
-
-        int index = (word << 6) | bitIndex;
-        _cursor = index + 1;
-        return index;
     }
 
     /// <summary>
@@ -526,8 +469,7 @@ public sealed partial class L4Thread
         Interlocked.Exchange(ref l.ReceiverWatching, 0);
         if (IsPosted(Volatile.Read(ref l.State)))
         {
-            _pending[link.Index >> 6] |= 1UL << link.Index;
-            _pendingSummary |= 1UL << (link.Index >> 6);
+            _hints.MarkPending(link.Index);
         }
     }
 }
