@@ -29,7 +29,7 @@ public sealed class ReceiveLink : IDisposable
     public ulong Label { get; }
 
     /// <summary>The sender is gone (it closed the link or its process died).</summary>
-    public bool IsSenderDeleted => Volatile.Read(ref Region.Layout.SenderDead) != 0;
+    public bool IsSenderDeleted => Region.Layout.SenderDeadFlag.IsRaisedAcquire(); // pairs with the death marker's raise
 
     internal L4Thread Owner { get; }
 

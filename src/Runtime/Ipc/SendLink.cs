@@ -22,7 +22,7 @@ public sealed class SendLink : IDisposable
         Doorbell = doorbell;
         int hint = region.Layout.HintIndex; // read once; a bad value only disables hints, the receiver scans
         HintIndex = (uint)hint < DoorbellLayout.MaxLinks ? hint : -1;
-        NextSeq = LinkState.Seq(Volatile.Read(ref region.Layout.State));
+        NextSeq = LinkState.Seq(region.Layout.StateWord.ReadAcquire()); // once, at attach: continue the creator's sequence
     }
 
     internal LinkRegion Region { get; }
@@ -38,7 +38,7 @@ public sealed class SendLink : IDisposable
     internal int NextSeq { get; set; }
 
     /// <summary>The receiver is gone (its thread was disposed or its process died).</summary>
-    public bool IsDestinationDeleted => Volatile.Read(ref Region.Layout.ReceiverDead) != 0;
+    public bool IsDestinationDeleted => Region.Layout.ReceiverDeadFlag.IsRaisedAcquire(); // pairs with the death marker's raise
 
     /// <summary>Maps a link received as descriptors (link region, receiver's doorbell). Takes ownership of both.</summary>
     internal static SendLink Attach(SafeFileHandle link, SafeFileHandle doorbell)
@@ -135,7 +135,7 @@ public sealed class SendLink : IDisposable
             }
 
             _disposed = true;
-            Interlocked.Exchange(ref Region.Layout.SenderDead, 1);
+            Region.Layout.SenderDeadFlag.RaiseFullFence(); // pairs with the receiver's SenderDead check after the ring below
             Doorbell.Ring();
         }
 
@@ -153,7 +153,7 @@ public sealed class SendLink : IDisposable
 
     private void WakeSenderUnchecked()
     {
-        Interlocked.Increment(ref Region.Layout.SenderWake);
+        Region.Layout.SenderWakeWord.IncrementFullFence(); // pairs with the sender's read of SenderWake before its futex wait
         Futexes.Wake(ref Region.Layout.SenderWake);
     }
 

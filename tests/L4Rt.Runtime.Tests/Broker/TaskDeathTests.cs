@@ -120,7 +120,7 @@ public class TaskDeathTests
             Assert.Equal(L4Status.Ok, taken.Status);
             Assert.True(caller.TryGetCachedLink(gate, out SendLink? link));
             Await.Until(() => Volatile.Read(ref link.Region.Layout.SenderWaiting) != 0, "the caller sleeps in its receive phase");
-            Await.Until(() => Volatile.Read(ref receiver.Doorbell.Layout.ReceiverWaiting) == DoorbellRegion.ReceiverAsleep, "the receiver sleeps on its doorbell");
+            Await.Until(() => Volatile.Read(ref receiver.Doorbell.Layout.ReceiverWaiting) == DoorbellLayout.ReceiverAsleep, "the receiver sleeps on its doorbell");
             long killedAt = broker.Kill();
             Assert.True(waiting.Join(5000) && calling.Join(5000), "a thread is still blocked after the broker died");
             Assert.Equal(L4Status.BrokerLost, received.Status);

@@ -77,7 +77,7 @@ public class PeerDeathTests
             returnedAt = Stopwatch.GetTimestamp();
         });
         waiter.Start();
-        Await.Until(() => Volatile.Read(ref receiver.Doorbell.Layout.ReceiverWaiting) == DoorbellRegion.ReceiverAsleep, "the receiver sleeps on its doorbell");
+        Await.Until(() => Volatile.Read(ref receiver.Doorbell.Layout.ReceiverWaiting) == DoorbellLayout.ReceiverAsleep, "the receiver sleeps on its doorbell");
         long killedAt = child.Kill();
         Assert.True(waiter.Join(5000));
         Assert.Equal(L4Status.DestinationDeleted, result.Status);
