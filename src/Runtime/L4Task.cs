@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using L4Rt.Interop;
 using L4Rt.Ipc;
 using L4Rt.Memory;
@@ -20,7 +21,7 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
     private readonly ConcurrentDictionary<L4Thread, byte> _senders = new();
     private readonly ConcurrentDictionary<SendLink, byte> _sendLinks = new();
     private readonly ConcurrentBag<Irq> _irqs = [];
-    private readonly ConcurrentBag<Channels.ChannelEndpoint> _channelEnds = [];
+    private readonly ConditionalWeakTable<Channels.ChannelEndpoint, object?> _channelEnds = new(); // weak: a dropped end is not kept alive
     private int _lost;
     private int _disposed;
 
@@ -90,7 +91,7 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         try
         {
             (int slot, int id) = await RequestAsync(new Protocol.Messages.CreateThread.Request(factory.Slot, thread.Doorbell.Handle), "create thread", cancellationToken).ConfigureAwait(false);
-            thread.Capability = new Capability(this, slot, CapKind.Thread, CapRights.All);
+            L4ThreadExtensions.SetCapability(thread, new Capability(this, slot, CapKind.Thread, CapRights.All));
             _threads[id] = thread;
             thread.Disposed += t => ThreadDisposed(id, t);
             if (IsBrokerLost)
@@ -137,10 +138,13 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
     }
 
     /// <summary>A blocking control call (for data-plane threads: no thread-pool hop).</summary>
-    internal ControlResponse Call(Opcode opcode, Payload? payload)
+    internal ControlResponse Call(Opcode opcode, Payload? payload) => Call(opcode, payload, TimeSpan.FromSeconds(30));
+
+    /// <summary>A blocking control call that gives up with <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/>.</summary>
+    internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _connection.Call(opcode, payload, TimeSpan.FromSeconds(30));
+        return _connection.Call(opcode, payload, timeout);
     }
 
     /// <summary>Remembers a thread that sends through our gates, so broker loss can wake it.</summary>
@@ -163,7 +167,11 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
 
     internal void TrackIrq(Irq irq) => _irqs.Add(irq);
 
-    internal void TrackChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.Add(endpoint);
+    /// <summary>Remembers a channel end, so broker loss can end its waits; only as long as its user holds it.</summary>
+    internal void TrackChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.AddOrUpdate(endpoint, null);
+
+    /// <summary>Whether <paramref name="endpoint"/> is tracked for broker loss (tests).</summary>
+    internal bool IsTrackingChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.TryGetValue(endpoint, out _);
 
     private void ThreadDisposed(int id, L4Thread thread)
     {
@@ -195,7 +203,7 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
                         throw new L4RtException(L4Status.ProtocolViolation, "endpoint notification without its region");
                     }
 
-                    LinkRegion region = LinkRegion.Attach(Gate.ToFile(fds[0]));
+                    LinkRegion region = LinkRegion.Attach(fds[0].ToFileHandle());
                     fds.Clear();
                     if (!_threads.TryGetValue(threadId, out L4Thread? thread))
                     {
@@ -265,9 +273,12 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         }
 
         // Without the broker nobody would report the other end's death: end the channels' waits now.
-        foreach (Channels.ChannelEndpoint end in _channelEnds)
+        foreach (KeyValuePair<Channels.ChannelEndpoint, object?> end in (IEnumerable<KeyValuePair<Channels.ChannelEndpoint, object?>>)_channelEnds)
         {
-            end.MarkPeerDead();
+            if (!end.Key.IsDisposed)
+            {
+                end.Key.MarkPeerDead();
+            }
         }
 
         BrokerLost?.Invoke();

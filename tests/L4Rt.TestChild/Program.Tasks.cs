@@ -39,6 +39,7 @@ internal static partial class Program
 
             if (behaviour == "hold")
             {
+                AwaitCallerAsleep(thread.ReplyLink!);
                 Say("HOLD");
                 Thread.Sleep(Timeout.Infinite);
             }

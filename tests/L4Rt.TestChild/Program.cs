@@ -79,6 +79,7 @@ internal static partial class Program
                     msg = server.Wait(L4Timeout.Never);
                     continue;
                 case "hold":
+                    AwaitCallerAsleep(accepted[(int)(msg.Label - 100)]);
                     Say("HOLD");
                     Thread.Sleep(Timeout.Infinite);
                     break;
@@ -115,6 +116,19 @@ internal static partial class Program
             {
                 msg = server.ReplyAndWait(msg.Tag, L4Timeout.Never);
             }
+        }
+    }
+
+    /// <summary>
+    /// Returns once the caller whose call we hold sleeps in its receive phase (it set SenderWaiting before its
+    /// futex wait), so a test that kills us exercises the wake-up of a sleeper, not an early check.
+    /// </summary>
+    private static void AwaitCallerAsleep(ReceiveLink link)
+    {
+        long until = Stopwatch.GetTimestamp() + (10 * Stopwatch.Frequency);
+        while (Volatile.Read(ref link.Region.Layout.SenderWaiting) == 0 && Stopwatch.GetTimestamp() < until)
+        {
+            Thread.Yield();
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace L4Rt.Interop;
 
@@ -16,6 +17,14 @@ internal sealed class SafeFdHandle : SafeHandle
     public override bool IsInvalid => (int)handle < 0;
 
     internal int Fd => (int)handle;
+
+    /// <summary>Moves the descriptor into a <see cref="SafeFileHandle"/> (for mapping it); this handle is left invalid.</summary>
+    internal SafeFileHandle ToFileHandle()
+    {
+        int raw = Fd;
+        SetHandleAsInvalid(); // ownership moves to the SafeFileHandle
+        return new SafeFileHandle(raw, ownsHandle: true);
+    }
 
     protected override bool ReleaseHandle() => Libc.Sys.Close((int)handle) == 0;
 }

@@ -25,11 +25,11 @@ public static class DirectLink
                 throw new L4RtException(L4Status.ProtocolViolation, $"the link listener at {path} sent a {length}-byte hello");
             }
 
-            SafeFileHandle link = ToFileHandle(fds[0]);
-            SafeFileHandle doorbell = ToFileHandle(fds[1]);
+            SafeFileHandle link = fds[0].ToFileHandle();
+            SafeFileHandle doorbell = fds[1].ToFileHandle();
             fds.Clear();
             SendLink sendLink = SendLink.Attach(link, doorbell);
-            PeerWatch.Instance.Register(peerPid, sendLink.MarkReceiverDead);
+            sendLink.WatchReceiver(peerPid);
             return sendLink;
         }
         finally
@@ -39,12 +39,5 @@ public static class DirectLink
                 fd.Dispose();
             }
         }
-    }
-
-    private static SafeFileHandle ToFileHandle(SafeFdHandle fd)
-    {
-        int raw = fd.Fd;
-        fd.SetHandleAsInvalid(); // ownership moves to the SafeFileHandle
-        return new SafeFileHandle(raw, ownsHandle: true);
     }
 }

@@ -50,7 +50,7 @@ public sealed class DirectLinkListener : IDisposable
             BinaryPrimitives.WriteUInt32LittleEndian(hello, HelloMagic);
             BinaryPrimitives.WriteInt32LittleEndian(hello[4..], Environment.ProcessId);
             connection.Send(hello, [link.Region.Handle, receiver.Doorbell.Handle]);
-            PeerWatch.Instance.Register(peer.Pid, link.MarkSenderDead);
+            link.WatchSender(peer.Pid);
             return link;
         }
         catch

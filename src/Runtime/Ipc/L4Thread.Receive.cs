@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Numerics;
 using L4Rt.Interop;
 using L4Rt.Memory;
 
@@ -7,26 +6,22 @@ namespace L4Rt.Ipc;
 
 public sealed partial class L4Thread
 {
-    private const int ReceiverNotWaiting = 0;
-    private const int ReceiverSpinning = 1;
-    private const int ReceiverAsleep = DoorbellRegion.ReceiverAsleep;
+    private const int ReceiverNotWaiting = DoorbellLayout.ReceiverNotWaiting;
+    private const int ReceiverSpinning = DoorbellLayout.ReceiverSpinning;
+    private const int ReceiverAsleep = DoorbellLayout.ReceiverAsleep;
 
-    // Hints drained from the shared doorbell into private memory, where a sender cannot touch them.
-    private readonly ulong[] _pending = new ulong[DoorbellLayout.HintWords];
-    private ulong _pendingSummary;
-    private int _cursor;
-
-    // Doorbell increments accounted for by the messages taken (through hints or a scan); a surplus means hints
-    // were lost (or forged away) and triggers one full scan. A periodic scan bounds what a hostile sender can delay.
-    private int _seqAccounted;
-    private int _takesSinceScan;
+    // Which links an open wait looks at: hints drained from the doorbell into private memory, and when to scan all.
+    private HintScheduler _hints = new();
 
     // The implicit reply capability: the link and message seq of the last call received.
     private ReceiveLink? _replyLink;
     private int _replySeq;
 
+    /// <summary>The link of the call this thread received last and has not answered yet (tests and helpers watch its caller).</summary>
+    internal ReceiveLink? ReplyLink => _replyLink;
+
     /// <summary>How often the receiver fell back to scanning every link (diagnostics; the common case never does).</summary>
-    internal long FullScans { get; private set; }
+    internal long FullScans => _hints.FullScans;
 
     // The link this thread spins on directly after replying through it (its sender may skip the doorbell).
     private ReceiveLink? _watched;
@@ -104,15 +99,15 @@ public sealed partial class L4Thread
         _replyLink = null;
         ref LinkLayout l = ref link.Region.Layout;
         int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);
-        if (Volatile.Read(ref l.State) != awaiting)
+        if (l.StateWord.ReadAcquire() != awaiting) // pairs with the caller's CAS that withdraws its call
         {
-            return Volatile.Read(ref l.SenderDead) != 0 ? L4Status.DestinationDeleted : L4Status.SendTimeout;
+            return l.SenderDeadFlag.IsRaisedAcquire() ? L4Status.DestinationDeleted : L4Status.SendTimeout;
         }
 
         // The reply slot is the receiver's alone (the caller reads it only after seeing Replied); the CAS publishes it.
         Utcb.Mr[..tag.Words].CopyTo(l.Reply.Mr);
         l.Reply.Tag = tag.Raw;
-        if (Interlocked.CompareExchange(ref l.State, LinkState.Make(_replySeq, LinkState.Replied), awaiting) != awaiting)
+        if (l.StateWord.CompareExchangeFullFence(LinkState.Make(_replySeq, LinkState.Replied), awaiting) != awaiting) // pairs with the caller's acquire of State before TakeReply
         {
             return L4Status.SendTimeout; // the caller gave up while we wrote: the reply is not delivered
         }
@@ -199,10 +194,10 @@ public sealed partial class L4Thread
         DropReplyCapability();
         ref DoorbellLayout d = ref _doorbell.Layout;
         long deadline = timeout.IsNever ? long.MaxValue : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
-        Volatile.Write(ref d.ReceiverWaiting, ReceiverSpinning); // lets a zero-timeout sender know we are ready
+        d.ReceiverWaitingWord.WriteRelease(ReceiverSpinning); // lets a zero-timeout sender know we are ready
         try
         {
-            int seen = Volatile.Read(ref d.Seq); // before the first look, so a post in between shows as a change
+            int seen = d.SeqWord.ReadAcquire(); // before the first look, so a post in between shows as a change
             if (TryTake(closed, out IpcResult result))
             {
                 return result;
@@ -222,9 +217,9 @@ public sealed partial class L4Thread
                     CpuRelax.Pause();
 
                     // Cheap checks first: the doorbell counter and the watched link's state are one cache line each.
-                    int seq = Volatile.Read(ref d.Seq);
-                    bool watchedPosted = _watched is { } w && IsPosted(Volatile.Read(ref w.Region.Layout.State));
-                    bool closedPosted = closed is not null && (closed.IsIrq ? Volatile.Read(ref closed.Region.Layout.State) > 0 : IsPosted(Volatile.Read(ref closed.Region.Layout.State)));
+                    int seq = d.SeqWord.ReadAcquire(); // pairs with the senders' Seq increment after their hints
+                    bool watchedPosted = _watched is { } w && IsPosted(w.Region.Layout.StateWord.ReadAcquire());
+                    bool closedPosted = closed is not null && (closed.IsIrq ? closed.Region.Layout.StateWord.ReadAcquire() > 0 : IsPosted(closed.Region.Layout.StateWord.ReadAcquire()));
                     if ((seq != seen || watchedPosted || closedPosted) && TryTake(closed, out result))
                     {
                         return result;
@@ -246,8 +241,8 @@ public sealed partial class L4Thread
             StopWatching();
             while (true)
             {
-                Interlocked.Exchange(ref d.ReceiverWaiting, ReceiverAsleep); // full fence: pairs with the sender's read after its Seq increment
-                int seq = Volatile.Read(ref d.Seq);
+                d.ReceiverWaitingWord.ExchangeFullFence(ReceiverAsleep); // full fence: pairs with the sender's read after its Seq increment
+                int seq = d.SeqWord.ReadAcquire(); // after the fence above; the futex wait compares against it, so a later post is never slept through
                 if (TryTake(closed, out result))
                 {
                     return result;
@@ -260,12 +255,12 @@ public sealed partial class L4Thread
                 }
 
                 Futexes.Wait(ref d.Seq, seq, deadline == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(deadline - now));
-                Volatile.Write(ref d.ReceiverWaiting, ReceiverSpinning);
+                d.ReceiverWaitingWord.WriteRelease(ReceiverSpinning); // awake again: senders need not wake us (read by RingWithHint)
             }
         }
         finally
         {
-            Volatile.Write(ref d.ReceiverWaiting, ReceiverNotWaiting);
+            d.ReceiverWaitingWord.WriteRelease(ReceiverNotWaiting); // read by a zero-timeout sender: nobody will take its post
         }
     }
 
@@ -297,7 +292,7 @@ public sealed partial class L4Thread
                 return true;
             }
 
-            if (Volatile.Read(ref closed.Region.Layout.SenderDead) != 0)
+            if (closed.Region.Layout.SenderDeadFlag.IsRaisedAcquire()) // pairs with the death marker's raise before its doorbell ring
             {
                 result = new IpcResult(L4Status.DestinationDeleted);
                 return true;
@@ -315,35 +310,30 @@ public sealed partial class L4Thread
 
         // Read the counter before draining: a sender sets its hint bits before it increments, so every
         // increment counted here has its hint visible to the drain, and a surplus below means hints were lost.
-        int seq = Volatile.Read(ref d.Seq);
-        DrainHints(ref d);
-        ReceiveLink?[] links = Volatile.Read(ref _links); // pairs with the publication in CreateLink
-        while (_pendingSummary != 0)
+        int seq = d.SeqWord.ReadAcquire(); // pairs with the sender's Interlocked.Increment after its hint bits
+        _hints.Drain(ref d);
+        ReceiveLink?[] links = _endpoints.Slots;
+        while (_hints.HasPending)
         {
-            int index = NextPending();
+            int index = _hints.NextPending();
             if ((uint)index < (uint)links.Length && Volatile.Read(ref links[index]) is { } candidate && TryTakeFrom(candidate, out result))
             {
-                _seqAccounted++;
-                _takesSinceScan++;
+                _hints.TookHinted();
                 return true;
             }
         }
 
-        if (seq - _seqAccounted > 0 || _takesSinceScan >= Math.Max(64, 4 * _linkHighWater))
+        int highWater = _endpoints.HighWater;
+        if (_hints.BeginScan(seq, highWater))
         {
-            _seqAccounted = seq;
-            _takesSinceScan = 0;
-            FullScans++;
-            int count = Math.Min(links.Length, _linkHighWater);
+            int count = Math.Min(links.Length, highWater);
+            int start = _hints.Cursor;
             for (int n = 0; n < count; n++)
             {
-                int index = (_cursor + n) % count;
+                int index = (start + n) % count;
                 if (Volatile.Read(ref links[index]) is { } candidate && TryTakeFrom(candidate, out result))
                 {
-                    // Every message taken accounts for its sender's increment, which may not have happened yet;
-                    // otherwise the late increment reads as a surplus and triggers scan after scan.
-                    _seqAccounted++;
-                    _cursor = index + 1;
+                    _hints.TookByScan(index);
                     return true;
                 }
             }
@@ -351,50 +341,6 @@ public sealed partial class L4Thread
 
         result = default;
         return false;
-    }
-
-    /// <summary>Moves the shared hint bits into private memory (the shared copy is only a hint; every candidate is validated).</summary>
-    private void DrainHints(ref DoorbellLayout d)
-    {
-        ulong summary = Volatile.Read(ref d.Summary);
-        while (summary != 0)
-        {
-            int word = BitOperations.TrailingZeroCount(summary);
-            summary &= summary - 1;
-            ulong bit = 1UL << word;
-            Interlocked.And(ref d.Summary, ~bit); // clear before draining: a sender sets the word first, then the summary
-            ulong bits = Interlocked.Exchange(ref d.Hints[word], 0);
-            if (bits != 0)
-            {
-                _pending[word] |= bits;
-                _pendingSummary |= bit;
-            }
-        }
-    }
-
-    /// <summary>Pops the next pending index at or after the cursor (round-robin, so no link starves another).</summary>
-    private int NextPending()
-    {
-        int startWord = (_cursor >> 6) & (DoorbellLayout.HintWords - 1);
-        ulong rotated = BitOperations.RotateRight(_pendingSummary, startWord);
-        int word = (BitOperations.TrailingZeroCount(rotated) + startWord) & (DoorbellLayout.HintWords - 1);
-        ulong bits = _pending[word];
-        if (word == startWord)
-        {
-            ulong atOrAfter = bits & (ulong.MaxValue << (_cursor & 63));
-            bits = atOrAfter != 0 ? atOrAfter : bits;
-        }
-
-        int bitIndex = BitOperations.TrailingZeroCount(bits);
-        _pending[word] &= ~(1UL << bitIndex);
-        if (_pending[word] == 0)
-        {
-            _pendingSummary &= ~(1UL << word);
-        }
-
-        int index = (word << 6) | bitIndex;
-        _cursor = index + 1;
-        return index;
     }
 
     /// <summary>
@@ -407,7 +353,7 @@ public sealed partial class L4Thread
         if (link.IsIrq)
         {
             // Triggers coalesce into a count; taking it resets the count (a hostile value ≤ 0 delivers nothing).
-            int count = Volatile.Read(ref l.State) > 0 ? Interlocked.Exchange(ref l.State, 0) : 0;
+            int count = l.StateWord.ReadAcquire() > 0 ? l.StateWord.ExchangeFullFence(0) : 0; // pairs with the triggerers' increments
             if (count <= 0)
             {
                 result = default;
@@ -419,7 +365,7 @@ public sealed partial class L4Thread
             return true;
         }
 
-        int state = Volatile.Read(ref l.State); // acquire: pairs with the sender's Exchange that published the slot
+        int state = l.StateWord.ReadAcquire(); // acquire: pairs with the sender's Exchange that published the slot
         int code = LinkState.Code(state);
         if (code != LinkState.Posted && code != LinkState.PostedCall)
         {
@@ -434,7 +380,7 @@ public sealed partial class L4Thread
         if (!MsgTag.TryDecode(raw, out MsgTag tag) || tag.Items != 0)
         {
             // A malformed message (only a hostile sender writes one): refuse it and tell the sender.
-            if (Interlocked.CompareExchange(ref l.State, LinkState.Make(seq, LinkState.Rejected), state) == state)
+            if (l.StateWord.CompareExchangeFullFence(LinkState.Make(seq, LinkState.Rejected), state) == state) // pairs with the sender's acquire of State
             {
                 NotifySender(ref l);
             }
@@ -445,7 +391,7 @@ public sealed partial class L4Thread
 
         ((ReadOnlySpan<ulong>)l.Request.Mr)[..tag.Words].CopyTo(Utcb.Mr);
         int committed = LinkState.Make(seq, code == LinkState.PostedCall ? LinkState.AwaitingReply : LinkState.Taken);
-        if (Interlocked.CompareExchange(ref l.State, committed, state) != state)
+        if (l.StateWord.CompareExchangeFullFence(committed, state) != state) // pairs with the sender's withdrawing CAS and its acquire of State
         {
             result = default; // withdrawn by the sender while we copied: never delivered
             return false;
@@ -465,9 +411,9 @@ public sealed partial class L4Thread
     private static void NotifySender(ref LinkLayout l)
     {
         // Called right after a CAS (a full fence): pairs with the sender's Exchange(SenderWaiting, 1) before it re-checks State.
-        if (Volatile.Read(ref l.SenderWaiting) != 0)
+        if (l.SenderWaitingFlag.IsRaisedAcquire())
         {
-            Interlocked.Increment(ref l.SenderWake);
+            l.SenderWakeWord.IncrementFullFence(); // pairs with the sender's read of SenderWake before its futex wait
             Futexes.Wake(ref l.SenderWake);
         }
     }
@@ -484,7 +430,7 @@ public sealed partial class L4Thread
         _replyLink = null;
         ref LinkLayout l = ref link.Region.Layout;
         int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);
-        if (Interlocked.CompareExchange(ref l.State, LinkState.Make(_replySeq, LinkState.ReplyDropped), awaiting) == awaiting)
+        if (l.StateWord.CompareExchangeFullFence(LinkState.Make(_replySeq, LinkState.ReplyDropped), awaiting) == awaiting) // pairs with the caller's acquire of State
         {
             NotifySender(ref l);
         }
@@ -500,9 +446,9 @@ public sealed partial class L4Thread
 
         // Usually already 1 (we keep watching across calls): skip the store, it would only pull the control line
         // away from the caller that polls it.
-        if (Volatile.Read(ref link.Region.Layout.ReceiverWatching) == 0)
+        if (!link.Region.Layout.ReceiverWatchingFlag.IsRaisedAcquire()) // our own last write; read to avoid a needless store
         {
-            Volatile.Write(ref link.Region.Layout.ReceiverWatching, 1);
+            link.Region.Layout.ReceiverWatchingFlag.RaiseRelease(); // pairs with the sender's read after its post (RingDoorbell)
         }
     }
 
@@ -520,11 +466,10 @@ public sealed partial class L4Thread
 
         _watched = null;
         ref LinkLayout l = ref link.Region.Layout;
-        Interlocked.Exchange(ref l.ReceiverWatching, 0);
-        if (IsPosted(Volatile.Read(ref l.State)))
+        l.ReceiverWatchingFlag.LowerFullFence(); // pairs with the sender's post-then-read of ReceiverWatching
+        if (IsPosted(l.StateWord.ReadAcquire())) // the re-check after the fence
         {
-            _pending[link.Index >> 6] |= 1UL << link.Index;
-            _pendingSummary |= 1UL << (link.Index >> 6);
+            _hints.MarkPending(link.Index);
         }
     }
 }

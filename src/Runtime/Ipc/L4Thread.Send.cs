@@ -72,28 +72,11 @@ public sealed partial class L4Thread
             }
 
             // Timed out or aborted: withdraw, unless the receiver committed to the message in the meantime.
-            if (Interlocked.CompareExchange(ref l.State, LinkState.Make(seq, LinkState.Idle), posted) == posted)
+            if (l.StateWord.CompareExchangeFullFence(LinkState.Make(seq, LinkState.Idle), posted) == posted) // pairs with the receiver's committing CAS
             {
                 return new IpcResult(progress == Progress.Aborted ? AbortStatus : L4Status.SendTimeout);
             }
         }
-    }
-
-    /// <summary>Sends through a gate (the first send of this thread on it sets up the link through the broker).</summary>
-    public IpcResult Send(Objects.Gate gate, MsgTag tag, L4Timeout timeout)
-    {
-        ArgumentNullException.ThrowIfNull(gate);
-        return gate.TryGetLink(this, out SendLink link, out L4Status status) ? Send(link, tag, timeout) : new IpcResult(status);
-    }
-
-    /// <summary>Calls through a gate with one timeout for both phases.</summary>
-    public IpcResult Call(Objects.Gate gate, MsgTag tag, L4Timeout timeout) => Call(gate, tag, timeout, timeout);
-
-    /// <summary>Calls through a gate (the first call of this thread on it sets up the link through the broker).</summary>
-    public IpcResult Call(Objects.Gate gate, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
-    {
-        ArgumentNullException.ThrowIfNull(gate);
-        return gate.TryGetLink(this, out SendLink link, out L4Status status) ? Call(link, tag, sendTimeout, receiveTimeout) : new IpcResult(status);
     }
 
     /// <summary>Call with one timeout for both phases.</summary>
@@ -153,7 +136,7 @@ public sealed partial class L4Thread
 
             if (progress != Progress.Changed)
             {
-                if (Interlocked.CompareExchange(ref l.State, LinkState.Make(seq, LinkState.Idle), waitingFor) == waitingFor)
+                if (l.StateWord.CompareExchangeFullFence(LinkState.Make(seq, LinkState.Idle), waitingFor) == waitingFor) // pairs with the receiver's CAS (take, reply or drop)
                 {
                     return new IpcResult(progress == Progress.Aborted ? AbortStatus
                         : sendPhase ? L4Status.SendTimeout : L4Status.ReceiveTimeout);
@@ -199,7 +182,7 @@ public sealed partial class L4Thread
             return false;
         }
 
-        if (Volatile.Read(ref l.ReceiverDead) != 0)
+        if (l.ReceiverDeadFlag.IsRaisedAcquire()) // pairs with the death marker's raise
         {
             status = L4Status.DestinationDeleted;
             return false;
@@ -219,7 +202,7 @@ public sealed partial class L4Thread
 
         // Full fence: publishes the slot (pairs with the receiver's acquire of State) and orders the
         // read of ReceiverWatching after it (pairs with the receiver's Exchange(ReceiverWatching, 0) + re-check).
-        Interlocked.Exchange(ref l.State, LinkState.Make(seq, code));
+        l.StateWord.ExchangeFullFence(LinkState.Make(seq, code));
         RingDoorbell(link, ref l);
         status = L4Status.Ok;
         return true;
@@ -227,7 +210,7 @@ public sealed partial class L4Thread
 
     private static void RingDoorbell(SendLink link, ref LinkLayout l)
     {
-        if (Volatile.Read(ref l.ReceiverWatching) != 0)
+        if (l.ReceiverWatchingFlag.IsRaisedAcquire()) // after the post's full fence: pairs with the receiver's LowerFullFence + re-check
         {
             return; // the receiver spins on this link's State and will see the post itself
         }
@@ -236,7 +219,7 @@ public sealed partial class L4Thread
     }
 
     private static bool IsReceiverWaiting(SendLink link, ref LinkLayout l) =>
-        Volatile.Read(ref l.ReceiverWatching) != 0 || Volatile.Read(ref link.Doorbell.Layout.ReceiverWaiting) != ReceiverNotWaiting;
+        l.ReceiverWatchingFlag.IsRaisedAcquire() || link.Doorbell.Layout.ReceiverWaitingWord.ReadAcquire() != DoorbellLayout.ReceiverNotWaiting; // pairs with the receiver's writes as it enters and leaves a wait
 
     private static long SendDeadline(L4Timeout timeout) =>
         timeout.IsNever ? long.MaxValue // no clock read on the common path
@@ -275,13 +258,13 @@ public sealed partial class L4Thread
         long spinStart = 0;
         for (int i = 1; spinTicks > 0; i++)
         {
-            state = Volatile.Read(ref l.State); // acquire: pairs with the receiver's CAS that moved the message on
+            state = l.StateWord.ReadAcquire(); // acquire: pairs with the receiver's CAS that moved the message on
             if (state != observed)
             {
                 return Progress.Changed;
             }
 
-            if (Volatile.Read(ref l.ReceiverDead) != 0)
+            if (l.ReceiverDeadFlag.IsRaisedAcquire()) // pairs with the death marker's raise
             {
                 return Progress.Dead;
             }
@@ -301,17 +284,17 @@ public sealed partial class L4Thread
 
         while (true)
         {
-            Interlocked.Exchange(ref l.SenderWaiting, 1); // full fence: pairs with the receiver reading SenderWaiting after its CAS
-            int wake = Volatile.Read(ref l.SenderWake);
-            state = Volatile.Read(ref l.State);
+            l.SenderWaitingFlag.RaiseFullFence(); // full fence: pairs with the receiver reading SenderWaiting after its CAS
+            int wake = l.SenderWakeWord.ReadAcquire(); // before the re-check: a wake after it changes the word and ends the futex wait at once
+            state = l.StateWord.ReadAcquire(); // the re-check after raising SenderWaiting
             Progress progress = state != observed ? Progress.Changed
-                : Volatile.Read(ref l.ReceiverDead) != 0 ? Progress.Dead
+                : l.ReceiverDeadFlag.IsRaisedAcquire() ? Progress.Dead
                 : Volatile.Read(ref _aborted) != 0 ? Progress.Aborted
                 : Progress.TimedOut;
             long now = progress == Progress.TimedOut ? Stopwatch.GetTimestamp() : 0;
             if (progress != Progress.TimedOut || now >= deadline)
             {
-                Volatile.Write(ref l.SenderWaiting, 0);
+                l.SenderWaitingFlag.LowerRelease(); // read by the receiver after its CAS: no wake needed now
                 return progress;
             }
 

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using L4Rt.Memory;
 
 namespace L4Rt.Ipc;
@@ -22,16 +24,14 @@ public sealed partial class L4Thread : IDisposable
 
     private readonly DoorbellRegion _doorbell;
     private readonly PrivateWord _sleepWord = new();
-    private readonly Lock _tableLock = new();
     private readonly ConcurrentQueue<ReceiveLink> _retired = new();
-    private readonly Stack<int> _freeIndices = new();
-    private ReceiveLink?[] _links = new ReceiveLink?[16];
-    private int _linkHighWater;
+    private EndpointTable<ReceiveLink> _endpoints = new(initialSize: 16, capacity: DoorbellLayout.MaxLinks);
     private long _spinTicks;
     private int _aborted; // 0, or the L4Status every blocking operation returns from now on (Aborted, BrokerLost)
     private int _disposed;
     private OwnerGuard _guard;
     private readonly Lock _foreign = new(); // other threads (Abort, link death) vs Dispose
+    private LinkCache<SendLink> _sendLinks; // the links this thread sends through gates on; its user's alone
 
     /// <summary>Creates a thread with its own UTCB and doorbell.</summary>
     public L4Thread()
@@ -39,9 +39,6 @@ public sealed partial class L4Thread : IDisposable
         _doorbell = DoorbellRegion.Create();
         SpinNanoseconds = DefaultSpinNanoseconds;
     }
-
-    /// <summary>The broker's capability to this thread (null for a thread not created through an <see cref="L4Task"/>).</summary>
-    public Objects.Capability? Capability { get; internal set; }
 
     /// <summary>The virtual registers of this thread.</summary>
     public Utcb Utcb { get; } = new();
@@ -62,21 +59,21 @@ public sealed partial class L4Thread : IDisposable
     }
 
     /// <summary>Number of links currently bound to this thread.</summary>
-    public int LinkCount
-    {
-        get
-        {
-            int count = 0;
-            foreach (ReceiveLink? link in Volatile.Read(ref _links))
-            {
-                count += link is null ? 0 : 1;
-            }
-
-            return count;
-        }
-    }
+    public int LinkCount => _endpoints.Count;
 
     internal DoorbellRegion Doorbell => _doorbell;
+
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>The futex word of <see cref="Sleep"/> (tests wait until the thread sleeps on it).</summary>
+    internal PrivateWord SleepWord => _sleepWord;
+
+    /// <summary>The link this thread sends through to <paramref name="target"/> (a gate), if it has one; plain loads, owner only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryGetCachedLink(object target, [NotNullWhen(true)] out SendLink? link) => _sendLinks.TryGet(target, out link);
+
+    /// <summary>Remembers the link to <paramref name="target"/>; called only by the thread's user (one OS thread at a time).</summary>
+    internal void CacheLink(object target, SendLink link) => _sendLinks.Add(target, link);
 
     /// <summary>Raised once when the thread is disposed.</summary>
     internal event Action<L4Thread>? Disposed;
@@ -94,30 +91,24 @@ public sealed partial class L4Thread : IDisposable
             throw new InvalidOperationException("This thread belongs to a broker task; its links come from gates, not from direct setup.");
         }
 
-        lock (_tableLock)
+        if (!_endpoints.TryReserve(out int index))
         {
-            int index = _freeIndices.Count > 0 ? _freeIndices.Pop() : _linkHighWater++;
-            if (index >= DoorbellLayout.MaxLinks)
-            {
-                _linkHighWater--;
-                throw new L4RtException(L4Status.QuotaExceeded, $"A thread receives through at most {DoorbellLayout.MaxLinks} links.");
-            }
-
-            LinkRegion region = LinkRegion.Create(index);
-            ReceiveLink link = new(this, region, index, label);
-            ReceiveLink?[] table = _links;
-            if (index >= table.Length)
-            {
-                // Copy-on-write: the receiving thread reads the table without a lock.
-                ReceiveLink?[] grown = new ReceiveLink?[Math.Min(DoorbellLayout.MaxLinks, table.Length * 2)];
-                table.CopyTo(grown, 0);
-                table = grown;
-            }
-
-            table[index] = link;
-            Volatile.Write(ref _links, table); // pairs with the receiver's Volatile.Read of the table
-            return link;
+            throw new L4RtException(L4Status.QuotaExceeded, $"A thread receives through at most {DoorbellLayout.MaxLinks} links.");
         }
+
+        ReceiveLink link;
+        try
+        {
+            link = new(this, LinkRegion.Create(index), index, label);
+        }
+        catch
+        {
+            _endpoints.Free(index);
+            throw;
+        }
+
+        _endpoints.Publish(index, link);
+        return link;
     }
 
     /// <summary>True for threads created through <c>L4Task.CreateThread</c>: the broker assigns their link indices.</summary>
@@ -129,42 +120,22 @@ public sealed partial class L4Thread : IDisposable
     /// </summary>
     internal ReceiveLink InstallEndpoint(int index, LinkRegion region, ulong label, bool isIrq)
     {
-        lock (_tableLock)
+        ReceiveLink link = new(this, region, index, label, isIrq);
+        if (Volatile.Read(ref _disposed) != 0 || !_endpoints.TryInstall(index, link))
         {
-            if ((uint)index >= DoorbellLayout.MaxLinks || (index < _links.Length && _links[index] is not null) || Volatile.Read(ref _disposed) != 0)
-            {
-                region.Dispose();
-                throw new L4RtException(L4Status.ProtocolViolation, $"The broker bound an endpoint at index {index}, which is out of range or taken.");
-            }
-
-            ReceiveLink link = new(this, region, index, label, isIrq);
-            ReceiveLink?[] table = _links;
-            if (index >= table.Length)
-            {
-                int size = table.Length;
-                while (size <= index)
-                {
-                    size *= 2;
-                }
-
-                ReceiveLink?[] grown = new ReceiveLink?[Math.Min(DoorbellLayout.MaxLinks, size)];
-                table.CopyTo(grown, 0);
-                table = grown;
-            }
-
-            table[index] = link;
-            _linkHighWater = Math.Max(_linkHighWater, index + 1);
-            Volatile.Write(ref _links, table); // pairs with the receiver's Volatile.Read of the table
-            RingOwnDoorbell(); // a trigger may have raced the installation: look again
-            return link;
+            region.Dispose();
+            throw new L4RtException(L4Status.ProtocolViolation, $"The broker bound an endpoint at index {index}, which is out of range or taken.");
         }
+
+        RingOwnDoorbell(); // a trigger may have raced the installation: look again
+        return link;
     }
 
     /// <summary>Removes the endpoint at <paramref name="index"/> (the broker closed it).</summary>
     internal void RemoveEndpoint(int index)
     {
-        ReceiveLink?[] table = Volatile.Read(ref _links);
-        if ((uint)index < (uint)table.Length && table[index] is { } link)
+        ReceiveLink?[] table = _endpoints.Slots;
+        if ((uint)index < (uint)table.Length && Volatile.Read(ref table[index]) is { } link)
         {
             link.Dispose();
         }
@@ -173,16 +144,7 @@ public sealed partial class L4Thread : IDisposable
     /// <summary>Queues a removed link; its mapping is released on the owning thread.</summary>
     internal void Retire(ReceiveLink link)
     {
-        lock (_tableLock)
-        {
-            ReceiveLink?[] table = _links;
-            if ((uint)link.Index < (uint)table.Length && ReferenceEquals(table[link.Index], link))
-            {
-                Volatile.Write(ref table[link.Index], null);
-            }
-        }
-
-
+        _endpoints.Remove(link.Index, link);
         _retired.Enqueue(link);
         RingOwnDoorbell();
     }
@@ -265,10 +227,7 @@ public sealed partial class L4Thread : IDisposable
             link.Region.Dispose();
             if (!IsBrokerManaged)
             {
-                lock (_tableLock)
-                {
-                    _freeIndices.Push(link.Index);
-                }
+                _endpoints.Free(link.Index); // the broker chooses its own indices
             }
         }
     }
@@ -286,12 +245,7 @@ public sealed partial class L4Thread : IDisposable
         }
 
         Abort(L4Status.Aborted);
-        ReceiveLink?[] table;
-        lock (_tableLock)
-        {
-            table = _links;
-        }
-
+        ReceiveLink?[] table = _endpoints.Snapshot();
         foreach (ReceiveLink? link in table)
         {
             link?.Dispose();

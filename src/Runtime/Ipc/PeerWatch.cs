@@ -6,6 +6,8 @@ namespace L4Rt.Ipc;
 /// Notices the death of partner processes without a broker: one background thread polls a pidfd per
 /// watched pid and runs the registered callbacks when that process exits (SIGKILL included). The broker
 /// does the same job for its tasks from socket EOF; this watch also covers direct links.
+/// A callback that is no longer wanted (its link was closed) is unregistered, so the watch keeps nothing alive;
+/// a callback that throws is caught, so it can neither kill the process nor keep the other callbacks from running.
 /// </summary>
 internal sealed class PeerWatch
 {
@@ -23,6 +25,11 @@ internal sealed class PeerWatch
 
     internal static PeerWatch Instance => s_instance.Value;
 
+    /// <summary>Exceptions thrown by callbacks so far (they are caught; this counts them, for tests and diagnostics).</summary>
+    internal long CallbackFailures => Interlocked.Read(ref _callbackFailures);
+
+    private long _callbackFailures;
+
     /// <summary>Runs <paramref name="onDeath"/> once when <paramref name="pid"/> exits (at once if it is already gone).</summary>
     internal void Register(int pid, Action onDeath)
     {
@@ -37,7 +44,7 @@ internal sealed class PeerWatch
             SafeFdHandle? pidfd = Libc.Process.PidfdOpen(pid);
             if (pidfd is null)
             {
-                ThreadPool.UnsafeQueueUserWorkItem(static a => a(), onDeath, preferLocal: false);
+                ThreadPool.UnsafeQueueUserWorkItem(static a => Instance.Run(a), onDeath, preferLocal: false);
                 return;
             }
 
@@ -45,6 +52,55 @@ internal sealed class PeerWatch
         }
 
         Libc.Sys.SignalEventFd(_wakeup);
+    }
+
+    /// <summary>
+    /// Forgets <paramref name="onDeath"/> for <paramref name="pid"/> (the same delegate target and method as registered);
+    /// the pidfd is closed once no callback is left. A callback already running is not stopped.
+    /// </summary>
+    internal void Unregister(int pid, Action onDeath)
+    {
+        lock (_lock)
+        {
+            if (!_watched.TryGetValue(pid, out var entry))
+            {
+                return;
+            }
+
+            entry.Callbacks.Remove(onDeath);
+            if (entry.Callbacks.Count > 0)
+            {
+                return;
+            }
+
+            _watched.Remove(pid);
+            entry.Pidfd.Dispose(); // the poll loop rebuilds its set from _watched after the wake-up below
+        }
+
+        Libc.Sys.SignalEventFd(_wakeup);
+    }
+
+    /// <summary>Number of callbacks registered for <paramref name="pid"/> (tests).</summary>
+    internal int CallbackCount(int pid)
+    {
+        lock (_lock)
+        {
+            return _watched.TryGetValue(pid, out var entry) ? entry.Callbacks.Count : 0;
+        }
+    }
+
+    private void Run(Action callback)
+    {
+        try
+        {
+            callback();
+        }
+        catch (Exception e)
+        {
+            // A callback belongs to some link or endpoint; its failure must not take the process or the other callbacks with it.
+            Interlocked.Increment(ref _callbackFailures);
+            System.Diagnostics.Trace.TraceError($"l4rt: a peer-death callback threw: {e}");
+        }
     }
 
     private void Run()
@@ -100,7 +156,7 @@ internal sealed class PeerWatch
 
                 foreach (Action callback in callbacks)
                 {
-                    callback();
+                    Run(callback);
                 }
             }
         }

@@ -11,6 +11,7 @@ public sealed class ReceiveLink : IDisposable
 {
     private readonly Lock _lifetime = new();
     private bool _disposed;
+    private int _watchedPid; // the sender's pid for a direct link (0: the broker reports its death)
 
     internal ReceiveLink(L4Thread owner, LinkRegion region, int index, ulong label, bool isIrq = false)
     {
@@ -28,7 +29,7 @@ public sealed class ReceiveLink : IDisposable
     public ulong Label { get; }
 
     /// <summary>The sender is gone (it closed the link or its process died).</summary>
-    public bool IsSenderDeleted => Volatile.Read(ref Region.Layout.SenderDead) != 0;
+    public bool IsSenderDeleted => Region.Layout.SenderDeadFlag.IsRaisedAcquire(); // pairs with the death marker's raise
 
     internal L4Thread Owner { get; }
 
@@ -51,6 +52,13 @@ public sealed class ReceiveLink : IDisposable
         }
     }
 
+    /// <summary>Marks the link dead when process <paramref name="pid"/> (the sender of a direct link) exits, until the link is disposed.</summary>
+    internal void WatchSender(int pid)
+    {
+        _watchedPid = pid;
+        PeerWatch.Instance.Register(pid, MarkSenderDead);
+    }
+
     /// <summary>
     /// Removes the link from its thread. A sender blocked on it returns <see cref="L4Status.DestinationDeleted"/>.
     /// The mapping is released by the owning thread (at its next wait or its disposal), never under its feet.
@@ -67,6 +75,11 @@ public sealed class ReceiveLink : IDisposable
             _disposed = true;
             Region.MarkDead(senderSide: false);
             Owner.Retire(this);
+        }
+
+        if (_watchedPid != 0)
+        {
+            PeerWatch.Instance.Unregister(_watchedPid, MarkSenderDead); // the watch must not keep a removed link alive
         }
     }
 }

@@ -14,6 +14,7 @@ public sealed class SendLink : IDisposable
     private readonly Lock _lifetime = new();
     private bool _disposed;
     private OwnerGuard _guard;
+    private int _watchedPid; // the receiver's pid for a direct link (0: the broker reports its death)
 
     private SendLink(LinkRegion region, DoorbellRegion doorbell)
     {
@@ -21,7 +22,7 @@ public sealed class SendLink : IDisposable
         Doorbell = doorbell;
         int hint = region.Layout.HintIndex; // read once; a bad value only disables hints, the receiver scans
         HintIndex = (uint)hint < DoorbellLayout.MaxLinks ? hint : -1;
-        NextSeq = LinkState.Seq(Volatile.Read(ref region.Layout.State));
+        NextSeq = LinkState.Seq(region.Layout.StateWord.ReadAcquire()); // once, at attach: continue the creator's sequence
     }
 
     internal LinkRegion Region { get; }
@@ -37,7 +38,7 @@ public sealed class SendLink : IDisposable
     internal int NextSeq { get; set; }
 
     /// <summary>The receiver is gone (its thread was disposed or its process died).</summary>
-    public bool IsDestinationDeleted => Volatile.Read(ref Region.Layout.ReceiverDead) != 0;
+    public bool IsDestinationDeleted => Region.Layout.ReceiverDeadFlag.IsRaisedAcquire(); // pairs with the death marker's raise
 
     /// <summary>Maps a link received as descriptors (link region, receiver's doorbell). Takes ownership of both.</summary>
     internal static SendLink Attach(SafeFileHandle link, SafeFileHandle doorbell)
@@ -74,6 +75,13 @@ public sealed class SendLink : IDisposable
                 Region.MarkDead(senderSide: false);
             }
         }
+    }
+
+    /// <summary>Marks the link dead when process <paramref name="pid"/> (the receiver of a direct link) exits, until the link is disposed.</summary>
+    internal void WatchReceiver(int pid)
+    {
+        _watchedPid = pid;
+        PeerWatch.Instance.Register(pid, MarkReceiverDead);
     }
 
     /// <summary>Wakes the local sender if it sleeps on this link (it then re-checks for an abort).</summary>
@@ -127,11 +135,16 @@ public sealed class SendLink : IDisposable
             }
 
             _disposed = true;
-            Interlocked.Exchange(ref Region.Layout.SenderDead, 1);
+            Region.Layout.SenderDeadFlag.RaiseFullFence(); // pairs with the receiver's SenderDead check after the ring below
             Doorbell.Ring();
         }
 
         WakeSenderUnchecked(); // a sender asleep on this link re-checks and leaves
+        if (_watchedPid != 0)
+        {
+            PeerWatch.Instance.Unregister(_watchedPid, MarkReceiverDead); // the watch must not keep a closed link alive
+        }
+
         if (_guard.Dispose())
         {
             Release();
@@ -140,7 +153,7 @@ public sealed class SendLink : IDisposable
 
     private void WakeSenderUnchecked()
     {
-        Interlocked.Increment(ref Region.Layout.SenderWake);
+        Region.Layout.SenderWakeWord.IncrementFullFence(); // pairs with the sender's read of SenderWake before its futex wait
         Futexes.Wake(ref Region.Layout.SenderWake);
     }
 

@@ -49,28 +49,25 @@ internal sealed unsafe class DoorbellRegion : IDisposable
             Interlocked.Or(ref d.Summary, 1UL << (hint >> 6)); // after the word: the receiver clears the summary before draining
         }
 
-        Interlocked.Increment(ref d.Seq); // full fence: the read of ReceiverWaiting below pairs with the receiver's Exchange before it sleeps
-        if (Volatile.Read(ref d.ReceiverWaiting) == ReceiverAsleep)
+        d.SeqWord.IncrementFullFence(); // full fence: the read of ReceiverWaiting below pairs with the receiver's Exchange before it sleeps
+        if (d.ReceiverWaitingWord.ReadAcquire() == DoorbellLayout.ReceiverAsleep)
         {
             Futexes.Wake(ref d.Seq, 1);
         }
     }
 
-    /// <summary>The receiver's ReceiverWaiting value while it sleeps on Seq.</summary>
-    internal const int ReceiverAsleep = 2;
-
     /// <summary>Rings the doorbell without a hint (death of a sender, local abort) so the receiver re-checks.</summary>
     internal void Ring()
     {
         ref DoorbellLayout layout = ref Layout;
-        Interlocked.Increment(ref layout.Seq); // pairs with the receiver's read of Seq before it sleeps
+        layout.SeqWord.IncrementFullFence(); // pairs with the receiver's read of Seq before it sleeps
         Futexes.Wake(ref layout.Seq);
     }
 
     /// <summary>Marks the receiver dead (broker / peer watch).</summary>
     internal void MarkReceiverDead()
     {
-        Interlocked.Exchange(ref Layout.ReceiverDead, 1);
+        Layout.ReceiverDeadFlag.RaiseFullFence(); // pairs with the senders' ReceiverDead checks before they post or sleep
         Ring();
     }
 

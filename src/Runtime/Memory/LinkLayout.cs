@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 
 namespace L4Rt.Memory;
@@ -69,4 +70,28 @@ internal struct LinkLayout
 
     [FieldOffset(640)]
     public MessageSlot Reply;
+
+    /// <summary>seq&lt;&lt;4 | code, moved on by CAS (a count of triggers for an IRQ).</summary>
+    [UnscopedRef]
+    internal SharedWord StateWord => new(ref State);
+
+    /// <summary>The sender's futex word, bumped by whoever wakes it.</summary>
+    [UnscopedRef]
+    internal SharedWord SenderWakeWord => new(ref SenderWake);
+
+    /// <summary>Raised while the sender sleeps (or is about to) on <see cref="SenderWake"/>.</summary>
+    [UnscopedRef]
+    internal SharedFlag SenderWaitingFlag => new(ref SenderWaiting);
+
+    /// <summary>Raised while the receiver spins on this link's State, so the sender may skip the doorbell.</summary>
+    [UnscopedRef]
+    internal SharedFlag ReceiverWatchingFlag => new(ref ReceiverWatching);
+
+    /// <summary>Raised by the death marker or Dispose when the sender is gone.</summary>
+    [UnscopedRef]
+    internal SharedFlag SenderDeadFlag => new(ref SenderDead);
+
+    /// <summary>Raised by the death marker or Dispose when the receiver is gone.</summary>
+    [UnscopedRef]
+    internal SharedFlag ReceiverDeadFlag => new(ref ReceiverDead);
 }

@@ -45,8 +45,8 @@ internal sealed unsafe class LinkRegion : IDisposable
     internal void MarkDead(bool senderSide)
     {
         ref LinkLayout layout = ref Layout;
-        Interlocked.Exchange(ref senderSide ? ref layout.SenderDead : ref layout.ReceiverDead, 1);
-        Interlocked.Increment(ref layout.SenderWake); // pairs with the sender's read of SenderWake before it sleeps
+        (senderSide ? layout.SenderDeadFlag : layout.ReceiverDeadFlag).RaiseFullFence(); // pairs with the other side's dead check after it wakes
+        layout.SenderWakeWord.IncrementFullFence(); // pairs with the sender's read of SenderWake before it sleeps
         Futexes.Wake(ref layout.SenderWake);
     }
 

@@ -9,6 +9,9 @@ internal sealed unsafe class PrivateWord : IDisposable
 
     internal ref int Value => ref *_word;
 
+    /// <summary>The word's address (what a thread blocked on it shows in /proc; tests).</summary>
+    internal nint Address => (nint)_word;
+
     public void Dispose()
     {
         int* word = _word;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using L4Rt.Interop;
 using L4Rt.Ipc;
 using L4Rt.Protocol;
@@ -8,68 +9,95 @@ namespace L4Rt.Objects;
 /// <summary>
 /// An IPC gate: holders of this capability (with the send right) can send to the thread it is bound to.
 /// The first send of a thread through it asks the broker for a link shared only by that thread and the
-/// receiver; later sends go straight through shared memory. Use it with <see cref="L4Thread.Call(Gate, MsgTag, L4Timeout)"/>
-/// and <see cref="L4Thread.Send(Gate, MsgTag, L4Timeout)"/>.
+/// receiver; later sends go straight through shared memory. Use it with
+/// <see cref="L4ThreadExtensions.Call(L4Thread, Gate, MsgTag, L4Timeout)"/> and
+/// <see cref="L4ThreadExtensions.Send(L4Thread, Gate, MsgTag, L4Timeout)"/>.
 /// </summary>
+/// <remarks>
+/// The hot path never comes here: each sending thread caches its own link (see <c>L4Thread.TryGetCachedLink</c>).
+/// The gate keeps the links it set up only to close them when their thread goes.
+/// </remarks>
 public sealed class Gate : Capability
 {
+    /// <summary>A zero send timeout still lets the first send set up its link, for at most this long (a broker round trip, not a wait for the partner).</summary>
+    private static readonly TimeSpan s_zeroTimeoutSetup = TimeSpan.FromSeconds(1);
+
     private readonly Lock _lock = new();
     private readonly Dictionary<L4Thread, SendLink> _links = [];
-    private L4Thread? _lastThread;
-    private SendLink? _lastLink;
 
     internal Gate(L4Task task, int slot, CapRights rights)
         : base(task, slot, CapKind.Gate, rights)
     {
     }
 
-    /// <summary>The link for <paramref name="thread"/>, set up on first use; false with a status when it cannot be.</summary>
-    internal bool TryGetLink(L4Thread thread, out SendLink link, out L4Status status)
+    /// <summary>
+    /// The link for <paramref name="thread"/>, set up on first use within <paramref name="timeout"/>, which is left
+    /// holding what remains of it for the send; false with a status when the link cannot be had.
+    /// </summary>
+    internal bool TryGetLink(L4Thread thread, ref L4Timeout timeout, out SendLink link, out L4Status status)
     {
-        // Hot path: the same thread again (no lock, no allocation).
-        if (ReferenceEquals(Volatile.Read(ref _lastThread), thread) && _lastLink is { } cached)
+        status = L4Status.Ok;
+        if (thread.TryGetCachedLink(this, out SendLink? cached))
         {
             link = cached;
-            status = L4Status.Ok;
             return true;
         }
 
+        SendLink? found;
         lock (_lock)
         {
-            if (!_links.TryGetValue(thread, out SendLink? found))
-            {
-                try
-                {
-                    found = Open();
-                }
-                catch (L4RtException e)
-                {
-                    link = null!;
-                    status = e.Status;
-                    return false;
-                }
+            _links.TryGetValue(thread, out found);
+        }
 
-                _links[thread] = found;
-                Task.TrackSender(thread, found);
-                thread.Disposed += Forget; // a dead thread's link must not hold quota and an endpoint index forever
+        if (found is null)
+        {
+            // The broker round trip runs outside the lock: other threads' first sends on this gate do not wait for it.
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                found = Open(SetupBudget(timeout));
+            }
+            catch (L4RtException e)
+            {
+                link = null!;
+                status = e.Status;
+                return false;
             }
 
-            _lastLink = found;
-            Volatile.Write(ref _lastThread, thread);
-            link = found;
-            status = L4Status.Ok;
-            return true;
+            timeout = Remaining(timeout, start);
+            Adopt(thread, found);
         }
+
+        thread.CacheLink(this, found);
+        link = found;
+        return true;
     }
 
     /// <summary>Sets up a link ahead of the first send (to keep setup time off a latency-sensitive path).</summary>
     public L4Status Prepare(L4Thread thread)
     {
         ArgumentNullException.ThrowIfNull(thread);
-        return TryGetLink(thread, out _, out L4Status status) ? L4Status.Ok : status;
+        L4Timeout timeout = L4Timeout.Never;
+        return TryGetLink(thread, ref timeout, out _, out L4Status status) ? L4Status.Ok : status;
     }
 
-    /// <summary>The sending thread is gone: close its link here and in the broker.</summary>
+    /// <summary>Records a link just set up for <paramref name="thread"/>, so it is closed when the thread goes.</summary>
+    private void Adopt(L4Thread thread, SendLink link)
+    {
+        lock (_lock)
+        {
+            _links.Add(thread, link); // only the thread's own (single) user sets up its link
+        }
+
+        Task.TrackSender(thread, link);
+        thread.Disposed += Forget; // a dead thread's link must not hold quota and an endpoint index forever
+        if (thread.IsDisposed)
+        {
+            Forget(thread); // disposed during the setup: its Disposed event may have fired before we subscribed
+        }
+    }
+
+    /// <summary>The sending thread is gone: close its link here and in the broker (once, whoever calls first).</summary>
     private void Forget(L4Thread thread)
     {
         SendLink? link;
@@ -78,12 +106,6 @@ public sealed class Gate : Capability
             if (!_links.Remove(thread, out link))
             {
                 return;
-            }
-
-            if (ReferenceEquals(_lastThread, thread))
-            {
-                _lastLink = null;
-                Volatile.Write(ref _lastThread, null);
             }
         }
 
@@ -97,27 +119,41 @@ public sealed class Gate : Capability
         }
     }
 
-    private SendLink Open()
+    private SendLink Open(TimeSpan timeout)
     {
-        using ControlResponse response = Task.Call(Opcode.GateLink, new Payload().Int32(Slot));
+        using ControlResponse response = Task.Call(Opcode.GateLink, new Payload().Int32(Slot), timeout);
         response.ThrowIfError("link setup");
         if (response.Fds.Count != 2)
         {
             throw new L4RtException(L4Status.ProtocolViolation, "the broker's link reply lacks its two descriptors");
         }
 
-        SafeFileHandle region = ToFile(response.Fds[0]);
-        SafeFileHandle doorbell = ToFile(response.Fds[1]);
+        SafeFileHandle region = response.Fds[0].ToFileHandle();
+        SafeFileHandle doorbell = response.Fds[1].ToFileHandle();
         response.Fds.Clear();
         SendLink link = SendLink.Attach(region, doorbell);
         link.BrokerId = new FrameReader(response.Payload).ReadInt64();
         return link;
     }
 
-    internal static SafeFileHandle ToFile(SafeFdHandle fd)
+    private static TimeSpan SetupBudget(L4Timeout timeout) =>
+        timeout.IsNever ? Timeout.InfiniteTimeSpan
+        : timeout.IsZero ? s_zeroTimeoutSetup
+        : TimeSpan.FromTicks(Math.Max(1, timeout.Nanoseconds / 100));
+
+    /// <summary>What is left of a finite send timeout after the setup that began at <paramref name="start"/> (Zero once spent).</summary>
+    private static L4Timeout Remaining(L4Timeout timeout, long start)
     {
-        int raw = fd.Fd;
-        fd.SetHandleAsInvalid();
-        return new SafeFileHandle(raw, ownsHandle: true);
+        if (timeout.IsNever || timeout.IsZero)
+        {
+            return timeout;
+        }
+
+        long spent = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
+        return L4Timeout.FromNanoseconds(Math.Max(0, timeout.Nanoseconds - spent));
     }
+
+    /// <summary>Moves a received descriptor into a <see cref="SafeFileHandle"/>.</summary>
+    /// <remarks>Kept for callers outside this layer that have not moved to <c>SafeFdHandle.ToFileHandle</c> yet (the direct channel).</remarks>
+    internal static SafeFileHandle ToFile(SafeFdHandle fd) => fd.ToFileHandle();
 }

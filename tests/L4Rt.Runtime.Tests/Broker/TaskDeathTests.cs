@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using L4Rt.Ipc;
+using L4Rt.Memory;
 using L4Rt.Objects;
 using L4Rt.Tests.Support;
 
@@ -51,8 +52,7 @@ public class TaskDeathTests
             returnedAt = Stopwatch.GetTimestamp();
         });
         calling.Start();
-        server.WaitForLine("HOLD");
-        Thread.Sleep(100);
+        server.WaitForLine("HOLD"); // printed once the caller flagged that it sleeps in its receive phase
         long killedAt = server.Kill();
         Assert.True(calling.Join(5000), "the caller is still blocked after the server task died");
         Assert.Equal(L4Status.DestinationDeleted, result.Status);
@@ -77,8 +77,7 @@ public class TaskDeathTests
         server.WaitForLine("READY");
         using ChildProcess caller = ChildProcess.Start("task-caller", broker.SocketPath, "held", "0");
         caller.WaitForLine("CALLING");
-        server.WaitForLine("HOLD");
-        Thread.Sleep(100);
+        server.WaitForLine("HOLD"); // printed once the caller flagged that it sleeps in its receive phase
         long killedAt = server.Kill();
         string[] parts = caller.WaitForLine("CALL ").Split(' ');
         Assert.Equal("DestinationDeleted", parts[1]);
@@ -119,7 +118,9 @@ public class TaskDeathTests
             calling.Start();
             IpcResult taken = holder.Wait(L4Timeout.FromMilliseconds(5000)); // the holder takes the call and never replies
             Assert.Equal(L4Status.Ok, taken.Status);
-            Thread.Sleep(100);
+            Assert.True(caller.TryGetCachedLink(gate, out SendLink? link));
+            Await.Until(() => Volatile.Read(ref link.Region.Layout.SenderWaiting) != 0, "the caller sleeps in its receive phase");
+            Await.Until(() => Volatile.Read(ref receiver.Doorbell.Layout.ReceiverWaiting) == DoorbellLayout.ReceiverAsleep, "the receiver sleeps on its doorbell");
             long killedAt = broker.Kill();
             Assert.True(waiting.Join(5000) && calling.Join(5000), "a thread is still blocked after the broker died");
             Assert.Equal(L4Status.BrokerLost, received.Status);

@@ -23,7 +23,7 @@ public class HostileSenderTests
         using TempDir dir = new();
         using L4Thread receiver = new();
         using DirectLinkListener listener = DirectLinkListener.Listen(dir.Socket());
-        using ChildProcess hostile = ChildProcess.Start("hostile-sender", dir.Socket(), "1500", seed.ToString(CultureInfo.InvariantCulture), mode);
+        using ChildProcess hostile = ChildProcess.Start("hostile-sender", dir.Socket(), "3000", seed.ToString(CultureInfo.InvariantCulture), mode);
         using ReceiveLink hostileLink = listener.Accept(receiver, 666, TimeSpan.FromSeconds(30));
         hostile.WaitForLine("CONNECTED");
         using ChildProcess honest = ChildProcess.Start("sender", dir.Socket(), Honest.ToString(CultureInfo.InvariantCulture), "1", "0");
@@ -48,7 +48,10 @@ public class HostileSenderTests
             next++;
         }
 
+        // The hostile side must really have been at work while the honest messages went through.
+        Assert.DoesNotContain("DONE", hostile.Output, StringComparison.Ordinal);
         Assert.Equal("DONE 0", honest.WaitForLine("DONE"));
-        hostile.WaitForLine("DONE");
+        long writes = long.Parse(hostile.WaitForLine("DONE").Split(' ')[1], CultureInfo.InvariantCulture);
+        Assert.True(writes > 0, "the hostile sender wrote nothing");
     }
 }

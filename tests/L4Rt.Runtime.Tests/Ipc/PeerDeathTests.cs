@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using L4Rt.Ipc;
+using L4Rt.Memory;
 using L4Rt.Tests.Support;
 
 namespace L4Rt.Tests.Ipc;
@@ -26,8 +27,8 @@ public class PeerDeathTests
             returnedAt = Stopwatch.GetTimestamp();
         });
         caller.Start();
-        server.Child.WaitForLine("HOLD");
-        Thread.Sleep(100); // the caller is asleep in its receive phase by now
+        server.Child.WaitForLine("HOLD"); // printed once the caller flagged that it sleeps in its receive phase
+        Await.Until(() => Volatile.Read(ref server.Link.Region.Layout.SenderWaiting) != 0, "the caller sleeps in its receive phase");
         long killedAt = server.Child.Kill();
         Assert.True(caller.Join(5000), "the caller is still blocked after its partner died");
         Assert.Equal(L4Status.DestinationDeleted, result.Status);
@@ -52,7 +53,7 @@ public class PeerDeathTests
             returnedAt = Stopwatch.GetTimestamp();
         });
         sender.Start();
-        Thread.Sleep(150);
+        Await.Until(() => Volatile.Read(ref link.Region.Layout.SenderWaiting) != 0, "the sender sleeps on its link");
         long killedAt = child.Kill();
         Assert.True(sender.Join(5000));
         Assert.Equal(L4Status.DestinationDeleted, result.Status);
@@ -76,7 +77,7 @@ public class PeerDeathTests
             returnedAt = Stopwatch.GetTimestamp();
         });
         waiter.Start();
-        Thread.Sleep(150);
+        Await.Until(() => Volatile.Read(ref receiver.Doorbell.Layout.ReceiverWaiting) == DoorbellLayout.ReceiverAsleep, "the receiver sleeps on its doorbell");
         long killedAt = child.Kill();
         Assert.True(waiter.Join(5000));
         Assert.Equal(L4Status.DestinationDeleted, result.Status);
@@ -93,8 +94,7 @@ public class PeerDeathTests
         server.WaitForLine("READY");
         using ChildProcess caller = ChildProcess.Start("call-block", dir.Socket());
         caller.WaitForLine("CALLING");
-        server.WaitForLine("HOLD");
-        Thread.Sleep(100);
+        server.WaitForLine("HOLD"); // printed once the caller flagged that it sleeps in its receive phase
         long killedAt = server.Kill();
         string[] parts = caller.WaitForLine("CALL ").Split(' ');
         Assert.Equal("DestinationDeleted", parts[1]);

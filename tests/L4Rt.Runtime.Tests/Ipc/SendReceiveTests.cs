@@ -183,9 +183,14 @@ public class SendReceiveTests
     {
         using L4Thread me = new();
         L4Status status = L4Status.Ok;
-        Thread sleeper = new(() => status = me.Sleep(L4Timeout.Never));
+        int tid = 0;
+        Thread sleeper = new(() =>
+        {
+            Volatile.Write(ref tid, Await.CurrentThreadId());
+            status = me.Sleep(L4Timeout.Never);
+        });
         sleeper.Start();
-        Thread.Sleep(50);
+        Await.Until(() => Volatile.Read(ref tid) != 0 && Await.IsInFutexWait(tid, me.SleepWord.Address), "the sleeper blocks in futex on its sleep word");
         me.Abort();
         Assert.True(sleeper.Join(5000));
         Assert.Equal(L4Status.Aborted, status);

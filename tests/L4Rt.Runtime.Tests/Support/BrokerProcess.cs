@@ -145,6 +145,15 @@ public sealed class BrokerProcess : IDisposable
         return exited;
     }
 
+    /// <summary>SIGSTOP: the broker stops answering (its socket stays open) until <see cref="Continue"/>.</summary>
+    public void Stop() => Signal("-STOP");
+
+    /// <summary>SIGCONT after <see cref="Stop"/>.</summary>
+    public void Continue() => Signal("-CONT");
+
+    private void Signal(string signal) =>
+        Process.Start("kill", [signal, Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
     public int ExitCode => _process.ExitCode;
 
     public void Dispose()
