@@ -16,11 +16,14 @@ public sealed partial class L4Task
         return response.ThrowIfError(operation).Read<TReply>();
     }
 
-    /// <summary>As <see cref="RequestAsync"/>, blocking (for data-plane threads: no thread-pool hop).</summary>
-    internal TReply Request<TReply>(IControlRequest<TReply> request, string operation)
+    /// <summary>
+    /// As <see cref="RequestAsync"/>, blocking (for data-plane threads: no thread-pool hop); gives up with
+    /// <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/> (default 30 s).
+    /// </summary>
+    internal TReply Request<TReply>(IControlRequest<TReply> request, string operation, TimeSpan? timeout = null)
         where TReply : IControlMessage<TReply>
     {
-        using ControlResponse response = Call(request.Opcode, ToPayload(request));
+        using ControlResponse response = Call(request.Opcode, ToPayload(request), timeout ?? TimeSpan.FromSeconds(30));
         return response.ThrowIfError(operation).Read<TReply>();
     }
 

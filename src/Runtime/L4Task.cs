@@ -62,14 +62,12 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         connection.Lost = task.OnBrokerLost;
         try
         {
-            using ControlResponse hello = await connection.CallAsync(Opcode.Hello, new Payload().UInt32(ProtocolLimits.ProtocolVersion).String(options.Name, ProtocolLimits.MaxTaskNameLength), null, cancellationToken).ConfigureAwait(false);
-            hello.ThrowIfError("join the broker");
-            FrameReader reader = new(hello.Payload);
-            task.Id = reader.ReadInt32();
-            task.Self = new Capability(task, reader.ReadInt32(), CapKind.Task, CapRights.Map | CapRights.Write);
-            task.Factory = new Factory(task, reader.ReadInt32(), CapRights.All);
-            task.Names = new NameService(task, reader.ReadInt32(), CapRights.Send | CapRights.Write);
-            task.BrokerPid = reader.ReadInt32();
+            Protocol.Messages.Hello.Reply joined = await task.RequestAsync(new Protocol.Messages.Hello.Request(ProtocolLimits.ProtocolVersion, options.Name), "join the broker", cancellationToken).ConfigureAwait(false);
+            task.Id = joined.TaskId;
+            task.Self = new Capability(task, joined.TaskSlot, CapKind.Task, CapRights.Map | CapRights.Write);
+            task.Factory = new Factory(task, joined.FactorySlot, CapRights.All);
+            task.Names = new NameService(task, joined.NamespaceSlot, CapRights.Send | CapRights.Write);
+            task.BrokerPid = joined.BrokerPid;
             return task;
         }
         catch
@@ -138,7 +136,6 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
     }
 
     /// <summary>A blocking control call (for data-plane threads: no thread-pool hop).</summary>
-    internal ControlResponse Call(Opcode opcode, Payload? payload) => Call(opcode, payload, TimeSpan.FromSeconds(30));
 
     /// <summary>A blocking control call that gives up with <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/>.</summary>
     internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout)
@@ -182,6 +179,19 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>A link or IRQ region the broker bound to one of our threads: mapped and installed, or refused.</summary>
+    private void InstallEndpoint(int threadId, int index, ulong label, Microsoft.Win32.SafeHandles.SafeFileHandle fd, bool isIrq)
+    {
+        LinkRegion region = LinkRegion.Attach(fd);
+        if (!_threads.TryGetValue(threadId, out L4Thread? thread))
+        {
+            region.Dispose();
+            throw new L4RtException(L4Status.DestinationDeleted, $"thread {threadId} is gone");
+        }
+
+        thread.InstallEndpoint(index, region, label, isIrq);
+    }
+
     /// <summary>Notifications from the broker, on the control reader thread.</summary>
     private void OnNotification(Opcode opcode, uint id, byte[] payload, List<SafeFdHandle> fds)
     {
@@ -192,36 +202,25 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
             switch (opcode)
             {
                 case Opcode.NewLink:
+                {
+                    Protocol.Messages.NewLink.Notification note = Protocol.Messages.NewLink.Notification.Read(ref reader, fds);
+                    InstallEndpoint(note.ThreadId, note.Index, note.Label, note.Region, isIrq: false);
+                    break;
+                }
+
                 case Opcode.NewIrq:
                 {
-                    int threadId = reader.ReadInt32();
-                    int index = reader.ReadInt32();
-                    ulong label = reader.ReadUInt64();
-                    reader.End();
-                    if (fds.Count != 1)
-                    {
-                        throw new L4RtException(L4Status.ProtocolViolation, "endpoint notification without its region");
-                    }
-
-                    LinkRegion region = LinkRegion.Attach(fds[0].ToFileHandle());
-                    fds.Clear();
-                    if (!_threads.TryGetValue(threadId, out L4Thread? thread))
-                    {
-                        region.Dispose();
-                        throw new L4RtException(L4Status.DestinationDeleted, $"thread {threadId} is gone");
-                    }
-
-                    thread.InstallEndpoint(index, region, label, isIrq: opcode == Opcode.NewIrq);
+                    Protocol.Messages.NewIrq.Notification note = Protocol.Messages.NewIrq.Notification.Read(ref reader, fds);
+                    InstallEndpoint(note.ThreadId, note.Index, note.Label, note.Region, isIrq: true);
                     break;
                 }
 
                 case Opcode.EndpointClosed:
                 {
-                    int threadId = reader.ReadInt32();
-                    int index = reader.ReadInt32();
-                    if (_threads.TryGetValue(threadId, out L4Thread? thread))
+                    Protocol.Messages.EndpointClosed.Notification note = Protocol.Messages.EndpointClosed.Notification.Read(ref reader, fds);
+                    if (_threads.TryGetValue(note.ThreadId, out L4Thread? thread))
                     {
-                        thread.RemoveEndpoint(index);
+                        thread.RemoveEndpoint(note.Index);
                     }
 
                     return;

@@ -12,14 +12,14 @@ public class Capability
 {
     internal Capability(L4Task task, int slot, CapKind kind, CapRights rights)
     {
-        Task = task;
+        Owner = task;
         Slot = slot;
         Kind = kind;
         Rights = rights;
     }
 
     /// <summary>The task whose capability space holds this capability.</summary>
-    public L4Task Task { get; }
+    public L4Task Owner { get; }
 
     /// <summary>The task-local slot index (meaningless in any other task).</summary>
     public int Slot { get; }
@@ -36,7 +36,7 @@ public class Capability
     /// </summary>
     public async Task DeleteAsync(CancellationToken cancellationToken = default)
     {
-        await Task.RequestAsync(new Delete.Request(Slot), $"delete slot {Slot}", cancellationToken).ConfigureAwait(false);
+        await Owner.RequestAsync(new Delete.Request(Slot), $"delete slot {Slot}", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ public class Capability
     public async Task<int> MapToAsync(Capability targetTask, CapRights rights, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targetTask);
-        SlotReply mapped = await Task.RequestAsync(new Map.Request(Slot, targetTask.Slot, rights), $"map slot {Slot}", cancellationToken).ConfigureAwait(false);
+        SlotReply mapped = await Owner.RequestAsync(new Map.Request(Slot, targetTask.Slot, rights), $"map slot {Slot}", cancellationToken).ConfigureAwait(false);
         return mapped.Slot;
     }
 

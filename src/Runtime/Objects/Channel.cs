@@ -28,11 +28,11 @@ public sealed class Channel : Capability
 
     private async Task<ChannelEndpoint> OpenAsync(bool producer, CancellationToken cancellationToken)
     {
-        ChannelAttach.Reply attached = await Task.RequestAsync(new ChannelAttach.Request(Slot, producer ? (byte)1 : (byte)0),
+        ChannelAttach.Reply attached = await Owner.RequestAsync(new ChannelAttach.Request(Slot, producer ? (byte)1 : (byte)0),
             producer ? "open the channel's producer end" : "open the channel's consumer end", cancellationToken).ConfigureAwait(false);
         ChannelRegion region = ChannelRegion.Attach(attached.Ring, attached.Capacity);
         ChannelEndpoint endpoint = producer ? new ChannelProducer(region) : new ChannelConsumer(region);
-        Task.TrackChannel(endpoint);
+        Owner.TrackChannel(endpoint);
         return endpoint;
     }
 }

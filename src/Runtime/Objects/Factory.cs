@@ -19,46 +19,46 @@ public sealed class Factory : Capability
     public async Task<Gate> CreateGateAsync(L4Thread thread, ulong label, CancellationToken cancellationToken = default)
     {
         Capability threadCap = ThreadCapability(thread);
-        SlotReply created = await Task.RequestAsync(new CreateGate.Request(Slot, threadCap.Slot, label), "create gate", cancellationToken).ConfigureAwait(false);
-        return new Gate(Task, created.Slot, CapRights.All);
+        SlotReply created = await Owner.RequestAsync(new CreateGate.Request(Slot, threadCap.Slot, label), "create gate", cancellationToken).ConfigureAwait(false);
+        return new Gate(Owner, created.Slot, CapRights.All);
     }
 
     /// <summary>Creates an IRQ bound to <paramref name="thread"/>; its triggers arrive in that thread's open wait with <paramref name="label"/>.</summary>
     public async Task<Irq> CreateIrqAsync(L4Thread thread, ulong label, CancellationToken cancellationToken = default)
     {
         Capability threadCap = ThreadCapability(thread);
-        SlotReply created = await Task.RequestAsync(new CreateIrq.Request(Slot, threadCap.Slot, label), "create IRQ", cancellationToken).ConfigureAwait(false);
-        return new Irq(Task, created.Slot, CapRights.All);
+        SlotReply created = await Owner.RequestAsync(new CreateIrq.Request(Slot, threadCap.Slot, label), "create IRQ", cancellationToken).ConfigureAwait(false);
+        return new Irq(Owner, created.Slot, CapRights.All);
     }
 
     /// <summary>Creates a zero-copy FIFO channel with a ring of <paramref name="capacity"/> bytes (a power of two), charged to this factory.</summary>
     public async Task<Channel> CreateChannelAsync(long capacity, CancellationToken cancellationToken = default)
     {
-        SlotReply created = await Task.RequestAsync(new CreateChannel.Request(Slot, capacity), "create channel", cancellationToken).ConfigureAwait(false);
-        return new Channel(Task, created.Slot, CapRights.All);
+        SlotReply created = await Owner.RequestAsync(new CreateChannel.Request(Slot, capacity), "create channel", cancellationToken).ConfigureAwait(false);
+        return new Channel(Owner, created.Slot, CapRights.All);
     }
 
     /// <summary>Creates a child factory whose quota (<paramref name="bytes"/>, <paramref name="objects"/>) is carved out of this one's.</summary>
     public async Task<Factory> CreateFactoryAsync(long bytes, int objects, CancellationToken cancellationToken = default)
     {
-        SlotReply created = await Task.RequestAsync(new CreateFactory.Request(Slot, bytes, objects), "create factory", cancellationToken).ConfigureAwait(false);
-        return new Factory(Task, created.Slot, CapRights.All);
+        SlotReply created = await Owner.RequestAsync(new CreateFactory.Request(Slot, bytes, objects), "create factory", cancellationToken).ConfigureAwait(false);
+        return new Factory(Owner, created.Slot, CapRights.All);
     }
 
     /// <summary>Creates a receiving thread whose objects are charged to this factory.</summary>
-    public Task<L4Thread> CreateThreadAsync(CancellationToken cancellationToken = default) => Task.CreateThreadAsync(this, cancellationToken);
+    public Task<L4Thread> CreateThreadAsync(CancellationToken cancellationToken = default) => Owner.CreateThreadAsync(this, cancellationToken);
 
     /// <summary>The quota and current use.</summary>
     public async Task<FactoryUsage> GetUsageAsync(CancellationToken cancellationToken = default)
     {
-        Protocol.Messages.FactoryUsage.Reply u = await Task.RequestAsync(new Protocol.Messages.FactoryUsage.Request(Slot), "factory usage", cancellationToken).ConfigureAwait(false);
+        Protocol.Messages.FactoryUsage.Reply u = await Owner.RequestAsync(new Protocol.Messages.FactoryUsage.Request(Slot), "factory usage", cancellationToken).ConfigureAwait(false);
         return new(u.QuotaBytes, u.UsedBytes, u.QuotaObjects, u.UsedObjects, u.QuotaFds, u.UsedFds);
     }
 
     private Capability ThreadCapability(L4Thread thread)
     {
         ArgumentNullException.ThrowIfNull(thread);
-        return thread.Capability is { } cap && cap.Task == Task
+        return thread.Capability is { } cap && cap.Owner == Owner
             ? cap
             : throw new ArgumentException("The thread must be created through this task (L4Task.CreateThreadAsync).", nameof(thread));
     }

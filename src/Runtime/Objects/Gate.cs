@@ -2,6 +2,7 @@ using System.Diagnostics;
 using L4Rt.Interop;
 using L4Rt.Ipc;
 using L4Rt.Protocol;
+using L4Rt.Protocol.Messages;
 using Microsoft.Win32.SafeHandles;
 
 namespace L4Rt.Objects;
@@ -89,7 +90,7 @@ public sealed class Gate : Capability
             _links.Add(thread, link); // only the thread's own (single) user sets up its link
         }
 
-        Task.TrackSender(thread, link);
+        Owner.TrackSender(thread, link);
         thread.Disposed += Forget; // a dead thread's link must not hold quota and an endpoint index forever
         if (thread.IsDisposed)
         {
@@ -110,29 +111,20 @@ public sealed class Gate : Capability
         }
 
         long id = link.BrokerId;
-        Task.UntrackSender(thread, link);
+        Owner.UntrackSender(thread, link);
         link.Dispose();
-        if (id != 0 && !Task.IsBrokerLost)
+        if (id != 0 && !Owner.IsBrokerLost)
         {
-            _ = Task.CallAsync(Opcode.LinkClose, new Payload().Int64(id))
-                .ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            _ = Owner.RequestAsync(new LinkClose.Request(id), "close a link")
+                .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
     private SendLink Open(TimeSpan timeout)
     {
-        using ControlResponse response = Task.Call(Opcode.GateLink, new Payload().Int32(Slot), timeout);
-        response.ThrowIfError("link setup");
-        if (response.Fds.Count != 2)
-        {
-            throw new L4RtException(L4Status.ProtocolViolation, "the broker's link reply lacks its two descriptors");
-        }
-
-        SafeFileHandle region = response.Fds[0].ToFileHandle();
-        SafeFileHandle doorbell = response.Fds[1].ToFileHandle();
-        response.Fds.Clear();
-        SendLink link = SendLink.Attach(region, doorbell);
-        link.BrokerId = new FrameReader(response.Payload).ReadInt64();
+        GateLink.Reply reply = Owner.Request(new GateLink.Request(Slot), "link setup", timeout);
+        SendLink link = SendLink.Attach(reply.Region, reply.Doorbell);
+        link.BrokerId = reply.LinkId;
         return link;
     }
 

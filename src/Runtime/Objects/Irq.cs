@@ -101,12 +101,12 @@ public sealed class Irq : Capability
     /// <summary>Triggers through the broker (a control call; what <c>l4rt irq trigger</c> does).</summary>
     public async Task TriggerViaBrokerAsync(CancellationToken cancellationToken = default)
     {
-        await Task.RequestAsync(new IrqTrigger.Request(Slot), "IRQ trigger", cancellationToken).ConfigureAwait(false);
+        await Owner.RequestAsync(new IrqTrigger.Request(Slot), "IRQ trigger", cancellationToken).ConfigureAwait(false);
     }
 
     private void Attach()
     {
-        IrqAttach.Reply attached = Task.Request(new IrqAttach.Request(Slot), "IRQ attach");
+        IrqAttach.Reply attached = Owner.Request(new IrqAttach.Request(Slot), "IRQ attach");
         LinkRegion region;
         try
         {
@@ -129,7 +129,7 @@ public sealed class Irq : Capability
         }
 
         _hint = region.Layout.HintIndex; // read once; the receiver validates whatever we ring
-        Task.TrackIrq(this);
+        Owner.TrackIrq(this);
         Volatile.Write(ref _region, region);
     }
 }

@@ -19,7 +19,7 @@ public sealed class NameService : Capability
     {
         ArgumentNullException.ThrowIfNull(capability);
         ValidateName(name);
-        await Task.RequestAsync(new NameRegister.Request(Slot, capability.Slot, rights, name), $"register '{name}'", cancellationToken).ConfigureAwait(false);
+        await Owner.RequestAsync(new NameRegister.Request(Slot, capability.Slot, rights, name), $"register '{name}'", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -31,8 +31,8 @@ public sealed class NameService : Capability
     {
         ValidateName(name);
         int timeoutMs = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        NameQuery.Reply found = await Task.RequestAsync(new NameQuery.Request(Slot, timeoutMs, name), $"query '{name}'", cancellationToken).ConfigureAwait(false);
-        return Create(Task, found.Slot, found.Kind, found.Rights);
+        NameQuery.Reply found = await Owner.RequestAsync(new NameQuery.Request(Slot, timeoutMs, name), $"query '{name}'", cancellationToken).ConfigureAwait(false);
+        return Create(Owner, found.Slot, found.Kind, found.Rights);
     }
 
     /// <summary>As <see cref="QueryAsync(string, TimeSpan, CancellationToken)"/>, expecting a capability of type <typeparamref name="T"/>.</summary>
@@ -47,7 +47,7 @@ public sealed class NameService : Capability
     public async Task UnregisterAsync(string name, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
-        await Task.RequestAsync(new NameUnregister.Request(Slot, name), $"unregister '{name}'", cancellationToken).ConfigureAwait(false);
+        await Owner.RequestAsync(new NameUnregister.Request(Slot, name), $"unregister '{name}'", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every registered name, in ordinal order (fetched page by page; any number of names fits).</summary>
@@ -57,7 +57,7 @@ public sealed class NameService : Capability
         bool more = true;
         while (more)
         {
-            NameList.Reply page = await Task.RequestAsync(new NameList.Request(Slot, names.Count == 0 ? "" : names[^1].Name), "list names", cancellationToken).ConfigureAwait(false);
+            NameList.Reply page = await Owner.RequestAsync(new NameList.Request(Slot, names.Count == 0 ? "" : names[^1].Name), "list names", cancellationToken).ConfigureAwait(false);
             if (page.More && page.Entries.Count == 0)
             {
                 throw new L4RtException(L4Status.ProtocolViolation, "the broker sent an empty name-list page with more to follow");

@@ -22,7 +22,7 @@ public class LayeringTests(ITestOutputHelper output)
         ("L4Rt.Channels.DirectChannel", "L4Rt.Objects.Gate",
             "DirectChannel still calls Gate.ToFile; SafeFdHandle.ToFileHandle replaces it in the channel rewrite"),
         ("L4Rt.Objects.", "L4Rt.L4Task",
-            "Capability.Task and the control calls of every object; goes with the control-message rewrite in Objects (Capability.Task → Owner)"),
+            "Capability.Owner and the typed control calls (L4Task.RequestAsync) of every object: objects need a control-plane port below L4Task to lose this edge"),
     ];
 
     private static string RuntimeAssembly => typeof(L4Task).Assembly.Location;
