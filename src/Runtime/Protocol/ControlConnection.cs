@@ -210,9 +210,18 @@ internal sealed class ControlConnection : IDisposable
                     break;
                 }
 
-                if (length < 0 || !FrameHeader.TryParse(buffer.AsSpan(0, length), out FrameHeader header, out _))
+                string? error = null;
+                if (length < 0 || !FrameHeader.TryParse(buffer.AsSpan(0, length), out FrameHeader header, out error))
                 {
-                    Dispose(fds); // the broker never sends these; ignore rather than die
+                    // The broker never sends these; ignore rather than die, but a response whose request id can
+                    // be read fails that request at once instead of leaving its caller waiting forever.
+                    Dispose(fds);
+                    if (length >= 12 && buffer[3] == (byte)FrameKind.Response
+                        && _pending.TryRemove(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(8)), out Pending? unreadable))
+                    {
+                        unreadable.Complete(null, new L4RtException(L4Status.ProtocolViolation, $"the broker's reply could not be read: {error ?? "truncated frame"}"));
+                    }
+
                     continue;
                 }
 

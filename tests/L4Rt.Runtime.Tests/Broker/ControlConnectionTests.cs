@@ -7,6 +7,30 @@ namespace L4Rt.Tests.Broker;
 public class ControlConnectionTests
 {
     [Fact]
+    public async Task CallAsync_ReplyWithAnUnreadableHeader_FailsThatCallAtOnce_NotNever()
+    {
+        using TempDir dir = new();
+        string path = dir.Socket("fake.sock");
+        using L4Rt.Interop.UnixSeqpacketSocket listener = L4Rt.Interop.UnixSeqpacketSocket.Listen(path);
+        L4Rt.Protocol.ControlConnection connection = await L4Rt.Protocol.ControlConnection.ConnectAsync(path, TimeSpan.FromSeconds(5), default);
+        using L4Rt.Interop.UnixSeqpacketSocket peer = listener.Accept(5000)!;
+        using (connection)
+        {
+            Task<L4Rt.Protocol.ControlResponse> call = connection.CallAsync(L4Rt.Protocol.Opcode.Status, null);
+            byte[] request = new byte[L4Rt.Protocol.ProtocolLimits.MaxFrameSize];
+            Assert.True(peer.WaitReadable(5000));
+            int length = peer.Receive(request, []);
+            Assert.True(length >= L4Rt.Protocol.FrameHeader.Size);
+            byte[] reply = L4Rt.Protocol.Payload.Frame(L4Rt.Protocol.FrameKind.Response, L4Rt.Protocol.Opcode.Status, BitConverter.ToUInt32(request, 8), L4Status.Ok, []);
+            BitConverter.GetBytes((ushort)999).CopyTo(reply, 6); // a status this build does not know
+            peer.Send(reply);
+            L4RtException e = await Assert.ThrowsAsync<L4RtException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(L4Status.ProtocolViolation, e.Status);
+            Assert.Contains("unknown status 999", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task CallAsync_TenThousandCallsWithOneLongLivedToken_RetainNothingPerCall()
     {
         const int Calls = 10_000;
