@@ -6,7 +6,11 @@ namespace L4Rt.Channels;
 /// <summary>
 /// The consuming end of a zero-copy FIFO channel: read a record in place, then release it (release several
 /// at once by reading on and calling <see cref="Release"/> once). A span from <see cref="Read(L4Timeout, out ReadOnlySpan{byte})"/>
-/// stays valid until <see cref="Release"/>; the producer cannot overwrite it before. Not thread-safe: one
+/// stays valid until <see cref="Release"/>, or until a read (or <see cref="WaitForData"/>) finds the ring empty and
+/// has to wait: that releases everything read so far first, because the producer may be waiting for exactly that
+/// space, and both sides would sleep until their timeouts (as <see cref="ChannelProducer.Reserve"/> publishes its
+/// pending commits before it waits). A read with <see cref="L4Timeout.Zero"/> never waits, so never releases: use it
+/// to hold several records at once. The producer cannot overwrite a span before it is released. Not thread-safe: one
 /// consumer thread at a time. Everything read from the ring is validated first: a corrupt ring faults the
 /// channel with <see cref="L4Status.ProtocolViolation"/>, never an out-of-bounds read.
 /// </summary>
@@ -29,7 +33,8 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
     /// <summary>
     /// Reads the next record in place. <see cref="L4Timeout.Zero"/>: <see cref="L4Status.ReceiveTimeout"/> at once
-    /// when the ring is empty. After the producer is gone (closed or dead) and everything committed was read:
+    /// when the ring is empty. Any other timeout, when the ring is empty: releases the records read before (their
+    /// spans end), then waits. After the producer is gone (closed or dead) and everything committed was read:
     /// <see cref="L4Status.DestinationDeleted"/> (see <see cref="IsCompleted"/>).
     /// </summary>
     public L4Status Read(L4Timeout timeout, out ReadOnlySpan<byte> record)
@@ -58,6 +63,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
             return status;
         }
 
+        ReleaseBeforeWaiting();
         long deadline = Deadline(timeout);
         ref ChannelLayout l = ref Region.Layout;
         while (status == L4Status.ReceiveTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
@@ -84,6 +90,18 @@ public sealed class ChannelConsumer : ChannelEndpoint
         finally
         {
             Exit();
+        }
+    }
+
+    /// <summary>
+    /// Off the fast path (the ring was empty): records read but not released may be the very space a blocked
+    /// producer waits for, so they are released before this side waits too.
+    /// </summary>
+    private void ReleaseBeforeWaiting()
+    {
+        if (_head != _cursor)
+        {
+            ReleaseCore();
         }
     }
 
@@ -165,7 +183,10 @@ public sealed class ChannelConsumer : ChannelEndpoint
         return status;
     }
 
-    /// <summary>Waits until a record (or the end, or a fault) is there, without taking it.</summary>
+    /// <summary>
+    /// Waits until a record (or the end, or a fault) is there, without taking it. A wait that is not
+    /// <see cref="L4Timeout.Zero"/> releases the records read so far first, as a blocking read does.
+    /// </summary>
     public L4Status WaitForData(L4Timeout timeout)
     {
         if (!Enter())
@@ -182,6 +203,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
             if (!timeout.IsZero)
             {
+                ReleaseBeforeWaiting();
                 ref ChannelLayout l = ref Region.Layout;
                 WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, Deadline(timeout));
             }

@@ -97,6 +97,69 @@ public class ChannelUnitTests
         }
     }
 
+    /// <summary>
+    /// The batched-release hazard: 4 KiB ring, 1000-byte records, 4 reads without Release fill it. The producer's
+    /// 5th write waits for space, the consumer's 5th read waits for data; the read must release the 4 first.
+    /// </summary>
+    [Fact]
+    public void Read_FourRecordsUnreleasedFillTheRing_TheFifthReadReleasesThemAndBothSidesProceed()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(4096);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            L4Status[] written = new L4Status[5];
+            Func<Exception?> writing = Background(() =>
+            {
+                byte[] data = new byte[1000];
+                for (int i = 0; i < written.Length; i++)
+                {
+                    data.AsSpan().Fill((byte)(i + 1));
+                    written[i] = producer.Write(data, L4Timeout.FromMilliseconds(3000));
+                }
+            });
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.FromMilliseconds(3000), out ReadOnlySpan<byte> record));
+                Assert.Equal((byte)(i + 1), record[999]);
+            }
+
+            Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.FromMilliseconds(3000), out ReadOnlySpan<byte> fifth));
+            Assert.Equal(1000, fifth.Length);
+            Assert.True(fifth.IndexOfAnyExcept((byte)5) < 0, "the fifth record is intact");
+            consumer.Release();
+            Assert.Null(writing());
+            Assert.Equal([L4Status.Ok, L4Status.Ok, L4Status.Ok, L4Status.Ok, L4Status.Ok], written);
+        }
+    }
+
+    [Fact]
+    public void WaitForData_FourRecordsReadWithoutReleaseFillTheRing_ReleasesThemSoTheProducerCanWrite()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(4096);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            byte[] data = new byte[1000];
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.Equal(L4Status.Ok, producer.Write(data, L4Timeout.Zero));
+                Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.Zero, out _)); // Zero never waits, so never releases
+            }
+
+            Assert.Equal(4032, producer.BytesInFlight);
+            L4Status fifth = L4Status.Aborted;
+            Func<Exception?> writing = Background(() => fifth = producer.Write(data, L4Timeout.FromMilliseconds(3000)));
+            Assert.Equal(L4Status.Ok, consumer.WaitForData(L4Timeout.FromMilliseconds(3000)));
+            Assert.Null(writing());
+            Assert.Equal(L4Status.Ok, fifth);
+        }
+    }
+
     [Fact]
     public void FutexOnlyBothSides_TinyRing_NoLostWakeup()
     {
