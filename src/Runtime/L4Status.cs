@@ -44,4 +44,10 @@ public enum L4Status
     /// so no reply will ever come. Returned at once instead of waiting for the receive timeout.
     /// </summary>
     ReplyDropped,
+
+    /// <summary>
+    /// The caller's destination is smaller than the next record (the copying channel read); the reported length
+    /// is the size needed and the record stays unread. A local outcome only: it never travels in a broker frame.
+    /// </summary>
+    BufferTooSmall,
 }

@@ -113,9 +113,13 @@ public sealed class ChannelConsumer : ChannelEndpoint
         WakeIfWaiting(ref l.ProducerWaiting, ref l.SpaceWake);
     }
 
-    /// <summary>Copying API: copies the next record into <paramref name="destination"/> and releases it.</summary>
-    /// <returns>The status; <paramref name="length"/> is the record's length. A record longer than the destination throws and stays unread.</returns>
-    public L4Status Read(Span<byte> destination, out int length, L4Timeout timeout)
+    /// <summary>
+    /// Copying API: copies the next record into <paramref name="destination"/> and releases it (the timeout as in
+    /// <see cref="Read(L4Timeout, out ReadOnlySpan{byte})"/>). A record longer than the destination stays unread and gives
+    /// <see cref="L4Status.BufferTooSmall"/> with its <paramref name="length"/>: retry with a destination that large.
+    /// </summary>
+    /// <returns>The status; <paramref name="length"/> is the record's length (also when it did not fit).</returns>
+    public L4Status Read(Span<byte> destination, L4Timeout timeout, out int length)
     {
         long mark = _cursor;
         L4Status status = Read(timeout, out ReadOnlySpan<byte> record);
@@ -127,10 +131,10 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
         if (record.Length > destination.Length)
         {
-            _cursor = mark;
+            _cursor = mark; // unread again: the next read returns the same record
             Records--;
             Bytes -= record.Length;
-            throw new ArgumentException($"the next record has {record.Length} bytes; the destination holds {destination.Length}", nameof(destination));
+            return L4Status.BufferTooSmall;
         }
 
         record.CopyTo(destination);
@@ -216,10 +220,13 @@ public sealed class ChannelConsumer : ChannelEndpoint
         }
     }
 
-    /// <summary>Asynchronous copying read: completes synchronously when a record is there; waits on a pool thread otherwise.</summary>
+    /// <summary>
+    /// Asynchronous copying read: completes synchronously when a record is there; waits on a pool thread otherwise.
+    /// A destination too small gives <see cref="L4Status.BufferTooSmall"/> with the length needed, the record unread.
+    /// </summary>
     public ValueTask<(L4Status Status, int Length)> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
-        L4Status status = Read(destination.Span, out int length, L4Timeout.Zero);
+        L4Status status = Read(destination.Span, L4Timeout.Zero, out int length);
         return status != L4Status.ReceiveTimeout
             ? ValueTask.FromResult((status, length))
             : new ValueTask<(L4Status, int)>(Task.Run(() => ReadSlow(destination, cancellationToken), cancellationToken));
@@ -230,7 +237,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            L4Status status = Read(destination.Span, out int length, L4Timeout.FromMilliseconds(50));
+            L4Status status = Read(destination.Span, L4Timeout.FromMilliseconds(50), out int length);
             if (status != L4Status.ReceiveTimeout)
             {
                 return (status, length);

@@ -20,6 +20,9 @@ public sealed partial class L4Thread : IDisposable
     /// <summary>Default spin budget before sleeping: long enough to catch a partner on another core, short enough for 2 cores.</summary>
     public const long DefaultSpinNanoseconds = 20_000;
 
+    /// <summary>The largest spin budget <see cref="SpinNanoseconds"/> (and a channel end's) accepts: a spin is never a substitute for sleeping.</summary>
+    public const long MaxSpinNanoseconds = 10_000_000;
+
     private readonly DoorbellRegion _doorbell;
     private readonly PrivateWord _sleepWord = new();
     private readonly Lock _tableLock = new();
@@ -48,17 +51,21 @@ public sealed partial class L4Thread : IDisposable
 
     /// <summary>
     /// How long a waiting operation spins before it sleeps on a futex. 0 gives futex-only waiting
-    /// (lowest CPU use, higher latency); the default is <see cref="DefaultSpinNanoseconds"/>.
+    /// (lowest CPU use, higher latency); the default is <see cref="DefaultSpinNanoseconds"/>. A value below 0 or
+    /// above <see cref="MaxSpinNanoseconds"/> throws <see cref="ArgumentOutOfRangeException"/> (as on a channel end).
     /// </summary>
     public long SpinNanoseconds
     {
         get => Interop.Libc.Futex.TicksToNanos(_spinTicks);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 10_000_000); // a spin is never a substitute for sleeping
-            _spinTicks = Interop.Libc.Futex.NanosToTicks(value);
-        }
+        set => _spinTicks = SpinTicks(value);
+    }
+
+    /// <summary>Validates a spin budget (0..<see cref="MaxSpinNanoseconds"/>) and converts it to Stopwatch ticks; shared with channel ends.</summary>
+    internal static long SpinTicks(long nanoseconds, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(nanoseconds))] string? name = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(nanoseconds, name);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(nanoseconds, MaxSpinNanoseconds, name);
+        return Interop.Libc.Futex.NanosToTicks(nanoseconds);
     }
 
     /// <summary>Number of links currently bound to this thread.</summary>
