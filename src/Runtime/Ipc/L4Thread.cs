@@ -27,6 +27,8 @@ public sealed partial class L4Thread : IDisposable
     private readonly PrivateWord _sleepWord = new();
     private readonly Lock _tableLock = new();
     private readonly ConcurrentQueue<ReceiveLink> _retired = new();
+    private readonly ConcurrentQueue<ReceiveLink> _senderDeaths = new(); // direct links whose sender process died, not yet reported
+    private int _senderDeathsPending; // 1 while _senderDeaths may hold entries: one plain read when a wait finds no message
     private readonly Stack<int> _freeIndices = new();
     private ReceiveLink?[] _links = new ReceiveLink?[16];
     private int _linkHighWater;
@@ -191,6 +193,17 @@ public sealed partial class L4Thread : IDisposable
 
 
         _retired.Enqueue(link);
+        RingOwnDoorbell();
+    }
+
+    /// <summary>
+    /// The sender process of a direct link died (the peer watch noticed): the next open wait reports it once, as
+    /// <see cref="L4Status.DestinationDeleted"/> with the link's label. Safe from any thread.
+    /// </summary>
+    internal void ReportSenderDeath(ReceiveLink link)
+    {
+        _senderDeaths.Enqueue(link);
+        Volatile.Write(ref _senderDeathsPending, 1); // after the enqueue: pairs with TryTakeSenderDeath's clear-then-recheck
         RingOwnDoorbell();
     }
 
