@@ -53,4 +53,10 @@ public enum L4Status
 
     /// <summary>What the request would create is already there: the name is registered, or the channel end is taken.</summary>
     AlreadyExists,
+
+    /// <summary>
+    /// The caller's destination is smaller than the next record (the copying channel read); the reported length
+    /// is the size needed and the record stays unread. A local outcome only: it never travels in a broker frame.
+    /// </summary>
+    BufferTooSmall,
 }

@@ -27,6 +27,7 @@ internal static partial class Program
                 "call-block" => CallBlock(args[1]),
                 "idle-sender" => IdleSender(args[1]),
                 "receiver-script" => ReceiverScript(args[1], args[2]),
+                "listen-hang" => ListenHang(args[1], args[2]),
                 "hostile-sender" => HostileSender(args[1], Int(args[2]), Int(args[3]), args[4]),
                 _ => RunTaskMode(args) ?? RunChannelMode(args) ?? RunHostileMode(args) ?? throw new ArgumentException($"unknown mode {args[0]}"),
             };
@@ -244,6 +245,15 @@ internal static partial class Program
     /// A receiver driven by a script of comma-separated steps: sleep:MS, wait:T (T = 0, n for never, or MS).
     /// Prints "READY", then one line per wait: "WAIT status label mr0".
     /// </summary>
+    /// <summary>Listens on <paramref name="path"/> (a direct <c>link</c> or <c>channel</c> listener) and hangs until killed.</summary>
+    private static int ListenHang(string kind, string path)
+    {
+        using IDisposable listener = kind == "link" ? DirectLinkListener.Listen(path) : Channels.DirectChannelListener.Listen(path);
+        Say("READY");
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+    }
+
     private static int ReceiverScript(string path, string script)
     {
         using L4Thread me = new();

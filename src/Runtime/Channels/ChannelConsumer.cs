@@ -6,7 +6,11 @@ namespace L4Rt.Channels;
 /// <summary>
 /// The consuming end of a zero-copy FIFO channel: read a record in place, then release it (release several
 /// at once by reading on and calling <see cref="Release"/> once). A span from <see cref="Read(L4Timeout, out ReadOnlySpan{byte})"/>
-/// stays valid until <see cref="Release"/>; the producer cannot overwrite it before. Not thread-safe: one
+/// stays valid until <see cref="Release"/>, or until a read (or <see cref="WaitForData"/>) finds the ring empty and
+/// has to wait: that releases everything read so far first, because the producer may be waiting for exactly that
+/// space, and both sides would sleep until their timeouts (as <see cref="ChannelProducer.Reserve"/> publishes its
+/// pending commits before it waits). A read with <see cref="L4Timeout.Zero"/> never waits, so never releases: use it
+/// to hold several records at once. The producer cannot overwrite a span before it is released. Not thread-safe: one
 /// consumer thread at a time. Everything read from the ring is validated first: a corrupt ring faults the
 /// channel with <see cref="L4Status.ProtocolViolation"/>, never an out-of-bounds read.
 /// </summary>
@@ -29,7 +33,8 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
     /// <summary>
     /// Reads the next record in place. <see cref="L4Timeout.Zero"/>: <see cref="L4Status.ReceiveTimeout"/> at once
-    /// when the ring is empty. After the producer is gone (closed or dead) and everything committed was read:
+    /// when the ring is empty. Any other timeout, when the ring is empty: releases the records read before (their
+    /// spans end), then waits. After the producer is gone (closed or dead) and everything committed was read:
     /// <see cref="L4Status.DestinationDeleted"/> (see <see cref="IsCompleted"/>).
     /// </summary>
     public L4Status Read(L4Timeout timeout, out ReadOnlySpan<byte> record)
@@ -58,6 +63,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
             return status;
         }
 
+        ReleaseBeforeWaiting();
         long deadline = Deadline(timeout);
         ref ChannelLayout l = ref Region.Layout;
         while (status == L4Status.ReceiveTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
@@ -87,6 +93,18 @@ public sealed class ChannelConsumer : ChannelEndpoint
         }
     }
 
+    /// <summary>
+    /// Off the fast path (the ring was empty): records read but not released may be the very space a blocked
+    /// producer waits for, so they are released before this side waits too.
+    /// </summary>
+    private void ReleaseBeforeWaiting()
+    {
+        if (_head != _cursor)
+        {
+            ReleaseCore();
+        }
+    }
+
     private void ReleaseCore()
     {
         _head = _cursor;
@@ -95,9 +113,13 @@ public sealed class ChannelConsumer : ChannelEndpoint
         WakeIfWaiting(ref l.ProducerWaiting, ref l.SpaceWake);
     }
 
-    /// <summary>Copying API: copies the next record into <paramref name="destination"/> and releases it.</summary>
-    /// <returns>The status; <paramref name="length"/> is the record's length. A record longer than the destination throws and stays unread.</returns>
-    public L4Status Read(Span<byte> destination, out int length, L4Timeout timeout)
+    /// <summary>
+    /// Copying API: copies the next record into <paramref name="destination"/> and releases it (the timeout as in
+    /// <see cref="Read(L4Timeout, out ReadOnlySpan{byte})"/>). A record longer than the destination stays unread and gives
+    /// <see cref="L4Status.BufferTooSmall"/> with its <paramref name="length"/>: retry with a destination that large.
+    /// </summary>
+    /// <returns>The status; <paramref name="length"/> is the record's length (also when it did not fit).</returns>
+    public L4Status Read(Span<byte> destination, L4Timeout timeout, out int length)
     {
         long mark = _cursor;
         L4Status status = Read(timeout, out ReadOnlySpan<byte> record);
@@ -109,10 +131,10 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
         if (record.Length > destination.Length)
         {
-            _cursor = mark;
+            _cursor = mark; // unread again: the next read returns the same record
             Records--;
             Bytes -= record.Length;
-            throw new ArgumentException($"the next record has {record.Length} bytes; the destination holds {destination.Length}", nameof(destination));
+            return L4Status.BufferTooSmall;
         }
 
         record.CopyTo(destination);
@@ -165,7 +187,10 @@ public sealed class ChannelConsumer : ChannelEndpoint
         return status;
     }
 
-    /// <summary>Waits until a record (or the end, or a fault) is there, without taking it.</summary>
+    /// <summary>
+    /// Waits until a record (or the end, or a fault) is there, without taking it. A wait that is not
+    /// <see cref="L4Timeout.Zero"/> releases the records read so far first, as a blocking read does.
+    /// </summary>
     public L4Status WaitForData(L4Timeout timeout)
     {
         if (!Enter())
@@ -182,6 +207,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
             if (!timeout.IsZero)
             {
+                ReleaseBeforeWaiting();
                 ref ChannelLayout l = ref Region.Layout;
                 WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, Deadline(timeout));
             }
@@ -194,10 +220,13 @@ public sealed class ChannelConsumer : ChannelEndpoint
         }
     }
 
-    /// <summary>Asynchronous copying read: completes synchronously when a record is there; waits on a pool thread otherwise.</summary>
+    /// <summary>
+    /// Asynchronous copying read: completes synchronously when a record is there; waits on a pool thread otherwise.
+    /// A destination too small gives <see cref="L4Status.BufferTooSmall"/> with the length needed, the record unread.
+    /// </summary>
     public ValueTask<(L4Status Status, int Length)> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
-        L4Status status = Read(destination.Span, out int length, L4Timeout.Zero);
+        L4Status status = Read(destination.Span, L4Timeout.Zero, out int length);
         return status != L4Status.ReceiveTimeout
             ? ValueTask.FromResult((status, length))
             : new ValueTask<(L4Status, int)>(Task.Run(() => ReadSlow(destination, cancellationToken), cancellationToken));
@@ -208,7 +237,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            L4Status status = Read(destination.Span, out int length, L4Timeout.FromMilliseconds(50));
+            L4Status status = Read(destination.Span, L4Timeout.FromMilliseconds(50), out int length);
             if (status != L4Status.ReceiveTimeout)
             {
                 return (status, length);

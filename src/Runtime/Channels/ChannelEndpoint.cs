@@ -9,6 +9,13 @@ namespace L4Rt.Channels;
 /// What producer and consumer share: the mapped ring, the adaptive wait (bounded spin, then futex on a wake
 /// word after raising a waiter flag and re-checking), the fault state, the statistics and the lifetime.
 /// </summary>
+/// <remarks>
+/// Every data-path operation takes its inputs, then its <see cref="L4Timeout"/>, then its <c>out</c> results, as
+/// <see cref="L4Thread.Send(SendLink, MsgTag, L4Timeout)"/> does: <c>Reserve(size, timeout, out record)</c>,
+/// <c>Write(data, timeout)</c>, <c>Read(timeout, out record)</c>, <c>Read(destination, timeout, out length)</c>.
+/// Setup calls take a <see cref="TimeSpan"/>; <see cref="L4Timeout.FromTimeSpan"/> and <see cref="L4Timeout.ToTimeSpan"/>
+/// convert between the two.
+/// </remarks>
 public abstract class ChannelEndpoint : IDisposable
 {
     private readonly Lock _lifetime = new();
@@ -26,11 +33,15 @@ public abstract class ChannelEndpoint : IDisposable
     /// <summary>Ring capacity in bytes.</summary>
     public long Capacity => Region.Capacity;
 
-    /// <summary>How long a blocking operation spins before it sleeps (0: futex only).</summary>
+    /// <summary>
+    /// How long a blocking operation spins before it sleeps (0: futex only); the default is
+    /// <see cref="L4Thread.DefaultSpinNanoseconds"/>. A value below 0 or above <see cref="L4Thread.MaxSpinNanoseconds"/>
+    /// throws <see cref="ArgumentOutOfRangeException"/>, as on <see cref="L4Thread.SpinNanoseconds"/>.
+    /// </summary>
     public long SpinNanoseconds
     {
         get => Libc.Futex.TicksToNanos(_spinTicks);
-        set => _spinTicks = Libc.Futex.NanosToTicks(Math.Clamp(value, 0, 10_000_000));
+        set => _spinTicks = L4Thread.SpinTicks(value);
     }
 
     /// <summary>Records passed through this endpoint.</summary>

@@ -27,7 +27,7 @@ public static class DirectChannel
                 throw new L4RtException(L4Status.ProtocolViolation, $"the channel listener at {path} sent a malformed hand-over or offers the other role");
             }
 
-            ChannelRegion region = ChannelRegion.Attach(Objects.Gate.ToFile(fds[0]), BinaryPrimitives.ReadInt64LittleEndian(hello[8..]));
+            ChannelRegion region = ChannelRegion.Attach(fds[0].ToFileHandle(), BinaryPrimitives.ReadInt64LittleEndian(hello[8..]));
             fds.Clear();
             ChannelEndpoint endpoint = producer ? new ChannelProducer(region) : new ChannelConsumer(region);
             PeerWatch.Instance.Register(peerPid, endpoint.MarkPeerDead);

@@ -30,6 +30,59 @@ internal sealed class UnixSeqpacketSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Listens on <paramref name="path"/>, replacing a stale socket file: one nobody answers on (connect gets
+    /// ECONNREFUSED) is what a listener killed with SIGKILL leaves behind, and is deleted first. A live listener
+    /// on the path is never displaced: that throws <see cref="InvalidOperationException"/> naming
+    /// <paramref name="owner"/> and its pid. A path owned by another uid, or that is no socket, is refused too.
+    /// (The liveness probe is a connection the live listener sees; it hangs up at once, before any byte.)
+    /// </summary>
+    /// <param name="path">The socket path.</param>
+    /// <param name="backlog">The listen backlog.</param>
+    /// <param name="owner">What listens there, in words, for the refusal ("broker", "direct-link listener").</param>
+    /// <param name="replacedStale">True when a stale socket file was deleted (worth a log line).</param>
+    internal static UnixSeqpacketSocket ListenReplacingStale(string path, int backlog, string owner, out bool replacedStale)
+    {
+        replacedStale = false;
+        if (Libc.Sys.OwnerAndMode(path) is { } existing)
+        {
+            uint me = Libc.Process.GetUid();
+            if (existing.Uid != me)
+            {
+                throw new InvalidOperationException($"refusing to replace {path}: it is owned by uid {existing.Uid}, not by uid {me}");
+            }
+
+            if ((existing.Mode & Libc.Sys.S_IFMT) != Libc.Sys.S_IFSOCK)
+            {
+                throw new InvalidOperationException($"refusing to replace {path}: it is {Libc.Sys.DescribeType(existing.Mode)}, not a socket");
+            }
+
+            using (UnixSeqpacketSocket? probe = TryConnect(path, out int errno))
+            {
+                if (probe is not null)
+                {
+                    throw new InvalidOperationException($"another {owner} is live on {path} (pid {probe.PeerCredentials.Pid}); stop it first or choose another path");
+                }
+
+                if (errno != Libc.Errno.ECONNREFUSED && errno != Libc.Errno.ENOENT)
+                {
+                    throw Libc.ErrnoException($"connect({path})", errno);
+                }
+
+                if (errno == Libc.Errno.ECONNREFUSED)
+                {
+                    File.Delete(path); // nobody listens: the file outlived its process
+                    replacedStale = true;
+                }
+            }
+        }
+
+        return Listen(path, backlog);
+    }
+
+    /// <summary>True when the peer hung up or sent something already (a probe, or no honest hand-over partner).</summary>
+    internal bool IsReadableNow => WaitReadable(0);
+
     /// <summary>Connects to <paramref name="path"/>; returns null with the errno when nobody listens there.</summary>
     internal static UnixSeqpacketSocket? TryConnect(string path, out int errno)
     {

@@ -10,19 +10,40 @@ namespace L4Rt.Ipc;
 /// </summary>
 internal static class DirectHandover
 {
-    /// <summary>Accepts the next peer within <paramref name="timeout"/>; refuses any uid but ours.</summary>
-    internal static (UnixSeqpacketSocket Connection, Libc.Socket.UCred Peer) Accept(UnixSeqpacketSocket listener, string path, TimeSpan timeout)
+    /// <summary>
+    /// Accepts the next peer within <paramref name="timeout"/> (refusing any uid but ours) and runs
+    /// <paramref name="handOver"/> on the connection, which is closed afterwards. A peer that hung up before its
+    /// hello — the liveness probe of <see cref="UnixSeqpacketSocket.ListenReplacingStale"/>, or a partner that died
+    /// while queued — is skipped, as is one that dies during the hand-over; the next one is accepted instead.
+    /// <paramref name="handOver"/> must release what it created when it throws.
+    /// </summary>
+    internal static T Accept<T>(UnixSeqpacketSocket listener, string path, TimeSpan timeout, Func<UnixSeqpacketSocket, Libc.Socket.UCred, T> handOver)
     {
-        int timeoutMs = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        UnixSeqpacketSocket connection = listener.Accept(timeoutMs) ?? throw new TimeoutException($"nobody connected to {path} within {timeout}");
-        Libc.Socket.UCred peer = connection.PeerCredentials;
-        if (peer.Uid != Libc.Process.GetUid())
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(Math.Max(0, timeout.TotalSeconds) * Stopwatch.Frequency);
+        while (true)
         {
-            connection.Dispose();
-            throw new L4RtException(L4Status.NoRights, $"a process of uid {peer.Uid} tried to connect; only uid {Libc.Process.GetUid()} may");
-        }
+            int timeoutMs = deadline == long.MaxValue ? -1 : (int)Math.Clamp(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline).TotalMilliseconds, 0, int.MaxValue);
+            using UnixSeqpacketSocket connection = listener.Accept(timeoutMs) ?? throw new TimeoutException($"nobody connected to {path} within {timeout}");
+            Libc.Socket.UCred peer = connection.PeerCredentials;
+            if (peer.Uid != Libc.Process.GetUid())
+            {
+                throw new L4RtException(L4Status.NoRights, $"a process of uid {peer.Uid} tried to connect; only uid {Libc.Process.GetUid()} may");
+            }
 
-        return (connection, peer);
+            if (connection.IsReadableNow)
+            {
+                continue; // an honest partner sends nothing before our hello: this one is gone (or a probe)
+            }
+
+            try
+            {
+                return handOver(connection, peer);
+            }
+            catch (IOException e) when (e.HResult is Libc.Errno.EPIPE or Libc.Errno.ECONNRESET)
+            {
+                // the partner died between accept and hello: wait for the next one
+            }
+        }
     }
 
     /// <summary>

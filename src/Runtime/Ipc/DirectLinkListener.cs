@@ -27,11 +27,15 @@ public sealed class DirectLinkListener : IDisposable
     /// <summary>The socket path senders connect to.</summary>
     public string Path { get; }
 
-    /// <summary>Listens on <paramref name="path"/> (which must not exist).</summary>
+    /// <summary>
+    /// Listens on <paramref name="path"/>. A socket file left there by a listener that died (even by SIGKILL) is
+    /// replaced; a live listener on the path is refused with <see cref="InvalidOperationException"/>, as is a path
+    /// that is not a socket or belongs to another uid.
+    /// </summary>
     public static DirectLinkListener Listen(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return new DirectLinkListener(path, UnixSeqpacketSocket.Listen(path));
+        return new DirectLinkListener(path, UnixSeqpacketSocket.ListenReplacingStale(path, backlog: 64, "direct-link listener", out _));
     }
 
     /// <summary>
@@ -41,23 +45,24 @@ public sealed class DirectLinkListener : IDisposable
     public ReceiveLink Accept(L4Thread receiver, ulong label, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(receiver);
-        (UnixSeqpacketSocket accepted, Libc.Socket.UCred peer) = DirectHandover.Accept(_socket, Path, timeout);
-        using UnixSeqpacketSocket connection = accepted;
-        ReceiveLink link = receiver.CreateLink(label);
-        try
+        return DirectHandover.Accept(_socket, Path, timeout, (connection, peer) =>
         {
-            Span<byte> hello = stackalloc byte[HelloSize];
-            BinaryPrimitives.WriteUInt32LittleEndian(hello, HelloMagic);
-            BinaryPrimitives.WriteInt32LittleEndian(hello[4..], Environment.ProcessId);
-            connection.Send(hello, [link.Region.Handle, receiver.Doorbell.Handle]);
-            link.WatchSender(peer.Pid);
-            return link;
-        }
-        catch
-        {
-            link.Dispose();
-            throw;
-        }
+            ReceiveLink link = receiver.CreateLink(label);
+            try
+            {
+                Span<byte> hello = stackalloc byte[HelloSize];
+                BinaryPrimitives.WriteUInt32LittleEndian(hello, HelloMagic);
+                BinaryPrimitives.WriteInt32LittleEndian(hello[4..], Environment.ProcessId);
+                connection.Send(hello, [link.Region.Handle, receiver.Doorbell.Handle]);
+                link.WatchSender(peer.Pid);
+                return link;
+            }
+            catch
+            {
+                link.Dispose();
+                throw;
+            }
+        });
     }
 
     /// <inheritdoc/>

@@ -29,6 +29,10 @@ public sealed partial class L4Thread
     /// <summary>
     /// Open wait: receives the next message from any link of this thread and returns its label. Ends the
     /// previous reply capability (a caller still waiting for that reply gets <see cref="L4Status.ReplyDropped"/>).
+    /// When the sender process of a direct link (<see cref="DirectLinkListener"/>) dies, one open wait returns
+    /// <see cref="L4Status.DestinationDeleted"/> with that link's <see cref="IpcResult.Label"/> (after any message
+    /// it left); the link stays bound until it is disposed, which the server should do. Broker gates report no
+    /// sender deaths: a gate serves many senders, and the broker cleans up after them.
     /// </summary>
     public IpcResult Wait(L4Timeout timeout) => WaitCore(null, timeout);
 
@@ -337,6 +341,43 @@ public sealed partial class L4Thread
                     return true;
                 }
             }
+        }
+
+        if (Volatile.Read(ref _senderDeathsPending) != 0 && TryTakeSenderDeath(out result)) // pairs with ReportSenderDeath's write
+        {
+            return true;
+        }
+
+        result = default;
+        return false;
+    }
+
+    /// <summary>Reports the next direct-link sender that died (off the message path: no message was there).</summary>
+    private bool TryTakeSenderDeath(out IpcResult result)
+    {
+        while (_senderDeaths.TryDequeue(out ReceiveLink? link))
+        {
+            if (link.IsDisposed || link.Owner != this)
+            {
+                continue; // removed by the server meanwhile: nothing left to report
+            }
+
+            if (TryTakeFrom(link, out result))
+            {
+                _senderDeaths.Enqueue(link); // its last message first, the death at the next wait
+                return true;
+            }
+
+            result = new IpcResult(L4Status.DestinationDeleted, label: link.Label);
+            return true;
+        }
+
+        // Clear, then look again: a report enqueued after our last dequeue raised the flag after its enqueue.
+        Volatile.Write(ref _senderDeathsPending, 0);
+        Interlocked.MemoryBarrier();
+        if (!_senderDeaths.IsEmpty)
+        {
+            Volatile.Write(ref _senderDeathsPending, 1);
         }
 
         result = default;

@@ -22,10 +22,15 @@ public sealed partial class L4Thread : IDisposable
     /// <summary>Default spin budget before sleeping: long enough to catch a partner on another core, short enough for 2 cores.</summary>
     public const long DefaultSpinNanoseconds = 20_000;
 
+    /// <summary>The largest spin budget <see cref="SpinNanoseconds"/> (and a channel end's) accepts: a spin is never a substitute for sleeping.</summary>
+    public const long MaxSpinNanoseconds = 10_000_000;
+
     private readonly DoorbellRegion _doorbell;
     private readonly PrivateWord _sleepWord = new();
     private readonly ConcurrentQueue<ReceiveLink> _retired = new();
     private EndpointTable<ReceiveLink> _endpoints = new(initialSize: 16, capacity: DoorbellLayout.MaxLinks);
+    private readonly ConcurrentQueue<ReceiveLink> _senderDeaths = new(); // direct links whose sender process died, not yet reported
+    private int _senderDeathsPending; // 1 while _senderDeaths may hold entries: one plain read when a wait finds no message
     private long _spinTicks;
     private int _aborted; // 0, or the L4Status every blocking operation returns from now on (Aborted, BrokerLost)
     private int _disposed;
@@ -45,17 +50,21 @@ public sealed partial class L4Thread : IDisposable
 
     /// <summary>
     /// How long a waiting operation spins before it sleeps on a futex. 0 gives futex-only waiting
-    /// (lowest CPU use, higher latency); the default is <see cref="DefaultSpinNanoseconds"/>.
+    /// (lowest CPU use, higher latency); the default is <see cref="DefaultSpinNanoseconds"/>. A value below 0 or
+    /// above <see cref="MaxSpinNanoseconds"/> throws <see cref="ArgumentOutOfRangeException"/> (as on a channel end).
     /// </summary>
     public long SpinNanoseconds
     {
         get => Interop.Libc.Futex.TicksToNanos(_spinTicks);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 10_000_000); // a spin is never a substitute for sleeping
-            _spinTicks = Interop.Libc.Futex.NanosToTicks(value);
-        }
+        set => _spinTicks = SpinTicks(value);
+    }
+
+    /// <summary>Validates a spin budget (0..<see cref="MaxSpinNanoseconds"/>) and converts it to Stopwatch ticks; shared with channel ends.</summary>
+    internal static long SpinTicks(long nanoseconds, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(nanoseconds))] string? name = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(nanoseconds, name);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(nanoseconds, MaxSpinNanoseconds, name);
+        return Interop.Libc.Futex.NanosToTicks(nanoseconds);
     }
 
     /// <summary>Number of links currently bound to this thread.</summary>
@@ -146,6 +155,17 @@ public sealed partial class L4Thread : IDisposable
     {
         _endpoints.Remove(link.Index, link);
         _retired.Enqueue(link);
+        RingOwnDoorbell();
+    }
+
+    /// <summary>
+    /// The sender process of a direct link died (the peer watch noticed): the next open wait reports it once, as
+    /// <see cref="L4Status.DestinationDeleted"/> with the link's label. Safe from any thread.
+    /// </summary>
+    internal void ReportSenderDeath(ReceiveLink link)
+    {
+        _senderDeaths.Enqueue(link);
+        Volatile.Write(ref _senderDeathsPending, 1); // after the enqueue: pairs with TryTakeSenderDeath's clear-then-recheck
         RingOwnDoorbell();
     }
 

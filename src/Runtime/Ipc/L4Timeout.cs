@@ -38,9 +38,21 @@ public readonly struct L4Timeout : IEquatable<L4Timeout>
     /// <summary>A finite timeout in milliseconds.</summary>
     public static L4Timeout FromMilliseconds(long milliseconds) => FromNanoseconds(checked(milliseconds * 1_000_000));
 
-    /// <summary>A timeout from a <see cref="TimeSpan"/>; <see cref="Timeout.InfiniteTimeSpan"/> gives <see cref="Never"/>.</summary>
-    public static L4Timeout From(TimeSpan span) =>
+    /// <summary>A finite timeout in seconds.</summary>
+    public static L4Timeout FromSeconds(long seconds) => FromNanoseconds(checked(seconds * 1_000_000_000));
+
+    /// <summary>
+    /// A timeout from a <see cref="TimeSpan"/> (as setup calls take): <see cref="Timeout.InfiniteTimeSpan"/> gives
+    /// <see cref="Never"/>, <see cref="TimeSpan.Zero"/> gives <see cref="Zero"/>; any other negative span throws.
+    /// </summary>
+    public static L4Timeout FromTimeSpan(TimeSpan span) =>
         span == Timeout.InfiniteTimeSpan ? Never : FromNanoseconds(checked(span.Ticks * 100));
+
+    /// <summary>
+    /// This timeout as a <see cref="TimeSpan"/>, for setup calls (<c>Accept</c>, <c>Connect</c>, broker requests):
+    /// <see cref="Never"/> gives <see cref="Timeout.InfiniteTimeSpan"/>; finite lengths round down to 100 ns ticks.
+    /// </summary>
+    public TimeSpan ToTimeSpan() => IsNever ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(_nanoseconds / 100);
 
     /// <inheritdoc/>
     public bool Equals(L4Timeout other) => _nanoseconds == other._nanoseconds;

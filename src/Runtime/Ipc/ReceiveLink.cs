@@ -39,7 +39,10 @@ public sealed class ReceiveLink : IDisposable
 
     internal bool IsDisposed => Volatile.Read(ref _disposed);
 
-    /// <summary>Called by the broker or the peer watch when the sending side died.</summary>
+    /// <summary>
+    /// Called by the peer watch when the sending process of a direct link died: blocked operations on the link
+    /// return, and the owner's next open wait reports the death (<see cref="L4Thread.Wait"/>).
+    /// </summary>
     internal void MarkSenderDead()
     {
         lock (_lifetime)
@@ -47,7 +50,7 @@ public sealed class ReceiveLink : IDisposable
             if (!_disposed)
             {
                 Region.MarkDead(senderSide: true);
-                Owner.RingOwnDoorbell();
+                Owner.ReportSenderDeath(this);
             }
         }
     }

@@ -144,8 +144,4 @@ public sealed class Gate : Capability
         long spent = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         return L4Timeout.FromNanoseconds(Math.Max(0, timeout.Nanoseconds - spent));
     }
-
-    /// <summary>Moves a received descriptor into a <see cref="SafeFileHandle"/>.</summary>
-    /// <remarks>Kept for callers outside this layer that have not moved to <c>SafeFdHandle.ToFileHandle</c> yet (the direct channel).</remarks>
-    internal static SafeFileHandle ToFile(SafeFdHandle fd) => fd.ToFileHandle();
 }

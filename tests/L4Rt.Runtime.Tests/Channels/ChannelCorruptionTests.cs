@@ -125,7 +125,7 @@ public class ChannelCorruptionTests
     }
 
     [Fact]
-    public void Read_NothingBeforePublish_AndDestinationTooSmallLeavesTheRecordUnread()
+    public void Read_NothingBeforePublish_AndDestinationTooSmallReportsTheLengthAndLeavesTheRecordUnread()
     {
         using Pair p = new();
         p.Producer.Reserve(8, L4Timeout.Zero, out Span<byte> record);
@@ -133,9 +133,11 @@ public class ChannelCorruptionTests
         p.Producer.Commit(8, publish: false);
         Assert.Equal(L4Status.ReceiveTimeout, p.Consumer.Read(L4Timeout.Zero, out _)); // committed but not published
         p.Producer.Publish();
-        Assert.Throws<ArgumentException>(() => p.Consumer.Read(new byte[4], out _, L4Timeout.Zero));
+        Assert.Equal(L4Status.BufferTooSmall, p.Consumer.Read(new byte[4], L4Timeout.Zero, out int needed));
+        Assert.Equal(8, needed);
+        Assert.Equal(0, p.Consumer.Records); // not counted as read
         byte[] enough = new byte[8];
-        Assert.Equal(L4Status.Ok, p.Consumer.Read(enough, out int length, L4Timeout.Zero));
+        Assert.Equal(L4Status.Ok, p.Consumer.Read(enough, L4Timeout.Zero, out int length));
         Assert.Equal(8, length);
         Assert.All(enough, b => Assert.Equal(9, b));
     }

@@ -97,6 +97,69 @@ public class ChannelUnitTests
         }
     }
 
+    /// <summary>
+    /// The batched-release hazard: 4 KiB ring, 1000-byte records, 4 reads without Release fill it. The producer's
+    /// 5th write waits for space, the consumer's 5th read waits for data; the read must release the 4 first.
+    /// </summary>
+    [Fact]
+    public void Read_FourRecordsUnreleasedFillTheRing_TheFifthReadReleasesThemAndBothSidesProceed()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(4096);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            L4Status[] written = new L4Status[5];
+            Func<Exception?> writing = Background(() =>
+            {
+                byte[] data = new byte[1000];
+                for (int i = 0; i < written.Length; i++)
+                {
+                    data.AsSpan().Fill((byte)(i + 1));
+                    written[i] = producer.Write(data, L4Timeout.FromMilliseconds(3000));
+                }
+            });
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.FromMilliseconds(3000), out ReadOnlySpan<byte> record));
+                Assert.Equal((byte)(i + 1), record[999]);
+            }
+
+            Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.FromMilliseconds(3000), out ReadOnlySpan<byte> fifth));
+            Assert.Equal(1000, fifth.Length);
+            Assert.True(fifth.IndexOfAnyExcept((byte)5) < 0, "the fifth record is intact");
+            consumer.Release();
+            Assert.Null(writing());
+            Assert.Equal([L4Status.Ok, L4Status.Ok, L4Status.Ok, L4Status.Ok, L4Status.Ok], written);
+        }
+    }
+
+    [Fact]
+    public void WaitForData_FourRecordsReadWithoutReleaseFillTheRing_ReleasesThemSoTheProducerCanWrite()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(4096);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            byte[] data = new byte[1000];
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.Equal(L4Status.Ok, producer.Write(data, L4Timeout.Zero));
+                Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.Zero, out _)); // Zero never waits, so never releases
+            }
+
+            Assert.Equal(4032, producer.BytesInFlight);
+            L4Status fifth = L4Status.Aborted;
+            Func<Exception?> writing = Background(() => fifth = producer.Write(data, L4Timeout.FromMilliseconds(3000)));
+            Assert.Equal(L4Status.Ok, consumer.WaitForData(L4Timeout.FromMilliseconds(3000)));
+            Assert.Null(writing());
+            Assert.Equal(L4Status.Ok, fifth);
+        }
+    }
+
     [Fact]
     public void FutexOnlyBothSides_TinyRing_NoLostWakeup()
     {
@@ -119,7 +182,7 @@ public class ChannelUnitTests
             byte[] buffer = new byte[8];
             for (int i = 0; i < Count; i++)
             {
-                Assert.Equal(L4Status.Ok, consumer.Read(buffer, out int length, L4Timeout.FromMilliseconds(10_000)));
+                Assert.Equal(L4Status.Ok, consumer.Read(buffer, L4Timeout.FromMilliseconds(10_000), out int length));
                 Assert.Equal(i, BitConverter.ToInt32(buffer.AsSpan(0, length)));
             }
 
@@ -147,6 +210,70 @@ public class ChannelUnitTests
             Assert.Equal(L4Status.SendTimeout, producer.Write(new byte[1], L4Timeout.Zero)); // read but not released: still full
             consumer.Release();
             Assert.Equal(L4Status.Ok, producer.Write(new byte[1], L4Timeout.Zero));
+        }
+    }
+
+    [Fact]
+    public void CopyingRead_DestinationTooSmall_ReturnsTheLengthNeededWithoutThrowingOrAllocating()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(1 << 16);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            byte[] data = new byte[100];
+            byte[] small = new byte[10];
+            byte[] large = new byte[100];
+            int wrong = 0; // counted, not asserted, inside the measured loop: assertions allocate
+            void Round(int i)
+            {
+                data[0] = (byte)i;
+                wrong += producer.Write(data, L4Timeout.Zero) == L4Status.Ok ? 0 : 1;
+                wrong += consumer.Read(small, L4Timeout.Zero, out int needed) == L4Status.BufferTooSmall && needed == 100 ? 0 : 1;
+                wrong += consumer.Read(large, L4Timeout.Zero, out int length) == L4Status.Ok ? 0 : 1;
+                wrong += length == 100 && large[0] == (byte)i ? 0 : 1; // the record that did not fit is read next, whole
+            }
+
+            for (int i = 0; i < 2000; i++)
+            {
+                Round(i);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20_000; i++)
+            {
+                Round(i);
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(0, wrong);
+            Assert.Equal(0, allocated);
+            Assert.Equal(22_000, consumer.Records);
+        }
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(L4Thread.MaxSpinNanoseconds + 1)]
+    public void SpinNanoseconds_OutOfRange_ThrowsOnThreadsAndChannelEndsAlike(long value)
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(4096);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        using (L4Thread thread = new())
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => thread.SpinNanoseconds = value);
+            Assert.Throws<ArgumentOutOfRangeException>(() => producer.SpinNanoseconds = value);
+            Assert.Throws<ArgumentOutOfRangeException>(() => consumer.SpinNanoseconds = value);
+            Assert.Equal(L4Thread.DefaultSpinNanoseconds, producer.SpinNanoseconds, tolerance: 1_000); // unchanged
+
+            thread.SpinNanoseconds = L4Thread.MaxSpinNanoseconds; // the bounds themselves are accepted
+            producer.SpinNanoseconds = L4Thread.MaxSpinNanoseconds;
+            consumer.SpinNanoseconds = 0;
+            Assert.Equal(L4Thread.MaxSpinNanoseconds, producer.SpinNanoseconds, tolerance: 1_000);
         }
     }
 

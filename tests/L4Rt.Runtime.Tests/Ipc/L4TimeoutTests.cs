@@ -17,7 +17,32 @@ public class L4TimeoutTests
     }
 
     [Fact]
-    public void From_InfiniteTimeSpan_IsNever() => Assert.True(L4Timeout.From(Timeout.InfiniteTimeSpan).IsNever);
+    public void FromTimeSpan_InfiniteTimeSpan_IsNever() => Assert.True(L4Timeout.FromTimeSpan(Timeout.InfiniteTimeSpan).IsNever);
+
+    [Fact]
+    public void FromTimeSpan_FiniteAndZero_KeepTheLength()
+    {
+        Assert.Equal(1_500_000_000, L4Timeout.FromTimeSpan(TimeSpan.FromMilliseconds(1500)).Nanoseconds);
+        Assert.Equal(L4Timeout.Zero, L4Timeout.FromTimeSpan(TimeSpan.Zero));
+        Assert.Throws<ArgumentOutOfRangeException>(() => L4Timeout.FromTimeSpan(TimeSpan.FromSeconds(-2)));
+    }
+
+    [Fact]
+    public void FromSeconds_IsTheSameAsTheTimeSpanOfThoseSeconds()
+    {
+        Assert.Equal(5_000_000_000, L4Timeout.FromSeconds(5).Nanoseconds);
+        Assert.Equal(L4Timeout.FromTimeSpan(TimeSpan.FromSeconds(5)), L4Timeout.FromSeconds(5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => L4Timeout.FromSeconds(-1));
+        Assert.Throws<OverflowException>(() => L4Timeout.FromSeconds(long.MaxValue));
+    }
+
+    [Fact]
+    public void ToTimeSpan_RoundTripsSetupTimeouts()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(5), L4Timeout.FromSeconds(5).ToTimeSpan());
+        Assert.Equal(Timeout.InfiniteTimeSpan, L4Timeout.Never.ToTimeSpan());
+        Assert.Equal(TimeSpan.Zero, L4Timeout.Zero.ToTimeSpan());
+    }
 
     [Fact]
     public void FromNanoseconds_Negative_Throws() =>

@@ -86,6 +86,43 @@ public class PeerDeathTests
     }
 
     [Fact]
+    public async Task Wait_DirectLinkSenderKilledDuringOpenWait_ReturnsDestinationDeletedWithItsLabelOnce()
+    {
+        using TempDir dir = new();
+        using L4Thread receiver = new();
+        using DirectLinkListener listener = DirectLinkListener.Listen(dir.Socket());
+        using ChildProcess child = ChildProcess.Start("idle-sender", dir.Socket());
+        using ReceiveLink dying = listener.Accept(receiver, 21, TimeSpan.FromSeconds(30));
+        child.WaitForLine("CONNECTED");
+        Task<SendLink> connecting = Task.Run(() => DirectLink.Connect(dir.Socket(), TimeSpan.FromSeconds(30)));
+        using ReceiveLink living = listener.Accept(receiver, 22, TimeSpan.FromSeconds(30));
+        using SendLink livingSender = await connecting;
+
+        IpcResult result = default;
+        long returnedAt = 0;
+        Thread waiter = new(() =>
+        {
+            result = receiver.Wait(L4Timeout.FromMilliseconds(30_000));
+            returnedAt = Stopwatch.GetTimestamp();
+        }) { IsBackground = true };
+        waiter.Start();
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref receiver.Doorbell.Layout.ReceiverWaiting) == L4Rt.Memory.DoorbellLayout.ReceiverAsleep, 10_000), "the receiver must be asleep in its open wait");
+        long killedAt = child.Kill();
+        Assert.True(waiter.Join(5000));
+        Assert.Equal(L4Status.DestinationDeleted, result.Status);
+        Assert.Equal(21UL, result.Label);
+        AssertWithinLimit(killedAt, returnedAt);
+
+        Assert.Equal(L4Status.ReceiveTimeout, receiver.Wait(L4Timeout.FromMilliseconds(50)).Status); // reported once
+        using L4Thread client = new();
+        client.Utcb.Mr[0] = 5;
+        Task<IpcResult> sending = Task.Run(() => client.Send(livingSender, new MsgTag(1, words: 1), L4Timeout.FromSeconds(20)));
+        IpcResult message = receiver.Wait(L4Timeout.FromSeconds(20)); // the other link still serves
+        Assert.Equal((L4Status.Ok, 22UL, 5UL), (message.Status, message.Label, receiver.Utcb.Mr[0]));
+        Assert.Equal(L4Status.Ok, (await sending).Status);
+    }
+
+    [Fact]
     public void Call_CallerInOtherProcess_ServerKilled_CallerProcessReturnsWithin100ms()
     {
         // Both partners are separate processes: a server holding the call, a caller blocked in it.

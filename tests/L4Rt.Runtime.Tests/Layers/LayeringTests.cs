@@ -19,8 +19,6 @@ public class LayeringTests(ITestOutputHelper output)
     /// </summary>
     private static readonly (string FromPrefix, string To, string Why)[] s_known =
     [
-        ("L4Rt.Channels.DirectChannel", "L4Rt.Objects.Gate",
-            "DirectChannel still calls Gate.ToFile; SafeFdHandle.ToFileHandle replaces it in the channel rewrite"),
         ("L4Rt.Objects.", "L4Rt.L4Task",
             "Capability.Owner and the typed control calls (L4Task.RequestAsync) of every object: objects need a control-plane port below L4Task to lose this edge"),
     ];
