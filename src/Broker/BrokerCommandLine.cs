@@ -31,6 +31,7 @@ internal static class BrokerCommandLine
     [
         (nameof(BrokerOptions.SocketPath), "PATH", "the control socket, also --socket PATH (default: $L4RT_SOCKET, $XDG_RUNTIME_DIR/l4rt/broker.sock, /tmp/l4rt-$UID/broker.sock)"),
         (nameof(BrokerOptions.AllowedUids) + ":N", "UID", "the uids that may connect, N = 0, 1, … (default: only the broker's own uid)"),
+        (nameof(BrokerOptions.OperatorUids) + ":N", "UID", "the uids whose tasks see the whole broker in status (default: only the broker's own uid)"),
         (nameof(BrokerOptions.TaskQuotaBytes), "BYTES", "byte quota of each task's root factory"),
         (nameof(BrokerOptions.TaskQuotaObjects), "N", "object quota of each task's root factory"),
         (nameof(BrokerOptions.TaskQuotaFds), "N", "descriptors each task may make the broker hold"),

@@ -18,6 +18,12 @@ public sealed class BrokerOptions
     /// <summary>Object quota of each task's root factory.</summary>
     public int TaskQuotaObjects { get; set; } = 4096;
 
+    /// <summary>
+    /// The uids whose tasks see the whole broker in <c>l4rt status</c>; empty means only the broker's own uid.
+    /// Every other task sees itself and the objects it created or holds a capability to.
+    /// </summary>
+    public uint[] OperatorUids { get; set; } = [];
+
     /// <summary>The most tasks connected at once.</summary>
     public int MaxTasks { get; set; } = 1024;
 

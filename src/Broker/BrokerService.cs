@@ -33,6 +33,7 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, BrokerKerne
     {
         _path = string.IsNullOrEmpty(_options.SocketPath) ? BrokerEndpoint.DefaultSocketPath() : _options.SocketPath;
         _listener = BrokerSocket.Bind(_path, log);
+        kernel.Endpoint = (_path, EffectiveAllowedUids());
         _spare = OpenSpare();
         _ = new System.ComponentModel.Win32Exception(0).Message; // errno messages must not need an assembly load when descriptors run short
         if (_options.ParentPid > 0)
@@ -45,7 +46,7 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, BrokerKerne
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        uint[] allowed = _options.AllowedUids.Length > 0 ? _options.AllowedUids : [Libc.Process.GetUid()];
+        uint[] allowed = EffectiveAllowedUids();
         BrokerLog.Listening(log, _path, Environment.ProcessId, string.Join(',', allowed.Select(u => u.ToString(CultureInfo.InvariantCulture))));
         _acceptor = new(() => AcceptLoop(_listener!, allowed)) { IsBackground = true, Name = "l4rtd-accept" };
         _acceptor.Start();
@@ -57,6 +58,8 @@ internal sealed class BrokerService(IOptions<BrokerOptions> options, BrokerKerne
     /// connection costs that connection, a descriptor shortage (EMFILE) sheds the waiting connection with the
     /// spare descriptor, any other accept error backs off and retries.
     /// </summary>
+    private uint[] EffectiveAllowedUids() => _options.AllowedUids.Length > 0 ? _options.AllowedUids : [Libc.Process.GetUid()];
+
     private void AcceptLoop(UnixSeqpacketSocket listener, uint[] allowed)
     {
         int delayMs = 0;

@@ -6,12 +6,29 @@ namespace L4Rt.Broker.Kernel;
 
 internal sealed partial class BrokerKernel
 {
+    /// <summary>The socket path and allowed uids in effect (defaults resolved), as status reports them.</summary>
+    internal (string SocketPath, uint[] AllowedUids) Endpoint { get; set; } = ("", []);
+
+    /// <summary>Whether <paramref name="task"/> may see the whole broker: its uid is an operator uid (default: the broker's own).</summary>
+    private bool IsOperator(TaskObject task) =>
+        _options.OperatorUids.Length > 0 ? Array.IndexOf(_options.OperatorUids, task.Uid) >= 0 : task.Uid == Interop.Libc.Process.GetUid();
+
     /// <summary>
-    /// What the broker holds, for operators (<c>l4rt status</c>). Labels and other tasks' slot numbers are
-    /// deliberately left out: any task may ask, and a task must not observe another task's slots or labels.
+    /// What the broker holds (<c>l4rt status</c>). An operator sees every task and object; any other task sees
+    /// itself and the objects it created or holds a capability to (no information leaks through global names).
+    /// Labels and other tasks' slot numbers are left out for everyone.
     /// </summary>
-    private byte[] StatusJson()
+    private byte[] StatusJson(TaskObject asker)
     {
+        bool all = IsOperator(asker);
+        HashSet<KernelObject> visible = [];
+        if (!all)
+        {
+            visible.UnionWith(asker.Created);
+            visible.UnionWith(asker.Space.All.Select(c => c.Object));
+            visible.Add(asker.RootFactory);
+        }
+
         List<ThreadObject> threads = [];
         List<GateObject> gates = [];
         List<IrqObject> irqs = [];
@@ -19,9 +36,18 @@ internal sealed partial class BrokerKernel
         List<ChannelObject> channels = [];
         foreach (TaskObject task in _tasks.Values)
         {
-            factories.Add(task.RootFactory);
+            if (all || task == asker)
+            {
+                factories.Add(task.RootFactory);
+            }
+
             foreach (KernelObject obj in task.Created)
             {
+                if (!all && !visible.Contains(obj))
+                {
+                    continue;
+                }
+
                 switch (obj)
                 {
                     case ThreadObject t: threads.Add(t); break;
@@ -35,8 +61,8 @@ internal sealed partial class BrokerKernel
 
         var status = new
         {
-            broker = new { pid = Environment.ProcessId, socket = _options.SocketPath, allowedUids = _options.AllowedUids },
-            tasks = _tasks.Values.OrderBy(t => t.Id).Select(t => new
+            broker = new { pid = Environment.ProcessId, socket = Endpoint.SocketPath, allowedUids = Endpoint.AllowedUids, view = all ? "operator" : "task" },
+            tasks = _tasks.Values.Where(t => all || t == asker).OrderBy(t => t.Id).Select(t => new
             {
                 id = t.Id,
                 pid = t.Pid,
@@ -68,7 +94,7 @@ internal sealed partial class BrokerKernel
         (uint snapshot, int offset) = request;
         if (snapshot == 0)
         {
-            task.StatusSnapshot = StatusJson();
+            task.StatusSnapshot = StatusJson(task);
             task.StatusSnapshotId = ++_nextSnapshot == 0 ? ++_nextSnapshot : _nextSnapshot;
             snapshot = task.StatusSnapshotId;
         }
