@@ -90,6 +90,19 @@ internal sealed partial class BrokerKernel
         return Reply.Later;
     }
 
+    /// <summary>The task stopped waiting for one of its queries: it leaves the pending list (and its timer stops).</summary>
+    private Empty Cancel(TaskObject task, Msg.Cancel.Request request)
+    {
+        PendingQuery? query = _pendingQueries.Find(q => q.Task == task && q.RequestId == request.RequestId);
+        if (query is not null)
+        {
+            _pendingQueries.Remove(query);
+            query.Timer?.Dispose();
+        }
+
+        return default;
+    }
+
     private void ExpireQuery(PendingQuery query)
     {
         lock (_lock)

@@ -61,7 +61,7 @@ internal sealed partial class BrokerKernel
 
         var status = new
         {
-            broker = new { pid = Environment.ProcessId, socket = Endpoint.SocketPath, allowedUids = Endpoint.AllowedUids, view = all ? "operator" : "task" },
+            broker = new { pid = Environment.ProcessId, socket = Endpoint.SocketPath, allowedUids = Endpoint.AllowedUids, view = all ? "operator" : "task", pendingNameQueries = all ? _pendingQueries.Count : _pendingQueries.Count(q => q.Task == asker) },
             tasks = _tasks.Values.Where(t => all || t == asker).OrderBy(t => t.Id).Select(t => new
             {
                 id = t.Id,

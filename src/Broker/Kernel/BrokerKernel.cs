@@ -120,6 +120,7 @@ internal sealed partial class BrokerKernel : IDisposable
                     Opcode.NameUnregister => Reply.Of(NameUnregister(task, Read<Msg.NameUnregister.Request>(ref reader, fds))),
                     Opcode.NameList => Reply.Of(NameList(task, Read<Msg.NameList.Request>(ref reader, fds))),
                     Opcode.Status => Reply.Of(Status(task, Read<Msg.Status.Request>(ref reader, fds))),
+                    Opcode.Cancel => Reply.Of(Cancel(task, Read<Msg.Cancel.Request>(ref reader, fds))),
                     _ => throw new L4RtException(L4Status.ProtocolViolation, $"opcode {(ushort)header.Opcode} is not a request"),
                 };
             }

@@ -70,12 +70,39 @@ internal sealed class ControlConnection : IDisposable
                 if (_pending.TryRemove(id, out Pending? p))
                 {
                     p.Source!.TrySetCanceled(cancellationToken);
+                    if (opcode == Opcode.NameQuery)
+                    {
+                        SendCancel(id); // the broker holds a waiting query until told: let it go
+                    }
                 }
             });
         }
 
         SendRequest(id, pending, opcode, payload, fds);
         return pending.Source!.Task;
+    }
+
+    /// <summary>Tells the broker to drop a deferred request we stopped waiting for; its answer (if any) is ignored.</summary>
+    private void SendCancel(uint cancelledId)
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        Payload payload = new();
+        new Messages.Cancel.Request(cancelledId).Write(payload);
+        try
+        {
+            lock (_sendLock)
+            {
+                _socket.Send(Payload.Frame(FrameKind.Request, Opcode.Cancel, (uint)Interlocked.Increment(ref _nextId), L4Status.Ok, payload.Span));
+            }
+        }
+        catch (IOException)
+        {
+            // the connection is going: the broker drops the query with the task
+        }
     }
 
     /// <summary>

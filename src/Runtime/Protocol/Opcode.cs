@@ -65,6 +65,9 @@ internal enum Opcode : ushort
     /// <summary>Name service: list one page. Fields: <see cref="Messages.NameList"/>.</summary>
     NameList = 43,
 
+    /// <summary>Drop a deferred request of this task (a waiting name query) its caller stopped waiting for. Fields: <see cref="Messages.Cancel"/>.</summary>
+    Cancel = 44,
+
     /// <summary>Broker status for operators, one chunk of a JSON snapshot. Fields: <see cref="Messages.Status"/>.</summary>
     Status = 50,
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using L4Rt.Ipc;
 using L4Rt.Objects;
+using L4Rt.Protocol;
 using L4Rt.Tests.Support;
 
 namespace L4Rt.Tests.Broker;
@@ -45,5 +46,30 @@ public class StatusViewTests
         using JsonDocument seen = JsonDocument.Parse(await bob.GetBrokerStatusJsonAsync());
         Assert.Equal("operator", seen.RootElement.GetProperty("broker").GetProperty("view").GetString());
         Assert.Equal(2, seen.RootElement.GetProperty("tasks").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task NameQuery_CancelledWhileWaiting_LeavesNothingWaitingInTheBroker()
+    {
+        using BrokerProcess broker = new();
+        await using L4Task task = await broker.ConnectAsync();
+        for (int i = 0; i < 100; i++)
+        {
+            using CancellationTokenSource cancel = new(TimeSpan.FromMilliseconds(5));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task.Names.QueryAsync("never/there", Timeout.InfiniteTimeSpan, cancel.Token));
+        }
+
+        int pending = -1;
+        for (int attempt = 0; attempt < 100 && pending != 0; attempt++)
+        {
+            using JsonDocument status = JsonDocument.Parse(await task.GetBrokerStatusJsonAsync());
+            pending = status.RootElement.GetProperty("broker").GetProperty("pendingNameQueries").GetInt32();
+            await Task.Delay(pending == 0 ? 0 : 20);
+        }
+
+        Assert.Equal(0, pending); // each cancelled query reached the broker, which let it go
+        Gate late = await task.Factory.CreateGateAsync(await task.CreateThreadAsync(), 1);
+        await task.Names.RegisterAsync("never/there", late); // and registering it answers nobody stale
+        Assert.Equal(CapKind.Gate, (await task.Names.QueryAsync("never/there", TimeSpan.Zero)).Kind);
     }
 }

@@ -45,6 +45,7 @@ public class MessageRoundTripTests
         ["Status.Request"] = () => Case(new Msg.Status.Request(7, 65_000)),
         ["EndpointClosed.Notification"] = () => Case(new Msg.EndpointClosed.Notification(4, 63)),
         ["SlotReply"] = () => Case(new SlotReply(12)),
+        ["Cancel.Request"] = () => Case(new Msg.Cancel.Request(41)),
     };
 
     [Theory]
