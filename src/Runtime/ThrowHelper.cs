@@ -11,5 +11,9 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     internal static void ThrowItemsNeedBroker() =>
-        throw new NotSupportedException("Typed items (capabilities, flexpages) travel through the broker's slow path; a direct link carries untyped words only.");
+        throw new NotSupportedException("Typed items (capabilities, flexpages) cannot be sent yet: a direct link carries untyped words only, and the broker path that will carry items does not exist yet.");
+
+    [DoesNotReturn]
+    internal static void ThrowCommitOutOfRange(int length, int reserved) =>
+        throw new ArgumentOutOfRangeException(nameof(length), length, $"Commit of {length} bytes: the reserved record holds 0 to {reserved}.");
 }

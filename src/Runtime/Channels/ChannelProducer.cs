@@ -14,6 +14,7 @@ public sealed class ChannelProducer : ChannelEndpoint
     private long _tail;          // private: the producer never trusts the shared copy of its own position
     private long _head;          // last validated head seen from the consumer
     private long _reserved = -1; // offset of the reserved record's header, -1 when none
+    private int _reservedSize; // bytes the reserved record may hold
     private bool _published = true;
     private long _want; // bytes the blocked Reserve waits for
 
@@ -104,6 +105,7 @@ public sealed class ChannelProducer : ChannelEndpoint
         }
 
         _reserved = offset;
+        _reservedSize = size;
         record = Region.Slice(offset + ChannelLayout.RecordHeader, size);
         return L4Status.Ok;
     }
@@ -132,6 +134,11 @@ public sealed class ChannelProducer : ChannelEndpoint
         if (offset < 0)
         {
             throw new InvalidOperationException("Commit without a reserved record.");
+        }
+
+        if ((uint)length > (uint)_reservedSize)
+        {
+            ThrowHelper.ThrowCommitOutOfRange(length, _reservedSize); // the reservation stays: a correct Commit may follow
         }
 
         _reserved = -1;

@@ -4,7 +4,7 @@ namespace L4Rt.Ipc;
 /// The message tag: what a message carries. <see cref="Protocol"/> names the kind of communication
 /// (user-defined when ≥ 0, system-defined when negative, see <see cref="SystemProtocol"/>);
 /// <see cref="Words"/> untyped message registers are copied directly; <see cref="Items"/> typed items
-/// (capabilities, flexpages) of two words each follow them and travel through the broker.
+/// (capabilities, flexpages) of two words each follow them; sending items is not supported yet (no path carries them).
 /// </summary>
 /// <remarks>
 /// Raw encoding (64 bits): bits 0–6 words, bits 8–14 items, bits 16–31 flags, bits 32–63 protocol.

@@ -43,6 +43,26 @@ public class ChannelUnitTests
     }
 
     [Fact]
+    public void Commit_MoreThanReservedOrNegative_Throws_TheReservationStaysForACorrectCommit()
+    {
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(4096);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            Assert.Equal(L4Status.Ok, producer.Reserve(100, L4Timeout.Zero, out Span<byte> slot));
+            slot.Fill(7);
+            Assert.Throws<ArgumentOutOfRangeException>(() => producer.Commit(101)); // would publish 1 stale byte
+            Assert.Throws<ArgumentOutOfRangeException>(() => producer.Commit(-1));
+            producer.Commit(100);
+            Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.Zero, out ReadOnlySpan<byte> record));
+            Assert.Equal(100, record.Length);
+            Assert.True(record.ToArray().All(b => b == 7));
+        }
+    }
+
+    [Fact]
     public void Layout_ProducerAndConsumerFieldsOnSeparateCacheLines()
     {
         ChannelLayout l = default;
