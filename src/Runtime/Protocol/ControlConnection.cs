@@ -59,13 +59,21 @@ internal sealed class ControlConnection : IDisposable
 
     internal Task<ControlResponse> CallAsync(Opcode opcode, Payload? payload, SafeHandle[]? fds = null, CancellationToken cancellationToken = default)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<ControlResponse>(cancellationToken); // nothing sent, nothing for the broker to hold
+        }
+
         Pending pending = new(new TaskCompletionSource<ControlResponse>(TaskCreationOptions.RunContinuationsAsynchronously));
         uint id = Register(pending);
+        SendRequest(id, pending, opcode, payload, fds);
         if (cancellationToken.CanBeCanceled)
         {
+            // Registered only after the request is on the socket: a Cancel can then never overtake the request
+            // it cancels (both go through the send lock, in order), so the broker always finds what it drops.
             // Kept and released when the answer comes: a long-lived token (a hosted service's stoppingToken)
             // would otherwise hold every request's callback until it is cancelled.
-            pending.Registration = cancellationToken.Register(() =>
+            pending.SetRegistration(cancellationToken.Register(() =>
             {
                 if (_pending.TryRemove(id, out Pending? p))
                 {
@@ -75,10 +83,9 @@ internal sealed class ControlConnection : IDisposable
                         SendCancel(id); // the broker holds a waiting query until told: let it go
                     }
                 }
-            });
+            }));
         }
 
-        SendRequest(id, pending, opcode, payload, fds);
         return pending.Source!.Task;
     }
 
@@ -194,14 +201,40 @@ internal sealed class ControlConnection : IDisposable
 
         internal Exception? Error { get; private set; }
 
-        /// <summary>The async caller's cancellation callback; set before the request is sent, so before any answer.</summary>
-        internal CancellationTokenRegistration Registration { get; set; }
+        private readonly Lock _gate = new();
+        private CancellationTokenRegistration _registration;
+        private bool _completed;
+
+        /// <summary>
+        /// The async caller's cancellation callback. It is registered after the request is sent, so the answer may
+        /// already have come: then it is released at once (a long-lived token must not keep finished requests).
+        /// </summary>
+        internal void SetRegistration(CancellationTokenRegistration registration)
+        {
+            lock (_gate)
+            {
+                if (!_completed)
+                {
+                    _registration = registration;
+                    return;
+                }
+            }
+
+            registration.Unregister();
+        }
 
         internal void Complete(ControlResponse? result, Exception? error)
         {
             if (Source is not null)
             {
-                Registration.Unregister(); // does not wait for a callback running right now: the reader never blocks
+                CancellationTokenRegistration registration;
+                lock (_gate)
+                {
+                    _completed = true;
+                    registration = _registration;
+                }
+
+                registration.Unregister(); // does not wait for a callback running right now: the reader never blocks
                 if (result is not null)
                 {
                     Source.TrySetResult(result);
