@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace L4Rt.Ipc;
 
 /// <summary>
@@ -19,6 +22,15 @@ internal struct OwnerGuard
     /// <summary>Owner: starts an operation; false if disposed, with <paramref name="release"/> set if the owner must release.</summary>
     internal bool TryEnter(out bool release)
     {
+        // One plain read of a line the owner writes anyway: an operation that starts while another OS thread's is
+        // still inside is misuse, told as such (two threads in one UTCB would otherwise tear each other's
+        // messages into a ProtocolViolation that blames the peer). Two threads entering in the same few
+        // nanoseconds can both pass; the check catches every overlap longer than that.
+        if (Volatile.Read(ref _inUse) != 0)
+        {
+            ThrowConcurrentUse();
+        }
+
         Volatile.Write(ref _inUse, 1);
         if (Volatile.Read(ref _disposed) == 0)
         {
@@ -29,6 +41,12 @@ internal struct OwnerGuard
         release = Exit();
         return false;
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowConcurrentUse() => throw new InvalidOperationException(
+        "An L4Thread, a link and a channel end are each operated by one OS thread at a time, but an operation started " +
+        "while another thread's was still running. Give each OS thread its own L4Thread (and links, channel ends).");
 
     /// <summary>Owner: ends an operation; true if disposed meanwhile and the owner must release.</summary>
     internal bool Exit()

@@ -32,6 +32,45 @@ public class CallTests
     }
 
     [Fact]
+    public void Call_OneL4ThreadFromTwoOsThreadsAtOnce_IsRefusedAsMisuse_NotBlamedOnThePeer()
+    {
+        using EchoServer server = new(replyDelayUs: 2_000);
+        using L4Thread shared = new();
+        int misuse = 0, violations = 0, ok = 0;
+        using Barrier start = new(2);
+        void Run()
+        {
+            start.SignalAndWait();
+            for (int i = 0; i < 400; i++)
+            {
+                try
+                {
+                    L4Status status = shared.Call(server.Link, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000)).Status;
+                    Interlocked.Increment(ref status == L4Status.Ok ? ref ok : ref violations);
+                }
+                catch (InvalidOperationException e) when (e.Message.Contains("one OS thread at a time", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref misuse);
+                }
+            }
+        }
+
+        Thread a = new(Run), b = new(Run);
+        a.Start();
+        b.Start();
+        a.Join();
+        b.Join();
+
+        // Each call holds the thread for ~2 ms, so nearly every call of the other OS thread overlaps one.
+        Assert.True(misuse > 100, $"misuse refused {misuse} times, ok {ok}, other statuses {violations}");
+        Assert.True(ok > 100, $"the calls that got in must still succeed: ok {ok}");
+        Assert.Equal(0, violations); // nothing torn: the refused call never touched the UTCB
+
+        shared.Utcb.Mr[0] = 41; // and the thread is sound afterwards
+        Assert.Equal(L4Status.Ok, shared.Call(server.Link, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000)).Status);
+    }
+
+    [Fact]
     public void Call_FutexOnlyWaiting_StillDeliversEveryReply()
     {
         using EchoServer server = new();
