@@ -30,13 +30,28 @@ internal static class BrokerSocket
             File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        // The same stale-socket rules as every listener: only our own socket file, replaced only when nobody answers.
-        UnixSeqpacketSocket socket = UnixSeqpacketSocket.ListenReplacingStale(path, backlog: 128, "broker", out bool stale, "another --SocketPath");
-        if (stale)
+        if (Libc.Sys.OwnerAndMode(path) is { } existing)
         {
+            if (existing.Uid != me)
+            {
+                throw new InvalidOperationException($"refusing to replace {path}: it is owned by uid {existing.Uid}");
+            }
+
+            using UnixSeqpacketSocket? probe = UnixSeqpacketSocket.TryConnect(path, out int errno);
+            if (probe is not null)
+            {
+                throw new InvalidOperationException($"another broker is live on {path}; stop it first or choose another --SocketPath");
+            }
+
+            if (errno != Libc.Errno.ECONNREFUSED && errno != Libc.Errno.ENOENT)
+            {
+                throw Libc.ErrnoException($"connect({path})", errno);
+            }
+
+            File.Delete(path);
             BrokerLog.StaleSocket(log, path);
         }
 
-        return socket;
+        return UnixSeqpacketSocket.Listen(path, backlog: 128);
     }
 }

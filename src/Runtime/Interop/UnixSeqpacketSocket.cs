@@ -41,8 +41,7 @@ internal sealed class UnixSeqpacketSocket : IDisposable
     /// <param name="backlog">The listen backlog.</param>
     /// <param name="owner">What listens there, in words, for the refusal ("broker", "direct-link listener").</param>
     /// <param name="replacedStale">True when a stale socket file was deleted (worth a log line).</param>
-    /// <param name="otherPath">How the refusal tells the user to pick another path ("another --SocketPath").</param>
-    internal static UnixSeqpacketSocket ListenReplacingStale(string path, int backlog, string owner, out bool replacedStale, string otherPath = "another path")
+    internal static UnixSeqpacketSocket ListenReplacingStale(string path, int backlog, string owner, out bool replacedStale)
     {
         replacedStale = false;
         if (Libc.Sys.OwnerAndMode(path) is { } existing)
@@ -62,7 +61,7 @@ internal sealed class UnixSeqpacketSocket : IDisposable
             {
                 if (probe is not null)
                 {
-                    throw new InvalidOperationException($"another {owner} is live on {path} (pid {probe.PeerCredentials.Pid}); stop it first or choose {otherPath}");
+                    throw new InvalidOperationException($"another {owner} is live on {path} (pid {probe.PeerCredentials.Pid}); stop it first or choose another path");
                 }
 
                 if (errno != Libc.Errno.ECONNREFUSED && errno != Libc.Errno.ENOENT)

@@ -84,7 +84,7 @@ public class DaemonCommandLineTests
         using BrokerProcess first = new();
         (int code, string stdout, string stderr) = ToolProcess.Broker(30_000, "--SocketPath", first.SocketPath, "--ParentPid", s_parent);
         Assert.True(code == 1, $"exit code {code}:\n{stdout}\n{stderr}");
-        Assert.Equal($"l4rtd: another broker is live on {first.SocketPath} (pid {first.Pid}); stop it first or choose another --SocketPath", stderr.TrimEnd('\n'));
+        Assert.Equal($"l4rtd: another broker is live on {first.SocketPath}; stop it first or choose another --SocketPath", stderr.TrimEnd('\n'));
         Assert.DoesNotContain("Exception", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
         Assert.False(first.HasExited);
