@@ -137,46 +137,9 @@ public partial class ReadmeSnippetTests
             info.Environment.Remove(name);
         }
 
-        // Output is gathered line by line and the wait is bounded on the pipes' end too: a build helper that
-        // outlives `dotnet build` may hold them open (a blocking read to the end once hung the whole test run).
-        StringBuilder output = new();
-        CountdownEvent ended = new(2); // not disposed: a helper may close the pipes after we returned
-        using Process build = new() { StartInfo = info };
-        build.OutputDataReceived += (_, e) => Append(output, ended, e.Data);
-        build.ErrorDataReceived += (_, e) => Append(output, ended, e.Data);
-        build.Start();
-        build.BeginOutputReadLine();
-        build.BeginErrorReadLine();
-        try
-        {
-            Assert.True(build.WaitForExit(300_000), "dotnet build of the consumer project did not finish");
-            ended.Wait(TimeSpan.FromSeconds(10)); // both pipes at their end, or a lingering helper holds them
-            lock (output)
-            {
-                return (build.ExitCode, output.ToString());
-            }
-        }
-        finally
-        {
-            if (!build.HasExited)
-            {
-                build.Kill(true);
-            }
-        }
-    }
-
-    private static void Append(StringBuilder output, CountdownEvent ended, string? line)
-    {
-        if (line is null)
-        {
-            ended.Signal(); // this pipe's end
-            return;
-        }
-
-        lock (output)
-        {
-            output.Append(line).Append('\n');
-        }
+        (int Code, string Stdout, string Stderr)? build = ToolProcess.RunToExit(info, 300_000);
+        Assert.True(build is not null, "dotnet build of the consumer project did not finish");
+        return (build.Value.Code, build.Value.Stdout + build.Value.Stderr);
     }
 
     [GeneratedRegex(@"^```(?<lang>[a-z]+)\n(?<code>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace L4Rt.Tests.Support;
 
@@ -30,17 +31,40 @@ internal static class ToolProcess
             info.ArgumentList.Add(arg);
         }
 
-        using Process process = Process.Start(info)!;
+        return RunToExit(info, timeoutMs) ?? throw new TimeoutException($"{dll} did not exit within {timeoutMs} ms");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="info"/> (stdout and stderr redirected) to its exit and returns what it printed, line by
+    /// line; null if it did not exit within <paramref name="timeoutMs"/> (it and its children are then killed). The
+    /// wait is on the process and, bounded, on the pipes' end: a helper that outlives the process may hold the pipes
+    /// open (a `dotnet build` helper once hung a whole test run that read them to their end).
+    /// </summary>
+    internal static (int Code, string Stdout, string Stderr)? RunToExit(ProcessStartInfo info, int timeoutMs)
+    {
+        StringBuilder stdout = new(), stderr = new();
+        CountdownEvent ended = new(2); // not disposed: a lingering helper may close the pipes after we returned
+        using Process process = new() { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Append(stdout, ended, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(stderr, ended, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         try
         {
-            Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
             if (!process.WaitForExit(timeoutMs))
             {
-                throw new TimeoutException($"{dll} did not exit within {timeoutMs} ms");
+                return null;
             }
 
-            return (process.ExitCode, stdout.Result, stderr.Result);
+            ended.Wait(TimeSpan.FromSeconds(10)); // both pipes at their end, or a lingering helper holds them
+            lock (stdout)
+            {
+                lock (stderr)
+                {
+                    return (process.ExitCode, stdout.ToString(), stderr.ToString());
+                }
+            }
         }
         finally
         {
@@ -49,6 +73,20 @@ internal static class ToolProcess
                 process.Kill(true);
                 process.WaitForExit(5000);
             }
+        }
+    }
+
+    private static void Append(StringBuilder output, CountdownEvent ended, string? line)
+    {
+        if (line is null)
+        {
+            ended.Signal(); // this pipe's end
+            return;
+        }
+
+        lock (output)
+        {
+            output.Append(line).Append('\n');
         }
     }
 }
