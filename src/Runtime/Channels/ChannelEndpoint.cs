@@ -75,7 +75,7 @@ public abstract class ChannelEndpoint : IDisposable
 
         if (release)
         {
-            Region.Dispose();
+            ReleaseAfterDispose();
         }
 
         return false;
@@ -84,6 +84,19 @@ public abstract class ChannelEndpoint : IDisposable
     private protected void Exit()
     {
         if (_guard.Exit())
+        {
+            ReleaseAfterDispose();
+        }
+    }
+
+    /// <summary>
+    /// The owner unmaps the ring after a <see cref="Dispose"/> from another thread, but only once that Dispose has
+    /// left its lock: it still writes the ring (MarkDead) after disposing the guard, which is what lets the owner
+    /// out. Unmapping under its feet was an access violation.
+    /// </summary>
+    private void ReleaseAfterDispose()
+    {
+        lock (_lifetime)
         {
             Region.Dispose();
         }
