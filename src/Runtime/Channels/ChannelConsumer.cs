@@ -121,7 +121,6 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// <returns>The status; <paramref name="length"/> is the record's length (also when it did not fit).</returns>
     public L4Status Read(Span<byte> destination, L4Timeout timeout, out int length)
     {
-        long mark = _cursor;
         L4Status status = Read(timeout, out ReadOnlySpan<byte> record);
         length = record.Length;
         if (status != L4Status.Ok)
@@ -131,9 +130,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
         if (record.Length > destination.Length)
         {
-            _cursor = mark; // unread again: the next read returns the same record
-            Records--;
-            Bytes -= record.Length;
+            Unread(record.Length); // the next read returns the same record
             return L4Status.BufferTooSmall;
         }
 
@@ -200,7 +197,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
         try
         {
-            if (IsReady())
+            if (Peek() != L4Status.ReceiveTimeout)
             {
                 return L4Status.Ok;
             }
@@ -208,11 +205,16 @@ public sealed class ChannelConsumer : ChannelEndpoint
             if (!timeout.IsZero)
             {
                 ReleaseBeforeWaiting();
+                long deadline = Deadline(timeout);
                 ref ChannelLayout l = ref Region.Layout;
-                WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, Deadline(timeout));
+                do
+                {
+                    WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, deadline); // also wakes for a padding record: look again
+                }
+                while (!IsDisposed && Peek() == L4Status.ReceiveTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline);
             }
 
-            return IsDisposed ? L4Status.Aborted : IsReady() ? L4Status.Ok : L4Status.ReceiveTimeout;
+            return IsDisposed ? L4Status.Aborted : Peek() != L4Status.ReceiveTimeout ? L4Status.Ok : L4Status.ReceiveTimeout;
         }
         finally
         {
@@ -256,6 +258,28 @@ public sealed class ChannelConsumer : ChannelEndpoint
         return Volatile.Read(ref l.Tail) != _tail || Volatile.Read(ref l.ProducerDead) != 0;
     }
 
+    /// <summary>Whether a record (or the end, or a fault) is next, stepping over padding but taking nothing.</summary>
+    private L4Status Peek()
+    {
+        L4Status status = TryNext(out ReadOnlySpan<byte> record);
+        if (status == L4Status.Ok)
+        {
+            Unread(record.Length);
+        }
+
+        return status;
+    }
+
+    /// <summary>Steps back over the record just read (only it: padding stepped over before it may be released already).</summary>
+    private void Unread(int length)
+    {
+        _cursor -= ChannelLayout.RecordHeader + ChannelProducer.Align8(length);
+        Records--;
+        Bytes -= length;
+    }
+
+    private protected override string DescribePositions() => $"head {_head} cursor {_cursor} (tail seen {_tail}, completed {IsCompleted})";
+
     /// <summary>One non-blocking step: the next record, or why there is none.</summary>
     private L4Status TryNext(out ReadOnlySpan<byte> record)
     {
@@ -297,7 +321,15 @@ public sealed class ChannelConsumer : ChannelEndpoint
                     return Fault();
                 }
 
+                // Padding holds nothing to read: when nothing before it is held, it is released at once, so a
+                // producer waiting for room at offset 0 need not wait for this side's next release.
+                bool nothingHeld = _head == _cursor;
                 _cursor += pad;
+                if (nothingHeld)
+                {
+                    ReleaseCore();
+                }
+
                 continue;
             }
 

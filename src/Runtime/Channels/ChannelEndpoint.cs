@@ -182,6 +182,28 @@ public abstract class ChannelEndpoint : IDisposable
         }
     }
 
+    /// <summary>
+    /// A one-line picture of this end for a stalled-stream report: the positions this side keeps and the shared
+    /// words as they read now (the other side may be changing them).
+    /// </summary>
+    public override string ToString()
+    {
+        lock (_lifetime)
+        {
+            if (_disposed)
+            {
+                return $"{GetType().Name} (disposed)";
+            }
+
+            ref ChannelLayout l = ref Region.Layout;
+            return $"{GetType().Name} {DescribePositions()}; shared tail {Volatile.Read(ref l.Tail)} head {Volatile.Read(ref l.Head)}, " +
+                $"waiting c{Volatile.Read(ref l.ConsumerWaiting)}/p{Volatile.Read(ref l.ProducerWaiting)}, dead c{Volatile.Read(ref l.ConsumerDead)}/p{Volatile.Read(ref l.ProducerDead)}; " +
+                $"{Records} records, {Bytes} bytes, {Stalls} stalls, {WakeupsIssued} wake-ups issued{(IsFaulted ? ", FAULTED" : string.Empty)}";
+        }
+    }
+
+    private protected abstract string DescribePositions();
+
     /// <summary>Called by the broker or the peer watch when the other side died.</summary>
     internal void MarkPeerDead()
     {

@@ -68,40 +68,30 @@ public sealed class ChannelProducer : ChannelEndpoint
         long need = ChannelLayout.RecordHeader + Align8(size);
         long capacity = Capacity;
         long offset = _tail & (capacity - 1);
-        long pad = offset + need > capacity ? capacity - offset : 0;
-        if (_tail + pad + need - _head > capacity)
+        long deadline = 0;
+        if (offset + need > capacity)
         {
-            L4Status status = RefreshHead(pad + need);
-            if (status == L4Status.SendTimeout)
+            // The record would straddle the end: a padding record fills the rest of the ring first. It is placed
+            // (and published) as soon as it fits on its own, so the record then waits only for room at offset 0.
+            // Waiting for padding + record at once could wait forever: above half the ring, the two together
+            // are more than the whole ring, however far the consumer drains it.
+            long pad = capacity - offset;
+            L4Status padStatus = _tail + pad - _head <= capacity ? L4Status.Ok : WaitForRoom(pad, timeout, ref deadline);
+            if (padStatus != L4Status.Ok)
             {
-                // Records committed without publishing must become visible before we wait for (or poll) the
-                // consumer to free space: it can only release what it can see.
-                PublishCore();
+                return padStatus;
             }
 
-            if (status == L4Status.SendTimeout && !timeout.IsZero)
-            {
-                long deadline = Deadline(timeout);
-                ref ChannelLayout l = ref Region.Layout;
-                _want = pad + need;
-                while (status == L4Status.SendTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
-                {
-                    WaitUntilReady(ref l.ProducerWaiting, ref l.SpaceWake, deadline);
-                    status = IsDisposed ? L4Status.Aborted : RefreshHead(pad + need);
-                }
-            }
-
-            if (status != L4Status.Ok)
-            {
-                return status;
-            }
-        }
-
-        if (pad != 0)
-        {
             Region.HeaderAt(offset) = ((ulong)ChannelLayout.PaddingFlag << 32) | (uint)(pad - ChannelLayout.RecordHeader);
             _tail += pad;
+            _published = false;
             offset = 0;
+        }
+
+        L4Status status = _tail + need - _head <= capacity ? L4Status.Ok : WaitForRoom(need, timeout, ref deadline);
+        if (status != L4Status.Ok)
+        {
+            return status;
         }
 
         _reserved = offset;
@@ -251,6 +241,38 @@ public sealed class ChannelProducer : ChannelEndpoint
         }
     }
 
+    /// <summary>
+    /// Waits (within <paramref name="timeout"/>; <paramref name="deadline"/> is taken at the first wait and shared by
+    /// the waits of one reservation) until <paramref name="need"/> bytes past the tail are free.
+    /// </summary>
+    private L4Status WaitForRoom(long need, L4Timeout timeout, ref long deadline)
+    {
+        L4Status status = RefreshHead(need);
+        if (status != L4Status.SendTimeout)
+        {
+            return status;
+        }
+
+        // Records committed without publishing (and a padding record just placed) must become visible before we
+        // wait for (or poll) the consumer to free space: it can only release what it can see.
+        PublishCore();
+        if (timeout.IsZero)
+        {
+            return status;
+        }
+
+        deadline = deadline == 0 ? Deadline(timeout) : deadline;
+        ref ChannelLayout l = ref Region.Layout;
+        _want = need;
+        while (status == L4Status.SendTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+        {
+            WaitUntilReady(ref l.ProducerWaiting, ref l.SpaceWake, deadline);
+            status = IsDisposed ? L4Status.Aborted : RefreshHead(need);
+        }
+
+        return status;
+    }
+
     /// <summary>Reads the consumer's head once, validates it, and reports whether <paramref name="need"/> bytes fit.</summary>
     private L4Status RefreshHead(long need)
     {
@@ -271,6 +293,8 @@ public sealed class ChannelProducer : ChannelEndpoint
     }
 
     private protected override bool IsReady() => RefreshHead(_want) != L4Status.SendTimeout;
+
+    private protected override string DescribePositions() => $"tail {_tail} (head seen {_head}, reserved at {_reserved}, published {_published})";
 
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

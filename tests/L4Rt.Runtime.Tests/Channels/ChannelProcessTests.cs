@@ -185,16 +185,25 @@ public class ChannelProcessTests
         using ChildProcess writer = ChildProcess.Start("chan-stream-write", dir.Socket(), Total.ToString(CultureInfo.InvariantCulture), adapter);
         using ChannelConsumer consumer = listener.AcceptAsConsumer(1 << 16, TimeSpan.FromSeconds(30));
         using MemoryStream received = new();
-        if (adapter == "pipe")
+        using CancellationTokenSource watchdog = new(TimeSpan.FromSeconds(60)); // a stall fails with a picture, never hangs the run
+        try
         {
-            PipeReader reader = consumer.AsPipeReader();
-            await reader.CopyToAsync(received);
-            await reader.CompleteAsync();
+            if (adapter == "pipe")
+            {
+                PipeReader reader = consumer.AsPipeReader();
+                await reader.CopyToAsync(received, watchdog.Token);
+                await reader.CompleteAsync();
+            }
+            else
+            {
+                await using Stream stream = consumer.AsStream();
+                await stream.CopyToAsync(received, watchdog.Token);
+            }
         }
-        else
+        catch (OperationCanceledException) when (watchdog.IsCancellationRequested)
         {
-            await using Stream stream = consumer.AsStream();
-            await stream.CopyToAsync(received);
+            Assert.Fail($"the stream stalled after {received.Length} of {Total} bytes: {consumer}; child {writer.Pid} " +
+                $"{(writer.HasExited ? "exited" : "still runs")}, it printed:\n{writer.Output}");
         }
 
         string expected = writer.WaitForLine("DONE").Split(' ')[1];

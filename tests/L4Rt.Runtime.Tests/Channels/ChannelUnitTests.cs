@@ -234,6 +234,44 @@ public class ChannelUnitTests
     }
 
     [Fact]
+    public void RecordAboveHalfTheRing_AtAWrapPoint_IsPlacedOnceTheRingDrains_NotRefusedForever()
+    {
+        // 30,000 bytes leave the tail at 30,008; a 40,000-byte record then has to wrap: padding (35,528) plus the
+        // record (40,008) is more than the 64 KiB ring, so waiting for both at once never ends, however empty
+        // the ring gets. Before the fix both sides sat in their timeouts here.
+        (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(1 << 16);
+        using (dir)
+        using (listener)
+        using (producer)
+        using (consumer)
+        {
+            byte[] first = new byte[30_000], second = new byte[40_000], third = new byte[50_000];
+            Random.Shared.NextBytes(second);
+            Assert.Equal(L4Status.Ok, producer.Write(first, L4Timeout.Zero));
+            Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.Zero, out _));
+            consumer.Release();
+
+            // Non-blocking on both sides: the padding goes in at once, the record once the consumer has passed it.
+            Assert.Equal(L4Status.SendTimeout, producer.Write(second, L4Timeout.Zero));
+            Assert.Equal(L4Status.ReceiveTimeout, consumer.Read(L4Timeout.Zero, out _)); // steps over (and releases) the padding
+            Assert.Equal(L4Status.Ok, producer.Write(second, L4Timeout.Zero));
+            Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.Zero, out ReadOnlySpan<byte> record));
+            Assert.True(record.SequenceEqual(second));
+            consumer.Release();
+
+            // Blocking on both sides: the consumer sleeps in Read, the producer in Reserve, and both get through.
+            Func<Exception?> reading = Background(() =>
+            {
+                Assert.Equal(L4Status.Ok, consumer.Read(L4Timeout.FromMilliseconds(10_000), out ReadOnlySpan<byte> got));
+                Assert.Equal(third.Length, got.Length);
+                consumer.Release();
+            });
+            Assert.Equal(L4Status.Ok, producer.Write(third, L4Timeout.FromMilliseconds(10_000)));
+            Assert.Null(reading());
+        }
+    }
+
+    [Fact]
     public void CopyingRead_DestinationTooSmall_ReturnsTheLengthNeededWithoutThrowingOrAllocating()
     {
         (ChannelProducer producer, ChannelConsumer consumer, TempDir dir, DirectChannelListener listener) = Pair(1 << 16);

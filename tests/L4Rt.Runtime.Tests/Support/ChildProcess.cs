@@ -49,6 +49,8 @@ public sealed class ChildProcess : IDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public static ChildProcess Start(params string[] args)
     {
         ProcessStartInfo info = new("dotnet")
