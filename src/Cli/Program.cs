@@ -13,7 +13,7 @@ using L4Rt.Protocol;
 Option<string> socket = new("--socket") { Description = "The broker's socket (default: $L4RT_SOCKET, $XDG_RUNTIME_DIR/l4rt/broker.sock or /tmp/l4rt-$UID/broker.sock)", Recursive = true };
 Option<bool> json = new("--json") { Description = "Print machine-readable JSON" };
 
-Command status = new("status", "Tasks, threads, gates, IRQs, channels, factories (quota use) and names held by the broker") { json };
+Command status = new("status", "Tasks, threads, gates, IRQs, channels, dataspaces, factories (quota use) and names held by the broker") { json };
 status.SetAction(Guarded(async (parse, ct) =>
 {
     await using L4Task task = await Connect(parse.GetValue(socket), ct);
@@ -160,6 +160,7 @@ static void PrintStatus(JsonElement s)
     Section(s, "gates", ["gate", "task", "thread", "links"], g => [g.GetProperty("id").ToString(), g.GetProperty("task").ToString(), g.GetProperty("thread").ToString(), g.GetProperty("links").ToString()]);
     Section(s, "irqs", ["irq", "task", "thread", "broker triggers"], i => [i.GetProperty("id").ToString(), i.GetProperty("task").ToString(), i.GetProperty("thread").ToString(), i.GetProperty("triggersThroughBroker").ToString()]);
     Section(s, "channels", ["channel", "task", "capacity", "producer task", "consumer task"], c => [c.GetProperty("id").ToString(), c.GetProperty("task").ToString(), c.GetProperty("capacity").ToString(), c.GetProperty("producer").ToString(), c.GetProperty("consumer").ToString()]);
+    Section(s, "dataspaces", ["dataspace", "task", "size", "caps", "mapped through"], d => [d.GetProperty("id").ToString(), d.GetProperty("task").ToString(), d.GetProperty("size").ToString(), d.GetProperty("capabilities").ToString(), d.GetProperty("mappings").ToString()]);
     Section(s, "factories", ["factory", "task", "bytes used/quota", "objects used/quota"], f => [f.GetProperty("id").ToString(), f.GetProperty("task").ToString(), $"{f.GetProperty("usedBytes")}/{f.GetProperty("bytes")}", $"{f.GetProperty("usedObjects")}/{f.GetProperty("objects")}"]);
     Section(s, "names", ["name", "kind", "rights", "registrant"], n => [n.GetProperty("name").GetString()!, n.GetProperty("kind").GetString()!, n.GetProperty("rights").GetString()!, n.GetProperty("registrant").ToString()]);
 }

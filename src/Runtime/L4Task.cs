@@ -22,6 +22,7 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
     private readonly ConcurrentDictionary<SendLink, byte> _sendLinks = new();
     private readonly ConcurrentBag<Irq> _irqs = [];
     private readonly ConditionalWeakTable<Channels.ChannelEndpoint, object?> _channelEnds = new(); // weak: a dropped end is not kept alive
+    private readonly ConcurrentDictionary<DataspaceMapping, byte> _mappings = new(); // until disposed: revocation must reach them
     private int _lost;
     private int _disposed;
 
@@ -167,6 +168,18 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
     /// <summary>Remembers a channel end, so broker loss can end its waits; only as long as its user holds it.</summary>
     internal void TrackChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.AddOrUpdate(endpoint, null);
 
+    /// <summary>Remembers a dataspace mapping until it is disposed, so a revocation of its capability reaches it.</summary>
+    internal DataspaceMapping TrackMapping(DataspaceMapping mapping)
+    {
+        _mappings.TryAdd(mapping, 0);
+        return mapping;
+    }
+
+    internal void UntrackMapping(DataspaceMapping mapping) => _mappings.TryRemove(mapping, out _);
+
+    /// <summary>Mappings still held (tests).</summary>
+    internal int MappingCount => _mappings.Count;
+
     /// <summary>Whether <paramref name="endpoint"/> is tracked for broker loss (tests).</summary>
     internal bool IsTrackingChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.TryGetValue(endpoint, out _);
 
@@ -221,6 +234,20 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
                     if (_threads.TryGetValue(note.ThreadId, out L4Thread? thread))
                     {
                         thread.RemoveEndpoint(note.Index);
+                    }
+
+                    return;
+                }
+
+                case Opcode.DataspaceRevoked:
+                {
+                    Protocol.Messages.DataspaceRevoked.Notification note = Protocol.Messages.DataspaceRevoked.Notification.Read(ref reader, fds);
+                    foreach (DataspaceMapping mapping in _mappings.Keys)
+                    {
+                        if (mapping.Dataspace.Slot == note.Slot)
+                        {
+                            mapping.Revoke();
+                        }
                     }
 
                     return;

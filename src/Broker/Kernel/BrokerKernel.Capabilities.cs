@@ -59,6 +59,12 @@ internal sealed partial class BrokerKernel
             RemoveCapability(child);
         }
 
+        if (cap.Object is DataspaceObject dataspace && dataspace.Attached.Remove(cap) && cap.Owner is { Destroyed: false } holder)
+        {
+            // Its runtime takes the pages out of the mappings made through this capability (no ack: nothing to wait for).
+            holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(cap.Slot));
+        }
+
         cap.Owner?.Space.Remove(cap);
         cap.Object.Caps.Remove(cap);
         cap.Parent?.Children.Remove(cap);
@@ -120,6 +126,10 @@ internal sealed partial class BrokerKernel
                 channel.Producer?.ChannelEnds.Remove(channel);
                 channel.Consumer?.ChannelEnds.Remove(channel);
                 channel.Region.Dispose();
+                break;
+            case DataspaceObject dataspace:
+                dataspace.ReadWrite.Dispose(); // the pages live on while mapped: a holder's runtime takes them out on revocation
+                dataspace.ReadOnly.Dispose();
                 break;
             case FactoryObject factory:
                 foreach (KernelObject child in factory.Objects.ToList())

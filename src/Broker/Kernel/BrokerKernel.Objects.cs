@@ -2,6 +2,7 @@ using L4Rt.Interop;
 using L4Rt.Memory;
 using L4Rt.Protocol;
 using L4Rt.Protocol.Messages;
+using Microsoft.Win32.SafeHandles;
 using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Broker.Kernel;
@@ -250,6 +251,59 @@ internal sealed partial class BrokerKernel
         int slot = Install(task, new Capability(channel, CapRights.All, task, null));
         BrokerLog.ObjectCreated(_log, task.Id, "channel", channel.Id);
         return new(slot);
+    }
+
+    /// <summary>
+    /// A dataspace: a memfd sealed against shrinking and growing (no holder can turn another's mapping into SIGBUS),
+    /// its mode set to 0400 before the read-only descriptor is opened from it. Why not <c>F_SEAL_FUTURE_WRITE</c>:
+    /// that seal is a property of the file, so it would take writing away from every holder, the writable ones
+    /// included. A separate read-only open is per holder; a holder of it cannot mmap it writable (EACCES), write or
+    /// truncate through it (EBADF), add seals (EPERM), or reopen it read-write through <c>/proc/self/fd</c>, since
+    /// the mode refuses writing to everyone without CAP_DAC_OVERRIDE (a process running as root could).
+    /// </summary>
+    private SlotReply CreateDataspace(TaskObject task, Msg.CreateDataspace.Request request)
+    {
+        FactoryObject factory = Expect<FactoryObject>(Lookup(task, request.Factory), CapRights.Write);
+        long size = request.Size;
+        if (size <= 0 || size > ProtocolLimits.MaxDataspaceSize || size % ProtocolLimits.PageSize != 0)
+        {
+            throw new L4RtException(L4Status.InvalidArgument, $"a dataspace's size is a whole number of {ProtocolLimits.PageSize}-byte pages, at most {ProtocolLimits.MaxDataspaceSize} bytes; {size} is not");
+        }
+
+        DataspaceObject dataspace = Charged(task, factory, size, 1, 2, () =>
+        {
+            SafeFileHandle readWrite = Libc.Memfd.Create("l4rt-dataspace");
+            try
+            {
+                Libc.Sys.FTruncate(readWrite, size);
+                Libc.Fcntl.AddSeals(readWrite, Libc.Fcntl.F_SEAL_SHRINK | Libc.Fcntl.F_SEAL_GROW | Libc.Fcntl.F_SEAL_SEAL);
+                Libc.Files.Chmod(readWrite, 0x100); // 0400: read-only opens of it stay read-only
+                return new DataspaceObject(NextId(), task, readWrite, Libc.Files.ReopenReadOnly(readWrite), size);
+            }
+            catch
+            {
+                readWrite.Dispose();
+                throw;
+            }
+        });
+        int slot = Install(task, new Capability(dataspace, CapRights.All, task, null));
+        BrokerLog.ObjectCreated(_log, task.Id, "dataspace", dataspace.Id);
+        return new(slot);
+    }
+
+    /// <summary>The memory of a dataspace: read-write with the write right, read-only with the read right.</summary>
+    private static Msg.DataspaceAttach.Reply DataspaceAttach(TaskObject task, Msg.DataspaceAttach.Request request)
+    {
+        Capability cap = Lookup(task, request.Dataspace);
+        bool writable = request.Writable switch
+        {
+            1 => true,
+            0 => false,
+            _ => throw new L4RtException(L4Status.ProtocolViolation, $"unknown dataspace access {request.Writable}"),
+        };
+        DataspaceObject dataspace = Expect<DataspaceObject>(cap, writable ? CapRights.Write : CapRights.Read);
+        dataspace.Attached.Add(cap);
+        return new(dataspace.Size, writable ? dataspace.ReadWrite : dataspace.ReadOnly);
     }
 
     /// <summary>Hands one end of a channel to a task: the producer end needs Write, the consumer end Send.</summary>

@@ -107,6 +107,8 @@ internal sealed partial class BrokerKernel : IDisposable
                     Opcode.CreateFactory => Reply.Of(CreateFactory(task, Read<Msg.CreateFactory.Request>(ref reader, fds))),
                     Opcode.CreateChannel => Reply.Of(CreateChannel(task, Read<Msg.CreateChannel.Request>(ref reader, fds))),
                     Opcode.ChannelAttach => Reply.Of(ChannelAttach(task, Read<Msg.ChannelAttach.Request>(ref reader, fds))),
+                    Opcode.CreateDataspace => Reply.Of(CreateDataspace(task, Read<Msg.CreateDataspace.Request>(ref reader, fds))),
+                    Opcode.DataspaceAttach => Reply.Of(DataspaceAttach(task, Read<Msg.DataspaceAttach.Request>(ref reader, fds))),
                     Opcode.FactoryUsage => Reply.Of(FactoryUsage(task, Read<Msg.FactoryUsage.Request>(ref reader, fds))),
                     Opcode.GateLink => GateLink(task, Read<Msg.GateLink.Request>(ref reader, fds)),
                     Opcode.LinkClose => Reply.Of(LinkClose(task, Read<Msg.LinkClose.Request>(ref reader, fds))),

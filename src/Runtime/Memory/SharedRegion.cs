@@ -90,8 +90,11 @@ internal sealed unsafe class SharedRegion : IDisposable
         }
     }
 
-    /// <summary>Why a received descriptor cannot be a shared region of <paramref name="expectedSize"/> bytes, checked cheapest first.</summary>
-    private static void Check(SafeFileHandle fd, long expectedSize)
+    /// <summary>
+    /// Why a received descriptor cannot be a shared region of <paramref name="expectedSize"/> bytes (to be mapped
+    /// read-write, or read-only when <paramref name="writable"/> is false), checked cheapest first.
+    /// </summary>
+    internal static void Check(SafeFileHandle fd, long expectedSize, bool writable = true)
     {
         uint mode;
         try
@@ -109,9 +112,9 @@ internal sealed unsafe class SharedRegion : IDisposable
         }
 
         int access = Libc.Fcntl.GetStatusFlags(fd) & Libc.Fcntl.O_ACCMODE;
-        if (access != Libc.Fcntl.O_RDWR)
+        if (access != Libc.Fcntl.O_RDWR && (writable || access != Libc.Fcntl.O_RDONLY))
         {
-            throw Refused($"is open {(access == Libc.Fcntl.O_RDONLY ? "read-only" : "write-only")}; a shared region is mapped read-write");
+            throw Refused($"is open {(access == Libc.Fcntl.O_RDONLY ? "read-only" : "write-only")}; {(writable ? "a shared region is mapped read-write" : "a read-only mapping needs read access")}");
         }
 
         int seals;
@@ -129,7 +132,7 @@ internal sealed unsafe class SharedRegion : IDisposable
             throw Refused("is not size-sealed; a peer could shrink it under our mapping");
         }
 
-        if ((seals & (Libc.Fcntl.F_SEAL_WRITE | Libc.Fcntl.F_SEAL_FUTURE_WRITE)) != 0)
+        if (writable && (seals & (Libc.Fcntl.F_SEAL_WRITE | Libc.Fcntl.F_SEAL_FUTURE_WRITE)) != 0)
         {
             throw Refused("is write-sealed; a shared region is mapped read-write");
         }

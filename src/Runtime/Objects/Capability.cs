@@ -5,7 +5,7 @@ namespace L4Rt.Objects;
 
 /// <summary>
 /// A capability held by this task: a task-local slot naming a broker object, with rights. Typed
-/// subclasses (<see cref="Gate"/>, <see cref="Irq"/>, <see cref="Factory"/>, <see cref="NameService"/>)
+/// subclasses (<see cref="Gate"/>, <see cref="Irq"/>, <see cref="Factory"/>, <see cref="NameService"/>, <see cref="Channel"/>, <see cref="Dataspace"/>)
 /// add the object's operations.
 /// </summary>
 public class Capability
@@ -60,6 +60,7 @@ public class Capability
         CapKind.Factory => new Factory(task, slot, rights),
         CapKind.Namespace => new NameService(task, slot, rights),
         CapKind.Channel => new Channel(task, slot, rights),
+        CapKind.Dataspace => new Dataspace(task, slot, rights),
         _ => new Capability(task, slot, kind, rights),
     };
 }

@@ -38,6 +38,16 @@ public sealed class Factory : Capability
         return new Channel(Owner, created.Slot, CapRights.All);
     }
 
+    /// <summary>
+    /// Creates a dataspace of <paramref name="size"/> bytes (a whole number of 4 KiB pages, at most 1 GiB), zero-filled,
+    /// charged to this factory's byte quota until it is destroyed.
+    /// </summary>
+    public async Task<Dataspace> CreateDataspaceAsync(long size, CancellationToken cancellationToken = default)
+    {
+        SlotReply created = await Owner.RequestAsync(new CreateDataspace.Request(Slot, size), "create dataspace", cancellationToken).ConfigureAwait(false);
+        return new Dataspace(Owner, created.Slot, CapRights.All);
+    }
+
     /// <summary>Creates a child factory whose quota (<paramref name="bytes"/>, <paramref name="objects"/>) is carved out of this one's.</summary>
     public async Task<Factory> CreateFactoryAsync(long bytes, int objects, CancellationToken cancellationToken = default)
     {

@@ -22,6 +22,9 @@ public enum CapRights : uint
     /// <summary>Delete the object itself (the creator's original capability).</summary>
     Delete = 0x10,
 
+    /// <summary>Read a dataspace (map it read-only).</summary>
+    Read = 0x20,
+
     /// <summary>Every right.</summary>
-    All = Send | Map | Grant | Write | Delete,
+    All = Send | Map | Grant | Write | Delete | Read,
 }

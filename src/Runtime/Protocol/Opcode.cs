@@ -29,6 +29,9 @@ internal enum Opcode : ushort
     /// <summary>Factory: create a FIFO channel (its ring charged to the byte quota). Fields: <see cref="Messages.CreateChannel"/>.</summary>
     CreateChannel = 15,
 
+    /// <summary>Factory: create a dataspace (its size charged to the byte quota). Fields: <see cref="Messages.CreateDataspace"/>.</summary>
+    CreateDataspace = 16,
+
     /// <summary>Gate: set up the link for a sending thread. Fields: <see cref="Messages.GateLink"/>.</summary>
     GateLink = 20,
 
@@ -43,6 +46,9 @@ internal enum Opcode : ushort
 
     /// <summary>Channel: take one end. Fields: <see cref="Messages.ChannelAttach"/>.</summary>
     ChannelAttach = 23,
+
+    /// <summary>Dataspace: its memory to map, read-write or read-only by rights. Fields: <see cref="Messages.DataspaceAttach"/>.</summary>
+    DataspaceAttach = 25,
 
     /// <summary>Map a capability into another task. Fields: <see cref="Messages.Map"/>.</summary>
     Map = 30,
@@ -79,6 +85,9 @@ internal enum Opcode : ushort
 
     /// <summary>Notification to a receiving task: an IRQ was bound to one of its threads. Acknowledged. Fields: <see cref="Messages.NewIrq"/>.</summary>
     NewIrq = 102,
+
+    /// <summary>Notification: a capability a dataspace was mapped through was revoked. Fields: <see cref="Messages.DataspaceRevoked"/>.</summary>
+    DataspaceRevoked = 103,
 
     /// <summary>Notification: the broker is shutting down.</summary>
     Shutdown = 110,

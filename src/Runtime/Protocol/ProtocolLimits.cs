@@ -18,6 +18,12 @@ internal static class ProtocolLimits
     /// <summary>The most descriptors a request may carry (the broker receives no more than this per frame).</summary>
     internal const int MaxRequestFds = 1;
 
+    /// <summary>The page size dataspace sizes, offsets and flexpages are whole multiples of.</summary>
+    internal const long PageSize = 4096;
+
+    /// <summary>The largest dataspace (1 GiB: one mapping is one span).</summary>
+    internal const long MaxDataspaceSize = 1L << 30;
+
     /// <summary>
     /// The protocol version of <see cref="Opcode.Hello"/>. 2: <see cref="Opcode.NameList"/> and
     /// <see cref="Opcode.Status"/> are paged; <see cref="Opcode.FactoryUsage"/> reports descriptors.

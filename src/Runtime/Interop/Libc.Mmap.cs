@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+
+namespace L4Rt.Interop;
+
+internal static partial class Libc
+{
+    /// <summary>mmap(2)/munmap(2): dataspace mappings whose protection is the holder's rights.</summary>
+    internal static unsafe partial class Mmap
+    {
+        internal const int PROT_READ = 0x1;
+        internal const int PROT_WRITE = 0x2;
+        internal const int MAP_SHARED = 0x01;
+        internal const int MAP_PRIVATE = 0x02;
+        internal const int MAP_FIXED = 0x10;
+        internal const int MAP_ANONYMOUS = 0x20;
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "mmap", SetLastError = true)]
+        private static partial nint MmapNative(nint address, nuint length, int prot, int flags, int fd, long offset);
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "munmap", SetLastError = true)]
+        private static partial int MunmapNative(nint address, nuint length);
+
+        private static readonly nint s_failed = -1;
+
+        /// <summary>Maps <paramref name="length"/> bytes of <paramref name="fd"/> shared, with <paramref name="prot"/>.</summary>
+        internal static byte* MapShared(SafeHandle fd, long length, int prot)
+        {
+            bool added = false;
+            fd.DangerousAddRef(ref added);
+            try
+            {
+                nint address = MmapNative(0, (nuint)length, prot, MAP_SHARED, (int)fd.DangerousGetHandle(), 0);
+                return address == s_failed ? throw LastErrnoException("mmap") : (byte*)address;
+            }
+            finally
+            {
+                fd.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Replaces the pages at <paramref name="address"/> in place by private zero pages (MAP_FIXED: one atomic
+        /// swap of the range): whoever still touches the old range reads zeros and writes into scratch, never faults.
+        /// </summary>
+        internal static void ReplaceWithZeroPages(byte* address, long length)
+        {
+            nint result = MmapNative((nint)address, (nuint)length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+            if (result == s_failed)
+            {
+                throw LastErrnoException("mmap(MAP_FIXED)");
+            }
+        }
+
+        internal static void Unmap(byte* address, long length)
+        {
+            if (MunmapNative((nint)address, (nuint)length) != 0)
+            {
+                throw LastErrnoException("munmap");
+            }
+        }
+    }
+}
