@@ -107,6 +107,29 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The capability at <paramref name="slot"/> of this task's space as a typed object (<see cref="Gate"/>,
+    /// <see cref="Channel"/>, <see cref="Irq"/>, <see cref="Dataspace"/>, …) with its rights, as the broker knows it:
+    /// how a capability another task mapped into this one (<see cref="Capability.MapToAsync"/> returns the slot, which
+    /// that task passes on, e.g. in a message word) becomes usable. An empty slot fails with <see cref="L4Status.InvalidCapability"/>.
+    /// </summary>
+    public async Task<Capability> GetCapabilityAsync(int slot, CancellationToken cancellationToken = default)
+    {
+        Protocol.Messages.CapInfo.Reply info = await RequestAsync(new Protocol.Messages.CapInfo.Request(slot), $"describe slot {slot}", cancellationToken).ConfigureAwait(false);
+        return Capability.Create(this, slot, info.Kind, info.Rights);
+    }
+
+    /// <summary>
+    /// As <see cref="GetCapabilityAsync(int, CancellationToken)"/>, expecting a <typeparamref name="T"/>: a slot naming
+    /// another kind of object fails with <see cref="L4RtException"/> (<see cref="L4Status.InvalidCapability"/>) saying which it names.
+    /// </summary>
+    public async Task<T> GetCapabilityAsync<T>(int slot, CancellationToken cancellationToken = default)
+        where T : Capability
+    {
+        Capability cap = await GetCapabilityAsync(slot, cancellationToken).ConfigureAwait(false);
+        return cap.As<T>($"slot {slot}");
+    }
+
     /// <summary>Operator status of the whole broker, as JSON (what <c>l4rt status</c> shows).</summary>
     /// <remarks>The broker takes one snapshot and hands it out in frame-sized chunks; any size of state fits.</remarks>
     public async Task<string> GetBrokerStatusJsonAsync(CancellationToken cancellationToken = default)

@@ -53,6 +53,11 @@ public class Capability
     /// <inheritdoc/>
     public override string ToString() => $"{Kind} capability at slot {Slot} ({Rights})";
 
+    /// <summary>This capability as a <typeparamref name="T"/>, or <see cref="L4Status.InvalidCapability"/> saying what <paramref name="what"/> names instead.</summary>
+    internal T As<T>(string what)
+        where T : Capability =>
+        this as T ?? throw new L4RtException(L4Status.InvalidCapability, $"{what} names a {Kind}, not a {typeof(T).Name}");
+
     internal static Capability Create(L4Task task, int slot, CapKind kind, CapRights rights) => kind switch
     {
         CapKind.Gate => new Gate(task, slot, rights),

@@ -40,7 +40,7 @@ public sealed class NameService : Capability
         where T : Capability
     {
         Capability cap = await QueryAsync(name, timeout, cancellationToken).ConfigureAwait(false);
-        return cap as T ?? throw new L4RtException(L4Status.InvalidCapability, $"'{name}' names a {cap.Kind}, not a {typeof(T).Name}");
+        return cap.As<T>($"'{name}'");
     }
 
     /// <summary>Removes a name this task registered. Capabilities already handed out stay valid.</summary>
