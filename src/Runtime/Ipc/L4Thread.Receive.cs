@@ -27,6 +27,13 @@ public sealed partial class L4Thread
     private ReceiveLink? _watched;
 
     /// <summary>
+    /// The link or IRQ the last message this thread received came through (null before the first). For a broker
+    /// gate each sending thread has its own link, so <c>Receive(LastSource, timeout)</c> is L4's closed wait on that
+    /// sender: its next message only, the others' stay pending. On an IRQ's link it waits for that IRQ alone.
+    /// </summary>
+    public ReceiveLink? LastSource { get; private set; }
+
+    /// <summary>
     /// Open wait: receives the next message from any link of this thread and returns its label. Ends the
     /// previous reply capability (a caller still waiting for that reply gets <see cref="L4Status.ReplyDropped"/>).
     /// When the sender process of a direct link (<see cref="DirectLinkListener"/>) dies, one open wait returns
@@ -402,6 +409,7 @@ public sealed partial class L4Thread
             }
 
             Utcb.Mr[0] = (ulong)count;
+            LastSource = link;
             result = new IpcResult(L4Status.Ok, new MsgTag(SystemProtocol.Irq, words: 1), link.Label);
             return true;
         }
@@ -445,6 +453,7 @@ public sealed partial class L4Thread
             _replySeq = seq;
         }
 
+        LastSource = link;
         result = new IpcResult(L4Status.Ok, tag, link.Label);
         return true;
     }

@@ -60,7 +60,8 @@ public sealed class CapabilityTests : IDisposable
         // Map with fewer rights (send only, requested together with a right the copy cannot gain).
         Capability registered = await a.Names.QueryAsync("task-b", TimeSpan.Zero);
         int slotInB = await gate.MapToAsync(taskB, CapRights.Send);
-        Gate inB = new(b, slotInB, CapRights.Send);
+        Gate inB = await b.GetCapabilityAsync<Gate>(slotInB); // the public way for b to use what it was given
+        Assert.Equal(CapRights.Send, inB.Rights);
         using L4Thread caller = new();
         Thread serving = StartEcho(server, 3);
         Assert.Equal(L4Status.Ok, caller.Call(inB, new MsgTag(1, 1), L4Timeout.FromMilliseconds(5000)).Status);
@@ -201,6 +202,102 @@ public sealed class CapabilityTests : IDisposable
         Assert.Equal(77UL, r.Label);
         Assert.Equal(6UL, receiver.Utcb.Mr[0]);
         Assert.Equal(L4Status.ReceiveTimeout, receiver.Wait(L4Timeout.FromMilliseconds(20)).Status); // coalesced: nothing more
+    }
+
+    [Fact]
+    public async Task GetCapability_TypedByWhatTheSlotNames_WrongKindOrEmptySlotSaySo()
+    {
+        await using L4Task task = await _broker.ConnectAsync();
+        Channel channel = await task.Factory.CreateChannelAsync(1 << 16);
+        Capability described = await task.GetCapabilityAsync(channel.Slot);
+        Assert.IsType<Channel>(described);
+        Assert.Equal((CapKind.Channel, CapRights.All), (described.Kind, described.Rights));
+        L4RtException kind = await Assert.ThrowsAsync<L4RtException>(() => task.GetCapabilityAsync<Gate>(channel.Slot));
+        Assert.Equal(L4Status.InvalidCapability, kind.Status);
+        Assert.Contains($"slot {channel.Slot} names a Channel, not a Gate", kind.Message, StringComparison.Ordinal);
+        Assert.Equal(L4Status.InvalidCapability, (await Assert.ThrowsAsync<L4RtException>(() => task.GetCapabilityAsync(4242))).Status);
+    }
+
+    [Fact]
+    public async Task ClosedWait_OnABrokerGateSendersLink_AndOnAnIrq_OthersStayPending()
+    {
+        await using L4Task task = await _broker.ConnectAsync();
+        using L4Thread server = await task.CreateThreadAsync();
+        Gate gate = await task.Factory.CreateGateAsync(server, label: 5);
+        Irq irq = await task.Factory.CreateIrqAsync(server, label: 9);
+        using L4Thread sender = new();
+        Assert.Null(server.LastSource);
+
+        IpcResult first = ReceiveWhileSending(server, sender, gate, 1, () => server.Wait(L4Timeout.FromMilliseconds(10_000)));
+        Assert.Equal((L4Status.Ok, 5UL, 1UL), (first.Status, first.Label, server.Utcb.Mr[0]));
+        ReceiveLink fromSender = Assert.IsType<ReceiveLink>(server.LastSource);
+        Assert.False(fromSender.IsIrq);
+
+        // The IRQ is pending first, but a closed wait on the sender's link takes only that sender's next message.
+        Assert.Equal(L4Status.Ok, irq.Trigger());
+        IpcResult closed = ReceiveWhileSending(server, sender, gate, 2, () => server.Receive(fromSender, L4Timeout.FromMilliseconds(10_000)));
+        Assert.Equal((L4Status.Ok, 5UL, 2UL), (closed.Status, closed.Label, server.Utcb.Mr[0]));
+        IpcResult irqFirst = server.Wait(L4Timeout.Zero);
+        Assert.Equal((L4Status.Ok, 9UL), (irqFirst.Status, irqFirst.Label)); // still there
+        ReceiveLink fromIrq = Assert.IsType<ReceiveLink>(server.LastSource);
+        Assert.True(fromIrq.IsIrq);
+
+        // And the other way round: a message is posted (its sender blocked in Send), a closed wait on the IRQ ignores it.
+        Thread sending = new(() =>
+        {
+            sender.Utcb.Mr[0] = 3;
+            sender.Send(gate, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000));
+        });
+        sending.Start();
+        Assert.True(SpinWait.SpinUntil(() => LinkState.Code(fromSender.Region.Layout.StateWord.ReadAcquire()) == LinkState.Posted, TimeSpan.FromSeconds(10)), "the message was never posted");
+        Assert.Equal(L4Status.Ok, irq.Trigger());
+        IpcResult onIrq = server.Receive(fromIrq, L4Timeout.FromMilliseconds(10_000));
+        Assert.Equal((L4Status.Ok, 9UL, SystemProtocol.Irq), (onIrq.Status, onIrq.Label, onIrq.Tag.Protocol));
+        IpcResult message = server.Wait(L4Timeout.FromMilliseconds(10_000));
+        sending.Join();
+        Assert.Equal((L4Status.Ok, 5UL, 3UL), (message.Status, message.Label, server.Utcb.Mr[0]));
+    }
+
+    [Fact]
+    public async Task ServerRestarted_OldGateSaysDestinationDeleted_QueryingTheNameAgainReachesTheNewServer()
+    {
+        await using L4Task client = await _broker.ConnectAsync("client");
+        using L4Thread me = new();
+        Gate gate;
+        using (ChildProcess first = ChildProcess.Start("task-server", _broker.SocketPath, "svc/restart", "1", "echo"))
+        {
+            first.WaitForLine("READY");
+            gate = await client.Names.QueryAsync<Gate>("svc/restart", TimeSpan.FromSeconds(10));
+            me.Utcb.Mr[0] = 41;
+            Assert.Equal(L4Status.Ok, me.Call(gate, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000)).Status);
+            Assert.Equal(42UL, me.Utcb.Mr[0]);
+            first.Kill();
+        }
+
+        Assert.Equal(L4Status.DestinationDeleted, me.Call(gate, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000)).Status);
+        using ChildProcess second = ChildProcess.Start("task-server", _broker.SocketPath, "svc/restart", "1", "echo");
+        second.WaitForLine("READY");
+        Gate again = await client.Names.QueryAsync<Gate>("svc/restart", TimeSpan.FromSeconds(10)); // the documented way back
+        me.Utcb.Mr[0] = 1;
+        Assert.Equal(L4Status.Ok, me.Call(again, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000)).Status);
+        Assert.Equal(2UL, me.Utcb.Mr[0]);
+    }
+
+    /// <summary>Sends <paramref name="word"/> through <paramref name="gate"/> from another OS thread while <paramref name="receive"/> runs here.</summary>
+    private static IpcResult ReceiveWhileSending(L4Thread server, L4Thread sender, Gate gate, ulong word, Func<IpcResult> receive)
+    {
+        IpcResult sent = default;
+        Thread sending = new(() =>
+        {
+            sender.Utcb.Mr[0] = word;
+            sent = sender.Send(gate, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000));
+        });
+        sending.Start();
+        IpcResult received = receive();
+        sending.Join();
+        Assert.Equal(L4Status.Ok, sent.Status);
+        GC.KeepAlive(server);
+        return received;
     }
 
     internal static Thread StartEcho(L4Thread server, int calls)
