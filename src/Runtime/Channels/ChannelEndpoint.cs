@@ -183,6 +183,25 @@ public abstract class ChannelEndpoint : IDisposable
     }
 
     /// <summary>
+    /// Published bytes the consumer has not released, read from the ring's shared positions (0 once disposed, or
+    /// when the positions make no sense: a hostile peer's values are not reported). For the meter, off the hot path.
+    /// </summary>
+    internal long SharedBytesInFlight()
+    {
+        lock (_lifetime)
+        {
+            if (_disposed)
+            {
+                return 0;
+            }
+
+            ref ChannelLayout l = ref Region.Layout;
+            long inFlight = Volatile.Read(ref l.Tail) - Volatile.Read(ref l.Head);
+            return inFlight >= 0 && inFlight <= Capacity ? inFlight : 0;
+        }
+    }
+
+    /// <summary>
     /// A one-line picture of this end for a stalled-stream report: the positions this side keeps and the shared
     /// words as they read now (the other side may be changing them).
     /// </summary>

@@ -52,7 +52,7 @@ public sealed partial class L4Thread
 
         try
         {
-            return WaitGuarded(closed, timeout);
+            return Counted(WaitGuarded(closed, timeout), ref Counters.Received);
         }
         finally
         {
@@ -148,7 +148,7 @@ public sealed partial class L4Thread
         try
         {
             replyStatus = ReplyCore(tag);
-            return WaitGuarded(null, timeout);
+            return Counted(WaitGuarded(null, timeout), ref Counters.Received);
         }
         finally
         {
@@ -193,6 +193,7 @@ public sealed partial class L4Thread
                 break;
             }
 
+            Counters.Sleeps++;
             Futexes.Wait(ref _sleepWord.Value, word, deadline == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(deadline - now));
         }
 
@@ -265,6 +266,7 @@ public sealed partial class L4Thread
                     return new IpcResult(L4Status.ReceiveTimeout);
                 }
 
+                Counters.Sleeps++;
                 Futexes.Wait(ref d.Seq, seq, deadline == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(deadline - now));
                 d.ReceiverWaitingWord.WriteRelease(ReceiverSpinning); // awake again: senders need not wake us (read by RingWithHint)
             }
@@ -458,13 +460,14 @@ public sealed partial class L4Thread
         return true;
     }
 
-    private static void NotifySender(ref LinkLayout l)
+    private void NotifySender(ref LinkLayout l)
     {
         // Called right after a CAS (a full fence): pairs with the sender's Exchange(SenderWaiting, 1) before it re-checks State.
         if (l.SenderWaitingFlag.IsRaisedAcquire())
         {
             l.SenderWakeWord.IncrementFullFence(); // pairs with the sender's read of SenderWake before its futex wait
             Futexes.Wake(ref l.SenderWake);
+            Counters.Wakeups++;
         }
     }
 

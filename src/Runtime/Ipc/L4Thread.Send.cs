@@ -39,7 +39,7 @@ public sealed partial class L4Thread
 
         try
         {
-            return SendCore(link, tag, timeout);
+            return Counted(SendCore(link, tag, timeout), ref Counters.Sends);
         }
         finally
         {
@@ -105,7 +105,7 @@ public sealed partial class L4Thread
 
         try
         {
-            return CallCore(link, tag, sendTimeout, receiveTimeout);
+            return Counted(CallCore(link, tag, sendTimeout, receiveTimeout), ref Counters.Calls);
         }
         finally
         {
@@ -208,14 +208,17 @@ public sealed partial class L4Thread
         return true;
     }
 
-    private static void RingDoorbell(SendLink link, ref LinkLayout l)
+    private void RingDoorbell(SendLink link, ref LinkLayout l)
     {
         if (l.ReceiverWatchingFlag.IsRaisedAcquire()) // after the post's full fence: pairs with the receiver's LowerFullFence + re-check
         {
             return; // the receiver spins on this link's State and will see the post itself
         }
 
-        link.Doorbell.RingWithHint(link.HintIndex);
+        if (link.Doorbell.RingWithHint(link.HintIndex))
+        {
+            Counters.Wakeups++;
+        }
     }
 
     private static bool IsReceiverWaiting(SendLink link, ref LinkLayout l) =>
@@ -300,6 +303,7 @@ public sealed partial class L4Thread
 
             // Abort wakes only the sleep word, so a sender sleeps in bounded slices to notice it.
             long remaining = deadline == long.MaxValue ? AbortCheckNanoseconds : Math.Min(AbortCheckNanoseconds, Libc.Futex.TicksToNanos(deadline - now));
+            Counters.Sleeps++;
             Futexes.Wait(ref l.SenderWake, wake, remaining);
         }
     }

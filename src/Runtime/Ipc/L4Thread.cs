@@ -43,6 +43,26 @@ public sealed partial class L4Thread : IDisposable
     {
         _doorbell = DoorbellRegion.Create();
         SpinNanoseconds = DefaultSpinNanoseconds;
+        IpcMetrics.Register(this);
+    }
+
+    /// <summary>What this thread did (the "L4Rt.Ipc" meter); plain fields, written by the owner only.</summary>
+    internal IpcCounters Counters;
+
+    /// <summary>Counts an operation's outcome: <paramref name="done"/> when it succeeded, a timeout when it timed out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private IpcResult Counted(IpcResult result, ref long done)
+    {
+        if (result.Status == L4Status.Ok)
+        {
+            done++;
+        }
+        else if (result.Status is L4Status.SendTimeout or L4Status.ReceiveTimeout)
+        {
+            Counters.Timeouts++;
+        }
+
+        return result;
     }
 
     /// <summary>The virtual registers of this thread.</summary>
@@ -279,6 +299,7 @@ public sealed partial class L4Thread : IDisposable
         }
 
         Disposed?.Invoke(this);
+        IpcMetrics.Retire(this);
         if (release)
         {
             Release();

@@ -38,9 +38,9 @@ internal sealed unsafe class DoorbellRegion : IDisposable
 
     /// <summary>
     /// Sets hint bit <paramref name="hint"/> (if in range), then bumps the counter and wakes the receiver if it
-    /// sleeps. Used after posting a message or triggering an IRQ.
+    /// sleeps. Used after posting a message or triggering an IRQ. Returns whether it had to wake the receiver.
     /// </summary>
-    internal void RingWithHint(int hint)
+    internal bool RingWithHint(int hint)
     {
         ref DoorbellLayout d = ref Layout;
         if ((uint)hint < DoorbellLayout.MaxLinks)
@@ -53,7 +53,10 @@ internal sealed unsafe class DoorbellRegion : IDisposable
         if (d.ReceiverWaitingWord.ReadAcquire() == DoorbellLayout.ReceiverAsleep)
         {
             Futexes.Wake(ref d.Seq, 1);
+            return true;
         }
+
+        return false;
     }
 
     /// <summary>Rings the doorbell without a hint (death of a sender, local abort) so the receiver re-checks.</summary>

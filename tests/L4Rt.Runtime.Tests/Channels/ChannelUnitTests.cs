@@ -33,7 +33,7 @@ public class ChannelUnitTests
         };
     }
 
-    private static (ChannelProducer, ChannelConsumer, TempDir, DirectChannelListener) Pair(long capacity)
+    internal static (ChannelProducer, ChannelConsumer, TempDir, DirectChannelListener) Pair(long capacity)
     {
         TempDir dir = new();
         DirectChannelListener listener = DirectChannelListener.Listen(dir.Socket());
