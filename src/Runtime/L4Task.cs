@@ -20,7 +20,7 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
     private readonly ConcurrentDictionary<int, L4Thread> _threads = new();
     private readonly ConcurrentDictionary<L4Thread, byte> _senders = new();
     private readonly ConcurrentDictionary<SendLink, byte> _sendLinks = new();
-    private readonly ConcurrentBag<Irq> _irqs = [];
+    private readonly ConditionalWeakTable<Irq, object?> _irqs = new(); // weak, and left when deleted or found dead: the list only holds live IRQs
     private readonly ConditionalWeakTable<Channels.ChannelEndpoint, object?> _channelEnds = new(); // weak: a dropped end is not kept alive
     private readonly ConcurrentDictionary<DataspaceMapping, byte> _mappings = new(); // until disposed: revocation must reach them
     private int _lost;
@@ -186,7 +186,13 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         _sendLinks.TryRemove(link, out _);
     }
 
-    internal void TrackIrq(Irq irq) => _irqs.Add(irq);
+    /// <summary>Remembers an IRQ this task triggers directly (it holds mappings), so disposing the task unmaps it.</summary>
+    internal void TrackIrq(Irq irq) => _irqs.AddOrUpdate(irq, null);
+
+    internal void UntrackIrq(Irq irq) => _irqs.Remove(irq);
+
+    /// <summary>IRQs tracked now (tests).</summary>
+    internal int TrackedIrqCount => ((IEnumerable<KeyValuePair<Irq, object?>>)_irqs).Count();
 
     /// <summary>Remembers a channel end, so broker loss can end its waits; only as long as its user holds it.</summary>
     internal void TrackChannel(Channels.ChannelEndpoint endpoint) => _channelEnds.AddOrUpdate(endpoint, null);
@@ -347,9 +353,9 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
             link.Dispose();
         }
 
-        foreach (Irq irq in _irqs)
+        foreach (KeyValuePair<Irq, object?> irq in (IEnumerable<KeyValuePair<Irq, object?>>)_irqs)
         {
-            irq.Close();
+            irq.Key.Close();
         }
     }
 

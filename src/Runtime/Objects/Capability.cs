@@ -37,6 +37,12 @@ public class Capability
     public async Task DeleteAsync(CancellationToken cancellationToken = default)
     {
         await Owner.RequestAsync(new Delete.Request(Slot), $"delete slot {Slot}", cancellationToken).ConfigureAwait(false);
+        OnDeleted();
+    }
+
+    /// <summary>After a successful <see cref="DeleteAsync"/>: a typed object lets go of what it mapped.</summary>
+    private protected virtual void OnDeleted()
+    {
     }
 
     /// <summary>

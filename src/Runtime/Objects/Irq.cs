@@ -52,7 +52,14 @@ public sealed class Irq : Capability
         }
     }
 
-    /// <summary>The task is closing: unmap once no trigger is in progress.</summary>
+    /// <summary>Deletes the capability (see <see cref="Capability.DeleteAsync"/>) and unmaps the IRQ once no trigger is in progress.</summary>
+    private protected override void OnDeleted()
+    {
+        Owner.UntrackIrq(this);
+        Close();
+    }
+
+    /// <summary>The task is closing (or the capability was deleted): unmap once no trigger is in progress.</summary>
     internal void Close()
     {
         if (_guard.Dispose())
@@ -90,6 +97,10 @@ public sealed class Irq : Capability
         ref LinkLayout l = ref _region!.Layout;
         if (Volatile.Read(ref l.ReceiverDead) != 0)
         {
+            // Gone for good: the mappings go when this trigger leaves (the guard's last user releases), and the
+            // task stops tracking it.
+            Owner.UntrackIrq(this);
+            _guard.Dispose();
             return L4Status.DestinationDeleted;
         }
 

@@ -205,6 +205,35 @@ public sealed class CapabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task IrqsTriggeredDirectly_LeaveTheTasksListWhenDeletedOrFoundDead()
+    {
+        await using L4Task task = await _broker.ConnectAsync();
+        L4Thread receiver = await task.CreateThreadAsync();
+        List<Irq> irqs = [];
+        for (int i = 0; i < 20; i++)
+        {
+            Irq irq = await task.Factory.CreateIrqAsync(receiver, (ulong)i);
+            Assert.Equal(L4Status.Ok, irq.Trigger()); // maps it: now tracked
+            irqs.Add(irq);
+        }
+
+        Assert.Equal(20, task.TrackedIrqCount);
+        foreach (Irq irq in irqs.Take(10))
+        {
+            await irq.DeleteAsync();
+        }
+
+        Assert.Equal(10, task.TrackedIrqCount); // used to stay at 20 for the task's life
+        receiver.Dispose(); // the broker destroys the thread's IRQs
+        foreach (Irq irq in irqs.Skip(10))
+        {
+            Assert.True(SpinWait.SpinUntil(() => irq.Trigger() == L4Status.DestinationDeleted, TimeSpan.FromSeconds(10)));
+        }
+
+        Assert.Equal(0, task.TrackedIrqCount);
+    }
+
+    [Fact]
     public async Task GetCapability_TypedByWhatTheSlotNames_WrongKindOrEmptySlotSaySo()
     {
         await using L4Task task = await _broker.ConnectAsync();
