@@ -18,12 +18,30 @@ public sealed partial class L4Task
 
     /// <summary>
     /// As <see cref="RequestAsync"/>, blocking (for data-plane threads: no thread-pool hop); gives up with
-    /// <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/> (default 30 s).
+    /// <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/> (default 30 s); a reply that comes later
+    /// goes to <paramref name="undo"/>, read, so what the broker did can be undone.
     /// </summary>
-    internal TReply Request<TReply>(IControlRequest<TReply> request, string operation, TimeSpan? timeout = null)
+    internal TReply Request<TReply>(IControlRequest<TReply> request, string operation, TimeSpan? timeout = null, Action<TReply>? undo = null)
         where TReply : IControlMessage<TReply>
     {
-        using ControlResponse response = Call(request.Opcode, ToPayload(request), timeout ?? TimeSpan.FromSeconds(30));
+        Action<ControlResponse>? late = undo is null ? null : response =>
+        {
+            using (response)
+            {
+                if (response.Status == L4Status.Ok)
+                {
+                    try
+                    {
+                        undo(response.Read<TReply>());
+                    }
+                    catch (L4RtException)
+                    {
+                        // a reply we could not read: nothing we could undo
+                    }
+                }
+            }
+        };
+        using ControlResponse response = Call(request.Opcode, ToPayload(request), timeout ?? TimeSpan.FromSeconds(30), late);
         return response.ThrowIfError(operation).Read<TReply>();
     }
 

@@ -162,10 +162,10 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
     /// <summary>A blocking control call (for data-plane threads: no thread-pool hop).</summary>
 
     /// <summary>A blocking control call that gives up with <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/>.</summary>
-    internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout)
+    internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout, Action<ControlResponse>? late = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _connection.Call(opcode, payload, timeout);
+        return _connection.Call(opcode, payload, timeout, late: late);
     }
 
     /// <summary>Remembers a thread that sends through our gates, so broker loss can wake it.</summary>

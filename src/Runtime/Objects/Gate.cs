@@ -115,14 +115,24 @@ public sealed class Gate : Capability
         link.Dispose();
         if (id != 0 && !Owner.IsBrokerLost)
         {
-            _ = Owner.RequestAsync(new LinkClose.Request(id), "close a link")
-                .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            CloseInBroker(id);
         }
     }
 
+    /// <summary>Tells the broker a link is closed (quota refunded); fire and forget: nobody waits for it.</summary>
+    private void CloseInBroker(long linkId) =>
+        _ = Owner.RequestAsync(new LinkClose.Request(linkId), "close a link")
+            .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
     private SendLink Open(TimeSpan timeout)
     {
-        GateLink.Reply reply = Owner.Request(new GateLink.Request(Slot), "link setup", timeout);
+        // A setup we gave up on still completes in the broker, charged to this task: close that link when its answer comes.
+        GateLink.Reply reply = Owner.Request(new GateLink.Request(Slot), "link setup", timeout, undo: late =>
+        {
+            late.Region.Dispose();
+            late.Doorbell.Dispose();
+            CloseInBroker(late.LinkId);
+        });
         SendLink link = SendLink.Attach(reply.Region, reply.Doorbell);
         link.BrokerId = reply.LinkId;
         return link;

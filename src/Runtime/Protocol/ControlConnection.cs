@@ -116,22 +116,39 @@ internal sealed class ControlConnection : IDisposable
     /// A blocking request for callers on a data-plane thread (first send on a gate, IRQ attach): the reader
     /// thread wakes the caller directly, with no thread-pool hop (which would add milliseconds under load).
     /// </summary>
-    internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout, SafeHandle[]? fds = null)
+    /// <summary>
+    /// A blocking control call. After <paramref name="timeout"/> it throws <see cref="L4Status.SendTimeout"/>; an
+    /// answer that comes after that is handed to <paramref name="late"/> (on the reader thread: it must not block) so
+    /// whatever the broker did for the call can be undone — without it, the late answer is dropped.
+    /// </summary>
+    internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout, SafeHandle[]? fds = null, Action<ControlResponse>? late = null)
     {
-        using Pending pending = new(null);
-        uint id = Register(pending);
-        SendRequest(id, pending, opcode, payload, fds);
-        if (!pending.Done!.Wait(timeout))
+        Pending pending = new(null);
+        bool abandoned = false;
+        try
         {
-            if (_pending.TryRemove(id, out _))
+            uint id = Register(pending);
+            SendRequest(id, pending, opcode, payload, fds);
+            if (!pending.Done!.Wait(timeout))
             {
-                throw new L4RtException(L4Status.SendTimeout, $"the broker did not answer {opcode} within {timeout}");
+                abandoned = late is not null && pending.Abandon(late);
+                if (abandoned || (late is null && _pending.TryRemove(id, out _)))
+                {
+                    throw new L4RtException(L4Status.SendTimeout, $"the broker did not answer {opcode} within {timeout}");
+                }
+
+                pending.Done.Wait(); // the answer is being delivered right now
             }
 
-            pending.Done.Wait(); // the answer is being delivered right now
+            return pending.Result ?? throw pending.Error!;
         }
-
-        return pending.Result ?? throw pending.Error!;
+        finally
+        {
+            if (!abandoned)
+            {
+                pending.Dispose(); // an abandoned one is still completed by the reader, which must find its event alive
+            }
+        }
     }
 
     private uint Register(Pending pending)
@@ -247,10 +264,44 @@ internal sealed class ControlConnection : IDisposable
                 return;
             }
 
+            Action<ControlResponse>? late;
+            lock (_gate)
+            {
+                _completed = true;
+                late = _late;
+            }
+
+            if (late is not null)
+            {
+                if (result is not null)
+                {
+                    late(result); // the caller gave up: this answer is undone, not dropped
+                }
+
+                return;
+            }
+
             Result = result;
             Error = error;
             Done!.Set();
         }
+
+        /// <summary>The blocking caller gives up; an answer that still comes goes to <paramref name="late"/>. False if it is here already.</summary>
+        internal bool Abandon(Action<ControlResponse> late)
+        {
+            lock (_gate)
+            {
+                if (_completed)
+                {
+                    return false;
+                }
+
+                _late = late;
+                return true;
+            }
+        }
+
+        private Action<ControlResponse>? _late;
 
         public void Dispose() => Done?.Dispose();
     }

@@ -116,6 +116,7 @@ public sealed class GateTests : IDisposable
         using L4Thread server = await task.CreateThreadAsync();
         Gate gate = await task.Factory.CreateGateAsync(server, 1);
         using L4Thread me = new();
+        FactoryUsage baseline = await task.Factory.GetUsageAsync();
         _broker.Stop(); // SIGSTOP: the link setup request is never answered while it is stopped
         Stopwatch clock = Stopwatch.StartNew();
         IpcResult r;
@@ -131,6 +132,15 @@ public sealed class GateTests : IDisposable
         Assert.Equal(L4Status.SendTimeout, r.Status);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the first call returned after {clock.Elapsed}, not within its 200 ms timeout");
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(199), $"the first call gave up after {clock.Elapsed}");
+
+        // The broker still sets that link up once it runs again, charged to us: its late answer closes it.
+        FactoryUsage now = baseline;
+        for (int i = 0; i < 200 && (now = await task.Factory.GetUsageAsync()) != baseline; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(baseline, now); // used to stay charged (one link region and descriptor) until the task ended
 
         // Once the broker answers again, the next call sets the link up and goes through.
         Thread serving = StartIncrementingEcho(server);
