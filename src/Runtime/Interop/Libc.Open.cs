@@ -5,16 +5,13 @@ namespace L4Rt.Interop;
 
 internal static partial class Libc
 {
-    /// <summary>open(2) and fchmod(2): a read-only descriptor of a memfd, and the mode that keeps it read-only.</summary>
+    /// <summary>open(2): a read-only descriptor of a memfd (fchmod, which keeps it read-only, is in its own file).</summary>
     internal static partial class Files
     {
         private const int O_CLOEXEC = 0x80000;
 
         [LibraryImport(Libraries.Libc, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         private static partial int OpenNative(string path, int flags, int mode);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "fchmod", SetLastError = true)]
-        private static partial int FchmodNative(SafeHandle fd, int mode);
 
         /// <summary>
         /// A new, read-only open file description of the file behind <paramref name="fd"/> (through /proc/self/fd):
@@ -44,14 +41,6 @@ internal static partial class Libc
             int result = OpenNative(path, flags | O_CLOEXEC, 0);
             errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
             return result < 0 ? null : new SafeFileHandle(result, ownsHandle: true);
-        }
-
-        internal static void Chmod(SafeHandle fd, int mode)
-        {
-            if (FchmodNative(fd, mode) != 0)
-            {
-                throw LastErrnoException("fchmod");
-            }
         }
     }
 }

@@ -24,11 +24,5 @@ internal static partial class Libc
             int errno = Marshal.GetLastPInvokeError();
             return errno == Errno.ESRCH ? null : throw ErrnoException("pidfd_open", errno);
         }
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "getuid")]
-        internal static partial uint GetUid();
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "getppid")]
-        internal static partial int GetParentPid();
     }
 }

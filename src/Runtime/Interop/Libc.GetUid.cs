@@ -1,0 +1,12 @@
+using System.Runtime.InteropServices;
+
+namespace L4Rt.Interop;
+
+internal static partial class Libc
+{
+    internal static partial class Process
+    {
+        [LibraryImport(Libraries.Libc, EntryPoint = "getuid")]
+        internal static partial uint GetUid();
+    }
+}
