@@ -273,7 +273,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// <summary>Steps back over the record just read (only it: padding stepped over before it may be released already).</summary>
     private void Unread(int length)
     {
-        _cursor -= ChannelLayout.RecordHeader + ChannelProducer.Align8(length);
+        _cursor -= ChannelLayout.RecordHeader + ChannelLayout.Align8(length);
         Records--;
         Bytes -= length;
     }
@@ -333,7 +333,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
                 continue;
             }
 
-            if (flags == EndFlag)
+            if (flags == ChannelLayout.EndFlag)
             {
                 _cursor += ChannelLayout.RecordHeader;
                 IsCompleted = true;
@@ -345,7 +345,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
                 continue;
             }
 
-            long need = ChannelLayout.RecordHeader + ChannelProducer.Align8(length);
+            long need = ChannelLayout.RecordHeader + ChannelLayout.Align8(length);
             if (flags != 0 || offset + need > capacity || _cursor + need > _tail)
             {
                 return Fault();
@@ -358,7 +358,4 @@ public sealed class ChannelConsumer : ChannelEndpoint
             return L4Status.Ok;
         }
     }
-
-    /// <summary>Header flag of the record a producer writes when it completes the channel.</summary>
-    internal const uint EndFlag = 2;
 }
