@@ -201,7 +201,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
                 yield break;
             }
 
-            throw new IOException($"channel read failed: {status}", new L4RtException(status, status.ToString()));
+            throw ThrowHelper.ChannelFailed("read", status);
         }
     }
 

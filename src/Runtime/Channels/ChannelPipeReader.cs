@@ -113,7 +113,7 @@ internal sealed class ChannelPipeReader : PipeReader
 
         if (status != L4Status.ReceiveTimeout)
         {
-            throw new IOException($"channel read failed: {status}", new L4RtException(status, status.ToString()));
+            throw ThrowHelper.ChannelFailed("read", status);
         }
 
         result = default;
@@ -195,14 +195,14 @@ internal sealed class ChannelPipeReader : PipeReader
     {
         if (!_handedOut)
         {
-            throw new InvalidOperationException("AdvanceTo without a ReadResult to advance: call ReadAsync or TryRead first (and await it).");
+            ThrowHelper.ThrowAdvanceToWithoutRead();
         }
 
         long consumedAt = Offset(consumed, nameof(consumed));
         long examinedAt = Offset(examined, nameof(examined));
         if (examinedAt < consumedAt)
         {
-            throw new ArgumentOutOfRangeException(nameof(examined), "the examined position lies before the consumed one");
+            ThrowHelper.ThrowExaminedBeforeConsumed();
         }
 
         _handedOut = false;
@@ -237,7 +237,6 @@ internal sealed class ChannelPipeReader : PipeReader
         }
 
         _count -= whole;
-
         _length -= bytes;
         if (_count == 0)
         {
@@ -316,19 +315,20 @@ internal sealed class ChannelPipeReader : PipeReader
             return 0; // the empty buffer's start and end
         }
 
-        throw new ArgumentOutOfRangeException(name, "the position does not lie in the buffer of the last ReadResult");
+        ThrowHelper.ThrowPositionOutsideBuffer(name);
+        return 0;
     }
 
     private void CheckReadable()
     {
         if (_completed)
         {
-            throw new InvalidOperationException("Reading is not allowed after the channel's PipeReader was completed.");
+            ThrowHelper.ThrowPipeCompleted(writer: false);
         }
 
         if (_handedOut || _waiting)
         {
-            throw new InvalidOperationException("A read is already in progress: await it, then call AdvanceTo on its ReadResult, before the next read.");
+            ThrowHelper.ThrowAlreadyReading();
         }
     }
 

@@ -52,14 +52,9 @@ internal sealed class ChannelPipeWriter : PipeWriter
     public override void Advance(int bytes)
     {
         CheckWriting();
-        if (bytes < 0)
+        if ((uint)bytes > (uint)_reserved.Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "Advance by a negative count");
-        }
-
-        if (bytes > _reserved.Length)
-        {
-            throw new InvalidOperationException($"Advance({bytes}) past the {_reserved.Length} bytes GetSpan/GetMemory returned");
+            ThrowHelper.ThrowAdvanceOutOfRange(bytes, _reserved.Length);
         }
 
         if (bytes == 0)
@@ -134,7 +129,7 @@ internal sealed class ChannelPipeWriter : PipeWriter
     {
         L4Status.Ok => new FlushResult(isCanceled: false, isCompleted: false),
         L4Status.DestinationDeleted => new FlushResult(isCanceled: false, isCompleted: true),
-        _ => throw Failed(status),
+        _ => throw ThrowHelper.ChannelFailed("write", status),
     };
 
     public override void CancelPendingFlush() => Volatile.Write(ref _cancelFlush, 1);
@@ -181,7 +176,7 @@ internal sealed class ChannelPipeWriter : PipeWriter
     {
         if (status is not (L4Status.Ok or L4Status.DestinationDeleted or L4Status.Aborted))
         {
-            throw Failed(status);
+            throw ThrowHelper.ChannelFailed("write", status);
         }
     }
 
@@ -191,7 +186,7 @@ internal sealed class ChannelPipeWriter : PipeWriter
         int max = _producer.MaxRecordSize;
         if ((uint)sizeHint > (uint)max)
         {
-            throw new ArgumentOutOfRangeException(nameof(sizeHint), sizeHint, $"a record of this {_producer.Capacity}-byte ring holds at most {max} bytes: GetSpan/GetMemory cannot hand out more");
+            ThrowHelper.ThrowSizeHintTooLarge(sizeHint, _producer.Capacity, max);
         }
 
         if (_reserved.Length >= Math.Max(sizeHint, 1))
@@ -209,7 +204,7 @@ internal sealed class ChannelPipeWriter : PipeWriter
 
         if (status != L4Status.Ok)
         {
-            throw Failed(status);
+            throw ThrowHelper.ChannelFailed("write", status);
         }
 
         _reserved = _ring.Of(record);
@@ -220,7 +215,7 @@ internal sealed class ChannelPipeWriter : PipeWriter
     {
         if (_completed)
         {
-            throw new InvalidOperationException("Writing is not allowed after the channel's PipeWriter was completed.");
+            ThrowHelper.ThrowPipeCompleted(writer: true);
         }
 
         CheckNotFlushing();
@@ -230,10 +225,7 @@ internal sealed class ChannelPipeWriter : PipeWriter
     {
         if (_flushing)
         {
-            throw new InvalidOperationException("The channel's PipeWriter is used while a FlushAsync still waits for room: await the flush first.");
+            ThrowHelper.ThrowFlushPending();
         }
     }
-
-    private static IOException Failed(L4Status status) =>
-        new($"channel write failed: {status}", new L4RtException(status, status.ToString()));
 }

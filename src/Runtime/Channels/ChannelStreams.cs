@@ -119,7 +119,7 @@ public static class ChannelStreams
         {
             if (status != L4Status.Ok)
             {
-                throw new IOException($"channel write failed: {status}", new L4RtException(status, status.ToString()));
+                throw ThrowHelper.ChannelFailed("write", status);
             }
         }
     }
@@ -208,7 +208,7 @@ public static class ChannelStreams
                     case L4Status.DestinationDeleted when consumer.IsCompleted:
                         return 0; // end of stream
                     default:
-                        throw new IOException($"channel read failed: {status}", new L4RtException(status, status.ToString()));
+                        throw ThrowHelper.ChannelFailed("read", status);
                 }
             }
         }

@@ -205,86 +205,75 @@ public class ChannelPipeTests
         reader.AdvanceTo(next.Buffer.End);
     }
 
-    [Fact]
-    public async Task PipeReader_ProducerCompleted_ReadsTheRestThenIsCompleted()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task PipeReader_ProducerGone_ReadsTheRest_ThenIsCompletedIfItCompletedElseThrowsIOException(bool completes)
     {
         using ChannelPair p = new();
         PipeWriter writer = p.Producer.AsPipeWriter();
         writer.GetSpan(3)[..3].Fill(4);
         writer.Advance(3);
-        await writer.CompleteAsync(); // publishes what was advanced, then the end
+        if (completes)
+        {
+            await writer.CompleteAsync(); // publishes what was advanced, then the end
+        }
+        else
+        {
+            await writer.FlushAsync();
+            p.Producer.Dispose(); // gone without an end record, as when it dies
+        }
+
         PipeReader reader = p.Consumer.AsPipeReader();
         using CancellationTokenSource bound = new(s_bound);
         ReadResult result = await reader.ReadAsync(bound.Token);
         Assert.Equal(3, result.Buffer.Length);
-        Assert.True(result.IsCompleted);
+        Assert.Equal(completes, result.IsCompleted);
         reader.AdvanceTo(result.Buffer.End);
-        Assert.True((await reader.ReadAsync(bound.Token)).IsCompleted);
+        if (completes)
+        {
+            Assert.True((await reader.ReadAsync(bound.Token)).IsCompleted);
+        }
+        else
+        {
+            await Assert.ThrowsAsync<IOException>(async () => await reader.ReadAsync(bound.Token));
+        }
     }
 
-    [Fact]
-    public async Task PipeReader_ProducerDisposedWithoutCompleting_ReadsTheRestThenThrowsIOException()
-    {
-        using ChannelPair p = new();
-        Write(p.Producer, 8, 1);
-        p.Producer.Dispose(); // gone without an end record, as when it dies
-        PipeReader reader = p.Consumer.AsPipeReader();
-        using CancellationTokenSource bound = new(s_bound);
-        ReadResult result = await reader.ReadAsync(bound.Token);
-        Assert.Equal(8, result.Buffer.Length);
-        Assert.False(result.IsCompleted);
-        reader.AdvanceTo(result.Buffer.End);
-        await Assert.ThrowsAsync<IOException>(async () => await reader.ReadAsync(bound.Token));
-    }
-
-    [Fact]
-    public async Task PipeWriter_FlushOnAFullRing_WaitsUntilTheConsumerReleases()
+    [Theory]
+    [InlineData("consumer releases")]
+    [InlineData("token cancelled")]
+    [InlineData("CancelPendingFlush")]
+    [InlineData("consumer gone")]
+    public async Task PipeWriter_FlushWaitingOnAFullRing_Ends(string how)
     {
         using ChannelPair p = new();
         PipeWriter writer = p.Producer.AsPipeWriter(1000);
-        using CancellationTokenSource bound = new(s_bound);
-        ValueTask<FlushResult> flush = FillUntilAFlushWaits(writer, 1000, bound.Token);
-        Assert.False(flush.IsCompleted);
-        Assert.Equal(L4Status.Ok, p.Consumer.Read(L4Timeout.Zero, out _)); // everything advanced was published before the wait
-        p.Consumer.Release();
-        FlushResult result = await flush.AsTask().WaitAsync(s_bound);
-        Assert.False(result.IsCanceled || result.IsCompleted);
-        Assert.True(ChannelPair.InRing(p.Producer, writer.GetSpan(1000)), "the flush reserved the next record in the ring");
-    }
-
-    [Fact]
-    public async Task PipeWriter_FlushWaitingOnAFullRing_TokenCancelled_ThrowsOperationCanceled()
-    {
-        using ChannelPair p = new();
-        PipeWriter writer = p.Producer.AsPipeWriter(1000);
-        using CancellationTokenSource cancel = new();
+        using CancellationTokenSource cancel = new(s_bound);
         ValueTask<FlushResult> flush = FillUntilAFlushWaits(writer, 1000, cancel.Token);
         Assert.False(flush.IsCompleted);
-        cancel.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flush.AsTask().WaitAsync(s_bound));
-    }
-
-    [Fact]
-    public async Task PipeWriter_CancelPendingFlush_TheWaitingFlushReturnsCanceled()
-    {
-        using ChannelPair p = new();
-        PipeWriter writer = p.Producer.AsPipeWriter(1000);
-        using CancellationTokenSource bound = new(s_bound);
-        ValueTask<FlushResult> flush = FillUntilAFlushWaits(writer, 1000, bound.Token);
-        Assert.False(flush.IsCompleted);
-        writer.CancelPendingFlush();
-        Assert.True((await flush.AsTask().WaitAsync(s_bound)).IsCanceled);
-    }
-
-    [Fact]
-    public async Task PipeWriter_ConsumerGoneOnAFullRing_FlushIsCompleted()
-    {
-        using ChannelPair p = new();
-        PipeWriter writer = p.Producer.AsPipeWriter(1000);
-        using CancellationTokenSource bound = new(s_bound);
-        ValueTask<FlushResult> flush = FillUntilAFlushWaits(writer, 1000, bound.Token);
-        p.Consumer.Dispose();
-        Assert.True((await flush.AsTask().WaitAsync(s_bound)).IsCompleted); // nobody reads on, as with a completed Pipe reader
+        switch (how)
+        {
+            case "consumer releases":
+                Assert.Equal(L4Status.Ok, p.Consumer.Read(L4Timeout.Zero, out _)); // everything advanced was published before the wait
+                p.Consumer.Release();
+                FlushResult result = await flush.AsTask().WaitAsync(s_bound);
+                Assert.False(result.IsCanceled || result.IsCompleted);
+                Assert.True(ChannelPair.InRing(p.Producer, writer.GetSpan(1000)), "the flush reserved the next record in the ring");
+                break;
+            case "token cancelled":
+                cancel.Cancel();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flush.AsTask().WaitAsync(s_bound));
+                break;
+            case "CancelPendingFlush":
+                writer.CancelPendingFlush();
+                Assert.True((await flush.AsTask().WaitAsync(s_bound)).IsCanceled);
+                break;
+            default:
+                p.Consumer.Dispose();
+                Assert.True((await flush.AsTask().WaitAsync(s_bound)).IsCompleted); // nobody reads on, as with a completed Pipe reader
+                break;
+        }
     }
 
     [Fact]
@@ -389,18 +378,7 @@ public class ChannelPipeTests
             reader.AdvanceTo(buffer.End);
         }
 
-        for (int i = 0; i < 2000; i++)
-        {
-            Round(i);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20_000; i++)
-        {
-            Round(i);
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = Allocations.OverRounds(Round);
         Assert.Equal(0, wrong);
         Assert.Equal(0, allocated);
         Assert.Equal(22_000 * 3, p.Consumer.Records);
