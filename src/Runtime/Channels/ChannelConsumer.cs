@@ -93,6 +93,36 @@ public sealed class ChannelConsumer : ChannelEndpoint
         }
     }
 
+    /// <summary>The position after the last record read: what <see cref="ReleaseUpTo"/> takes to release up to it.</summary>
+    internal long ReadPosition => _cursor;
+
+    /// <summary>
+    /// Releases the records read up to <paramref name="position"/> (a <see cref="ReadPosition"/> seen after reading
+    /// one of them) and keeps those read after it: the pipe reader's partial <c>AdvanceTo</c>. A position released
+    /// already is no work (reading the end record releases everything read).
+    /// </summary>
+    internal void ReleaseUpTo(long position)
+    {
+        if (position > _cursor)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"a release beyond the records read (up to {_cursor})");
+        }
+
+        if (position <= _head || !Enter())
+        {
+            return;
+        }
+
+        try
+        {
+            ReleaseCore(position);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
     /// <summary>
     /// Off the fast path (the ring was empty): records read but not released may be the very space a blocked
     /// producer waits for, so they are released before this side waits too.
@@ -105,9 +135,11 @@ public sealed class ChannelConsumer : ChannelEndpoint
         }
     }
 
-    private void ReleaseCore()
+    private void ReleaseCore() => ReleaseCore(_cursor);
+
+    private void ReleaseCore(long position)
     {
-        _head = _cursor;
+        _head = position;
         ref ChannelLayout l = ref Region.Layout;
         Interlocked.Exchange(ref l.Head, _head); // release + full fence: pairs with the producer's Exchange(ProducerWaiting, 1) then re-check
         WakeIfWaiting(ref l.ProducerWaiting, ref l.SpaceWake);
@@ -146,14 +178,14 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// </summary>
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        Memory.RingMemory view = new();
+        Memory.RingMemory ring = new(Region);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            L4Status status = NextInto(view);
+            L4Status status = Read(L4Timeout.Zero, out ReadOnlySpan<byte> record);
             if (status == L4Status.Ok)
             {
-                yield return view.Memory;
+                yield return ring.Of(record);
                 Release();
                 continue;
             }
@@ -169,19 +201,8 @@ public sealed class ChannelConsumer : ChannelEndpoint
                 yield break;
             }
 
-            throw new IOException($"channel read failed: {status}", new L4RtException(status, status.ToString()));
+            throw ThrowHelper.ChannelFailed("read", status);
         }
-    }
-
-    private L4Status NextInto(Memory.RingMemory view)
-    {
-        L4Status status = Read(L4Timeout.Zero, out ReadOnlySpan<byte> record);
-        if (status == L4Status.Ok)
-        {
-            view.Set(record);
-        }
-
-        return status;
     }
 
     /// <summary>
@@ -273,7 +294,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// <summary>Steps back over the record just read (only it: padding stepped over before it may be released already).</summary>
     private void Unread(int length)
     {
-        _cursor -= ChannelLayout.RecordHeader + ChannelProducer.Align8(length);
+        _cursor -= ChannelLayout.RecordHeader + ChannelLayout.Align8(length);
         Records--;
         Bytes -= length;
     }
@@ -333,7 +354,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
                 continue;
             }
 
-            if (flags == EndFlag)
+            if (flags == ChannelLayout.EndFlag)
             {
                 _cursor += ChannelLayout.RecordHeader;
                 IsCompleted = true;
@@ -345,7 +366,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
                 continue;
             }
 
-            long need = ChannelLayout.RecordHeader + ChannelProducer.Align8(length);
+            long need = ChannelLayout.RecordHeader + ChannelLayout.Align8(length);
             if (flags != 0 || offset + need > capacity || _cursor + need > _tail)
             {
                 return Fault();
@@ -358,7 +379,4 @@ public sealed class ChannelConsumer : ChannelEndpoint
             return L4Status.Ok;
         }
     }
-
-    /// <summary>Header flag of the record a producer writes when it completes the channel.</summary>
-    internal const uint EndFlag = 2;
 }

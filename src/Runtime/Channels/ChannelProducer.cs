@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using L4Rt.Ipc;
 using L4Rt.Memory;
 
@@ -65,7 +64,7 @@ public sealed class ChannelProducer : ChannelEndpoint
             return L4Status.ProtocolViolation;
         }
 
-        long need = ChannelLayout.RecordHeader + Align8(size);
+        long need = ChannelLayout.RecordHeader + ChannelLayout.Align8(size);
         long capacity = Capacity;
         long offset = _tail & (capacity - 1);
         long deadline = 0;
@@ -133,7 +132,7 @@ public sealed class ChannelProducer : ChannelEndpoint
 
         _reserved = -1;
         Region.HeaderAt(offset) = (uint)length; // written before the tail is published: the consumer reads it after acquiring Tail
-        _tail += ChannelLayout.RecordHeader + Align8(length);
+        _tail += ChannelLayout.RecordHeader + ChannelLayout.Align8(length);
         Records++;
         Bytes += length;
         _published = false;
@@ -162,7 +161,7 @@ public sealed class ChannelProducer : ChannelEndpoint
                 return status;
             }
 
-            Region.HeaderAt(_reserved) = (ulong)ChannelConsumer.EndFlag << 32;
+            Region.HeaderAt(_reserved) = (ulong)ChannelLayout.EndFlag << 32;
             _reserved = -1;
             _tail += ChannelLayout.RecordHeader;
             _published = false;
@@ -295,10 +294,6 @@ public sealed class ChannelProducer : ChannelEndpoint
     private protected override bool IsReady() => RefreshHead(_want) != L4Status.SendTimeout;
 
     private protected override string DescribePositions() => $"tail {_tail} (head seen {_head}, reserved at {_reserved}, published {_published})";
-
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static long Align8(long size) => (size + 7) & ~7L;
 
     private void ThrowTooLarge(int size) =>
         throw new ArgumentOutOfRangeException(nameof(size), $"a record of {size} bytes does not fit a ring of {Capacity} bytes (at most {MaxRecordSize})");

@@ -3,7 +3,10 @@ using L4Rt.Ipc;
 
 namespace L4Rt.Channels;
 
-/// <summary>Stream and System.IO.Pipelines adapters, so existing .NET code streams through a channel unchanged.</summary>
+/// <summary>
+/// Stream and System.IO.Pipelines adapters, so existing .NET code streams through a channel unchanged. The pipe
+/// adapters work in place (the buffers they hand out are ring memory); the stream adapters copy, as a stream must.
+/// </summary>
 public static class ChannelStreams
 {
     /// <summary>A write-only stream: each write becomes records of at most <paramref name="maxRecord"/> bytes; disposing completes the channel.</summary>
@@ -12,12 +15,48 @@ public static class ChannelStreams
     /// <summary>A read-only stream over the records, read in order (partial reads keep the rest of a record).</summary>
     public static Stream AsStream(this ChannelConsumer consumer) => new ConsumerStream(consumer);
 
-    /// <summary>A <see cref="PipeWriter"/> over the channel (through the stream adapter).</summary>
-    public static PipeWriter AsPipeWriter(this ChannelProducer producer, int maxRecord = 64 * 1024) =>
-        PipeWriter.Create(producer.AsStream(maxRecord), new StreamPipeWriterOptions(minimumBufferSize: Math.Min(maxRecord, 16 * 1024)));
+    /// <summary>
+    /// A <see cref="PipeWriter"/> straight over the ring, zero-copy: <see cref="PipeWriter.GetMemory"/> and
+    /// <see cref="PipeWriter.GetSpan"/> reserve a record in place and hand out its memory in the ring;
+    /// <see cref="PipeWriter.Advance"/> commits what was written as one record (not yet visible);
+    /// <see cref="PipeWriter.FlushAsync"/> publishes, and completes synchronously while there is room for the next
+    /// record (which it reserves ahead); when the ring is full it waits for room on a pool thread, in 50 ms slices,
+    /// honouring its token and <see cref="PipeWriter.CancelPendingFlush"/>. A consumer gone shows as
+    /// <see cref="FlushResult.IsCompleted"/>. <see cref="PipeWriter.Complete"/> ends the stream gracefully
+    /// (<see cref="ChannelProducer.Complete"/>; with an exception it writes no end: the consumer fails once this end
+    /// is disposed); the producer stays the caller's to dispose.
+    /// </summary>
+    /// <param name="producer">The channel end to write to; one writer at a time.</param>
+    /// <param name="recordSize">
+    /// The record GetSpan/GetMemory reserve for a smaller (or no) size hint: 0 takes
+    /// min(<see cref="ChannelProducer.MaxRecordSize"/>, 16 KiB, a quarter of the ring), so a small ring still holds
+    /// several records in flight. A size hint above <see cref="ChannelProducer.MaxRecordSize"/> throws
+    /// <see cref="ArgumentOutOfRangeException"/>.
+    /// </param>
+    /// <remarks>
+    /// GetSpan and GetMemory are synchronous, and so is reserving: right after a flush the record is already
+    /// reserved; otherwise a full ring (several records advanced without a flush, or a size hint above
+    /// <paramref name="recordSize"/>) is first refused at once, then waited for on the calling thread, for at most
+    /// 30 s, after which they throw <see cref="IOException"/> (SendTimeout). Publish with FlushAsync to wait without
+    /// blocking a thread.
+    /// </remarks>
+    public static PipeWriter AsPipeWriter(this ChannelProducer producer, int recordSize = 0) => new ChannelPipeWriter(producer, recordSize);
 
-    /// <summary>A <see cref="PipeReader"/> over the channel (through the stream adapter).</summary>
-    public static PipeReader AsPipeReader(this ChannelConsumer consumer) => PipeReader.Create(consumer.AsStream());
+    /// <summary>
+    /// A <see cref="PipeReader"/> straight over the ring, zero-copy: a read's buffer is the records available, in
+    /// place (one segment per record); <see cref="PipeReader.AdvanceTo(SequencePosition, SequencePosition)"/> releases
+    /// the records consumed whole and keeps the rest, a record consumed in part included. A read completes
+    /// synchronously when there is data; otherwise it waits on a pool thread, in 50 ms slices, honouring its token and
+    /// <see cref="PipeReader.CancelPendingRead"/>. <see cref="ReadResult.IsCompleted"/> once the producer completed;
+    /// a producer that died (or a corrupt ring) makes the read throw <see cref="IOException"/> once what it committed
+    /// was read. <see cref="PipeReader.Complete"/> releases what is kept; the consumer stays the caller's to dispose.
+    /// </summary>
+    /// <remarks>
+    /// Bytes examined but not consumed while the ring is empty are copied out of the ring before the read waits (the
+    /// producer may need their space): a parser waiting for the rest of a message split across records gets it in a
+    /// private buffer, once per wait. Records consumed whole are never copied.
+    /// </remarks>
+    public static PipeReader AsPipeReader(this ChannelConsumer consumer) => new ChannelPipeReader(consumer);
 
     private sealed class ProducerStream(ChannelProducer producer, int maxRecord) : Stream
     {
@@ -80,7 +119,7 @@ public static class ChannelStreams
         {
             if (status != L4Status.Ok)
             {
-                throw new IOException($"channel write failed: {status}", new L4RtException(status, status.ToString()));
+                throw ThrowHelper.ChannelFailed("write", status);
             }
         }
     }
@@ -169,7 +208,7 @@ public static class ChannelStreams
                     case L4Status.DestinationDeleted when consumer.IsCompleted:
                         return 0; // end of stream
                     default:
-                        throw new IOException($"channel read failed: {status}", new L4RtException(status, status.ToString()));
+                        throw ThrowHelper.ChannelFailed("read", status);
                 }
             }
         }

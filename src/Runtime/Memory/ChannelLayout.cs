@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace L4Rt.Memory;
@@ -25,11 +26,11 @@ namespace L4Rt.Memory;
 /// </code>
 /// Each waiter flag sits on the line of the side that reads it on every publish/release (its writer touches it
 /// only when about to sleep), so a busy stream reads no cache line the other side keeps writing, beyond the positions.
-/// A record is an 8-byte header (u32 length, u32 flags) and its payload padded to 8 bytes; it never
-/// straddles the end: a padding record (flag <see cref="PaddingFlag"/>) fills the rest and the next
-/// record starts at offset 0. Each side keeps its own position privately and only publishes it; the other
-/// side's published position is read once, bounds-checked, and a value no honest peer can produce
-/// faults the channel with <see cref="L4Status.ProtocolViolation"/>.
+/// A record is an 8-byte header (u32 length, u32 flags) and its payload padded to 8 bytes (<see cref="Align8"/>);
+/// it never straddles the end: a padding record (flag <see cref="PaddingFlag"/>) fills the rest and the next
+/// record starts at offset 0. The producer ends the stream with an empty record flagged <see cref="EndFlag"/>.
+/// Each side keeps its own position privately and only publishes it; the other side's published position is
+/// read once, bounds-checked, and a value no honest peer can produce faults the channel with <see cref="L4Status.ProtocolViolation"/>.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 192)]
 internal struct ChannelLayout
@@ -38,7 +39,12 @@ internal struct ChannelLayout
     internal const uint CurrentVersion = 2; // 2: waiter flags on the reader's line
     internal const int HeaderSize = 4096;
     internal const int RecordHeader = 8;
+
+    /// <summary>Header flag of the record that fills the ring's end, so the next record starts at offset 0.</summary>
     internal const uint PaddingFlag = 1;
+
+    /// <summary>Header flag of the empty record a producer writes when it completes the channel.</summary>
+    internal const uint EndFlag = 2;
 
     [FieldOffset(0)]
     public uint Magic;
@@ -72,4 +78,8 @@ internal struct ChannelLayout
 
     [FieldOffset(144)]
     public int ConsumerDead;
+
+    /// <summary>A payload's size rounded up to the 8-byte record alignment (a record's ring footprint is <see cref="RecordHeader"/> + this).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static long Align8(long size) => (size + 7) & ~7L;
 }

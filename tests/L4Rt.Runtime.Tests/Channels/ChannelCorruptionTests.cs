@@ -12,38 +12,10 @@ namespace L4Rt.Tests.Channels;
 [Collection(ProcessCollection.Name)]
 public class ChannelCorruptionTests
 {
-    private sealed class Pair : IDisposable
-    {
-        private readonly TempDir _dir = new();
-        private readonly DirectChannelListener _listener;
-
-        internal Pair(long capacity = 4096)
-        {
-            _listener = DirectChannelListener.Listen(_dir.Socket());
-            Task<ChannelConsumer> consumer = Task.Run(() => DirectChannel.ConnectConsumer(_dir.Socket(), TimeSpan.FromSeconds(10)));
-            Producer = _listener.AcceptAsProducer(capacity, TimeSpan.FromSeconds(10));
-            Consumer = consumer.GetAwaiter().GetResult();
-        }
-
-        internal ChannelProducer Producer { get; }
-
-        internal ChannelConsumer Consumer { get; }
-
-        internal ref ChannelLayout Shared => ref Producer.Region.Layout;
-
-        public void Dispose()
-        {
-            Consumer.Dispose();
-            Producer.Dispose();
-            _listener.Dispose();
-            _dir.Dispose();
-        }
-    }
-
     [Fact]
     public void Read_TailMovedBackwardsAfterItWasSeen_IsAProtocolViolation()
     {
-        using Pair p = new();
+        using ChannelPair p = new();
         p.Producer.Write(new byte[16], L4Timeout.Zero);
         p.Producer.Write(new byte[16], L4Timeout.Zero);
         Assert.Equal(L4Status.Ok, p.Consumer.Read(L4Timeout.Zero, out _));
@@ -57,13 +29,13 @@ public class ChannelCorruptionTests
     [Fact]
     public void Read_TailBeyondTheRingOrMisaligned_IsAProtocolViolation()
     {
-        using (Pair p = new())
+        using (ChannelPair p = new())
         {
             Volatile.Write(ref p.Shared.Tail, 4096 + 8); // more than the ring could ever hold unreleased
             Assert.Equal(L4Status.ProtocolViolation, p.Consumer.Read(L4Timeout.Zero, out _));
         }
 
-        using (Pair p = new())
+        using (ChannelPair p = new())
         {
             Volatile.Write(ref p.Shared.Tail, 12); // not a record boundary
             Assert.Equal(L4Status.ProtocolViolation, p.Consumer.Read(L4Timeout.Zero, out _));
@@ -77,7 +49,7 @@ public class ChannelCorruptionTests
     [InlineData((1UL << 32) | 100)]                 // padding of the wrong length
     public void Read_CorruptRecordHeader_IsAProtocolViolation(ulong header)
     {
-        using Pair p = new();
+        using ChannelPair p = new();
         p.Producer.Write(new byte[32], L4Timeout.Zero);
         p.Producer.Region.HeaderAt(0) = header;
         Assert.Equal(L4Status.ProtocolViolation, p.Consumer.Read(L4Timeout.Zero, out ReadOnlySpan<byte> record));
@@ -87,7 +59,7 @@ public class ChannelCorruptionTests
     [Fact]
     public void Reserve_HeadMovedBackwardsOrPastTheTail_IsAProtocolViolation()
     {
-        using Pair p = new();
+        using ChannelPair p = new();
         byte[] big = new byte[1500];
         p.Producer.Write(big, L4Timeout.Zero);
         p.Producer.Write(big, L4Timeout.Zero);
@@ -99,7 +71,7 @@ public class ChannelCorruptionTests
     [Fact]
     public void ScribbledSharedPositions_EachSideKeepsItsPrivatePosition()
     {
-        using Pair p = new();
+        using ChannelPair p = new();
         p.Producer.Write([1], L4Timeout.Zero);
         Assert.Equal(L4Status.Ok, p.Consumer.Read(L4Timeout.Zero, out ReadOnlySpan<byte> first));
         Assert.Equal(1, first[0]);
@@ -115,7 +87,7 @@ public class ChannelCorruptionTests
     [Fact]
     public void ScribbledWaitWords_AreOnlyHints()
     {
-        using Pair p = new();
+        using ChannelPair p = new();
         p.Shared.ConsumerWaiting = 1; // a lie: nobody sleeps
         p.Shared.DataWake = -5;
         p.Producer.Write([3], L4Timeout.Zero); // issues one harmless wake
@@ -127,7 +99,7 @@ public class ChannelCorruptionTests
     [Fact]
     public void Read_NothingBeforePublish_AndDestinationTooSmallReportsTheLengthAndLeavesTheRecordUnread()
     {
-        using Pair p = new();
+        using ChannelPair p = new();
         p.Producer.Reserve(8, L4Timeout.Zero, out Span<byte> record);
         record.Fill(9);
         p.Producer.Commit(8, publish: false);

@@ -105,6 +105,31 @@ public class ChannelProcessTests
     }
 
     [Fact]
+    public async Task PipeReader_ProducerKilledWhileTheReadWaits_ReadsWhatWasCommitted_ThenThrowsIOException()
+    {
+        using TempDir dir = new();
+        using DirectChannelListener listener = DirectChannelListener.Listen(dir.Socket());
+        using ChildProcess producer = ChildProcess.Start("chan-produce-then-hang", dir.Socket(), "500");
+        using ChannelConsumer consumer = listener.AcceptAsConsumer(1 << 16, TimeSpan.FromSeconds(30));
+        producer.WaitForLine("PRODUCED");
+        PipeReader reader = consumer.AsPipeReader();
+        using CancellationTokenSource bound = new(TimeSpan.FromSeconds(30));
+        long received = 0;
+        while (received < 500 * sizeof(int))
+        {
+            ReadResult result = await reader.ReadAsync(bound.Token);
+            received += result.Buffer.Length;
+            reader.AdvanceTo(result.Buffer.End);
+        }
+
+        ValueTask<ReadResult> waiting = reader.ReadAsync(bound.Token);
+        Assert.False(waiting.IsCompleted); // everything committed was read: it waits for more
+        producer.Kill();
+        await Assert.ThrowsAsync<IOException>(async () => await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(500 * sizeof(int), received);
+    }
+
+    [Fact]
     public void ConsumerKilled_ProducerBlockedOnFullRing_FailsWithin100ms()
     {
         using TempDir dir = new();

@@ -293,18 +293,7 @@ public class ChannelUnitTests
                 wrong += length == 100 && large[0] == (byte)i ? 0 : 1; // the record that did not fit is read next, whole
             }
 
-            for (int i = 0; i < 2000; i++)
-            {
-                Round(i);
-            }
-
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 20_000; i++)
-            {
-                Round(i);
-            }
-
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            long allocated = Allocations.OverRounds(Round);
             Assert.Equal(0, wrong);
             Assert.Equal(0, allocated);
             Assert.Equal(22_000, consumer.Records);
