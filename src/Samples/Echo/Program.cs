@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using L4Rt;
+using L4Rt.Hosting;
+using L4Rt.Ipc;
+using L4Rt.Objects;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+// The Echo sample: "server" is a Generic Host worker serving the gate "echo/increment" through the hosting
+// integration; "client" finds the name, calls it, checks every reply and prints the round-trip percentiles.
+// The broker's socket: --L4Rt:SocketPath=PATH (server), --socket PATH (client), else $L4RT_SOCKET / the default.
+const string Name = "echo/increment";
+
+string mode = args.Length > 0 ? args[0] : "";
+return mode switch
+{
+    "server" => await Server(args[1..]),
+    "client" => await Client(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Echo server [--L4Rt:SocketPath=PATH]");
+    Console.Error.WriteLine("       Echo client [--socket PATH] [--calls N] [--words W]");
+    return 2;
+}
+
+static async Task<int> Server(string[] args)
+{
+    HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+    builder.Services.AddL4Rt(builder.Configuration.GetSection("L4Rt"));
+    builder.Services.AddL4RtServer<IncrementHandler>(Name, o => o.Label = 1);
+    await builder.Build().RunAsync();
+    return 0;
+}
+
+static async Task<int> Client(string[] args)
+{
+    string? socket = Option(args, "--socket");
+    int calls = int.Parse(Option(args, "--calls") ?? "20000", CultureInfo.InvariantCulture);
+    int words = int.Parse(Option(args, "--words") ?? "8", CultureInfo.InvariantCulture);
+    L4TaskOptions options = new() { Name = "echo-client", ConnectTimeout = TimeSpan.FromSeconds(10) };
+    if (socket is not null)
+    {
+        options.SocketPath = socket;
+    }
+
+    await using L4Task task = await L4Task.ConnectAsync(options);
+    Gate gate = await task.Names.QueryAsync<Gate>(Name, TimeSpan.FromSeconds(10));
+    using L4Thread me = new();
+    MsgTag tag = new(protocol: 1, words: words);
+    long[] rtt = new long[calls];
+    for (int i = -Math.Min(calls, 1000); i < calls; i++) // the first thousand warm up (link setup, JIT) and are not counted
+    {
+        for (int w = 0; w < words; w++)
+        {
+            me.Utcb.Mr[w] = (ulong)(i + w);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        IpcResult reply = me.Call(gate, tag, L4Timeout.FromMilliseconds(5000));
+        long end = Stopwatch.GetTimestamp();
+        if (!reply.IsOk || me.Utcb.Mr[0] != (ulong)i + 1 || reply.Tag.Words != words)
+        {
+            Console.Error.WriteLine($"call {i}: {reply.Status}, MR0 {me.Utcb.Mr[0]} (expected {i + 1})");
+            return 1;
+        }
+
+        if (i >= 0)
+        {
+            rtt[i] = end - start;
+        }
+    }
+
+    Array.Sort(rtt);
+    double Us(double q) => Stopwatch.GetElapsedTime(0, rtt[Math.Min(rtt.Length - 1, (int)(q * rtt.Length))]).TotalMicroseconds;
+    double total = Stopwatch.GetElapsedTime(0, rtt.Sum()).TotalSeconds;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{calls} calls of {words} words, every reply checked: p50 {Us(0.50):0.00} µs, p90 {Us(0.90):0.00} µs, p99 {Us(0.99):0.00} µs, max {Us(1.0):0.00} µs, {calls / total:0} calls/s"));
+    return 0;
+}
+
+static string? Option(string[] args, string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+/// <summary>Replies with MR0 + 1 and the other words as they came.</summary>
+internal sealed class IncrementHandler : IL4RtHandler
+{
+    public MsgTag Handle(L4Thread thread, in IpcResult request)
+    {
+        thread.Utcb.Mr[0]++;
+        return request.Tag;
+    }
+}
