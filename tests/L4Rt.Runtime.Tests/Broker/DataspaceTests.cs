@@ -46,10 +46,7 @@ public class DataspaceTests
     {
         using BrokerProcess broker = new();
         await using L4Task owner = await broker.ConnectAsync("owner");
-        Dataspace dataspace = await owner.Factory.CreateDataspaceAsync(Size);
-        using DataspaceMapping mine = await dataspace.MapAsync(CapRights.Write);
-        mine.Span[0] = 42;
-        await owner.Names.RegisterAsync("ds/ro", dataspace, CapRights.Read | CapRights.Map);
+        using DataspaceMapping mine = await SharedReadOnly(owner, "ds/ro");
 
         using ChildProcess reader = ChildProcess.Start("task-ds", broker.SocketPath, "ds/ro", "r", "try-write", "expect", "100", "still-here");
         reader.WaitForLine("MAPPED");
@@ -70,10 +67,7 @@ public class DataspaceTests
     {
         using BrokerProcess broker = new();
         await using L4Task owner = await broker.ConnectAsync("owner");
-        Dataspace dataspace = await owner.Factory.CreateDataspaceAsync(Size);
-        using DataspaceMapping mine = await dataspace.MapAsync(CapRights.Write);
-        mine.Span[0] = 42;
-        await owner.Names.RegisterAsync("ds/ro", dataspace, CapRights.Read | CapRights.Map);
+        using DataspaceMapping mine = await SharedReadOnly(owner, "ds/ro");
 
         // The raw descriptor in another process, bypassing the SDK as a hostile task would: mmap writable EACCES (13),
         // reopening it read-write through /proc/self/fd EACCES (the file's mode), write EBADF (9), sealing it shut
@@ -83,6 +77,16 @@ public class DataspaceTests
         Assert.True(hostile.WaitForExit(10_000));
         Assert.Equal(42, mine.ReadOnlySpan[0]);
         Assert.Equal(-1, mine.ReadOnlySpan[1..].IndexOfAnyExcept((byte)0)); // nothing written
+    }
+
+    /// <summary>A dataspace whose first byte is 42, mapped writable here and registered read-only (read and map rights) under <paramref name="name"/>.</summary>
+    private static async Task<DataspaceMapping> SharedReadOnly(L4Task owner, string name)
+    {
+        Dataspace dataspace = await owner.Factory.CreateDataspaceAsync(Size);
+        DataspaceMapping mine = await dataspace.MapAsync(CapRights.Write);
+        mine.Span[0] = 42;
+        await owner.Names.RegisterAsync(name, dataspace, CapRights.Read | CapRights.Map);
+        return mine;
     }
 
     [Fact]
