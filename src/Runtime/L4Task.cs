@@ -23,6 +23,8 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
     private readonly ConditionalWeakTable<Irq, object?> _irqs = new(); // weak, and left when deleted or found dead: the list only holds live IRQs
     private readonly ConditionalWeakTable<Channels.ChannelEndpoint, object?> _channelEnds = new(); // weak: a dropped end is not kept alive
     private readonly ConcurrentDictionary<DataspaceMapping, byte> _mappings = new(); // until disposed: revocation must reach them
+    private readonly long[] _revoked = new long[256];
+    private int _revokedNext;
     private int _lost;
     private int _disposed;
 
@@ -206,6 +208,24 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
 
     internal void UntrackMapping(DataspaceMapping mapping) => _mappings.TryRemove(mapping, out _);
 
+    /// <summary>Whether the broker revoked the capability of <paramref name="token"/> lately (a mapping made just now checks).</summary>
+    internal bool WasRevoked(long token)
+    {
+        lock (_revoked)
+        {
+            return Array.IndexOf(_revoked, token) >= 0;
+        }
+    }
+
+    /// <summary>The last revoked tokens: only a mapping whose attach reply was still being handled can need one.</summary>
+    private void RememberRevoked(long token)
+    {
+        lock (_revoked)
+        {
+            _revoked[(uint)_revokedNext++ % (uint)_revoked.Length] = token;
+        }
+    }
+
     /// <summary>Mappings still held (tests).</summary>
     internal int MappingCount => _mappings.Count;
 
@@ -271,9 +291,10 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
                 case Opcode.DataspaceRevoked:
                 {
                     Protocol.Messages.DataspaceRevoked.Notification note = Protocol.Messages.DataspaceRevoked.Notification.Read(ref reader, fds);
+                    RememberRevoked(note.Token); // first: a mapping whose reply is still on its way checks this after it maps
                     foreach (DataspaceMapping mapping in _mappings.Keys)
                     {
-                        if (mapping.Dataspace.Slot == note.Slot)
+                        if (mapping.Token == note.Token)
                         {
                             mapping.Revoke();
                         }

@@ -59,10 +59,10 @@ internal sealed partial class BrokerKernel
             RemoveCapability(child);
         }
 
-        if (cap.Object is DataspaceObject dataspace && dataspace.Attached.Remove(cap) && cap.Owner is { Destroyed: false } holder)
+        if (cap.Object is DataspaceObject dataspace && dataspace.Attached.Remove(cap, out long token) && cap.Owner is { Destroyed: false } holder)
         {
             // Its runtime takes the pages out of the mappings made through this capability (no ack: nothing to wait for).
-            holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(cap.Slot));
+            holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(token));
         }
 
         cap.Owner?.Space.Remove(cap);

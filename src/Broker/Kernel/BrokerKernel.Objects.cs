@@ -292,7 +292,7 @@ internal sealed partial class BrokerKernel
     }
 
     /// <summary>The memory of a dataspace: read-write with the write right, read-only with the read right.</summary>
-    private static Msg.DataspaceAttach.Reply DataspaceAttach(TaskObject task, Msg.DataspaceAttach.Request request)
+    private Msg.DataspaceAttach.Reply DataspaceAttach(TaskObject task, Msg.DataspaceAttach.Request request)
     {
         Capability cap = Lookup(task, request.Dataspace);
         bool writable = request.Writable switch
@@ -302,8 +302,12 @@ internal sealed partial class BrokerKernel
             _ => throw new L4RtException(L4Status.ProtocolViolation, $"unknown dataspace access {request.Writable}"),
         };
         DataspaceObject dataspace = Expect<DataspaceObject>(cap, writable ? CapRights.Write : CapRights.Read);
-        dataspace.Attached.Add(cap);
-        return new(dataspace.Size, writable ? dataspace.ReadWrite : dataspace.ReadOnly);
+        if (!dataspace.Attached.TryGetValue(cap, out long token))
+        {
+            dataspace.Attached[cap] = token = NextId();
+        }
+
+        return new(dataspace.Size, token, writable ? dataspace.ReadWrite : dataspace.ReadOnly);
     }
 
     /// <summary>Hands one end of a channel to a task: the producer end needs Write, the consumer end Send.</summary>

@@ -18,6 +18,9 @@ internal sealed class DataspaceObject(long id, TaskObject creator, SafeFileHandl
 
     internal long Size { get; } = size;
 
-    /// <summary>Capabilities a task attached (mapped) the memory through: they are told when revoked.</summary>
-    internal HashSet<Capability> Attached { get; } = [];
+    /// <summary>
+    /// Capabilities a task attached (mapped) the memory through, with the token its runtime knows the mappings by
+    /// (told back on revocation: a slot can be reused by then, a token never is).
+    /// </summary>
+    internal Dictionary<Capability, long> Attached { get; } = [];
 }

@@ -36,13 +36,17 @@ public sealed class Dataspace : Capability
             throw new ArgumentException("A mapping is read-only (CapRights.Read) or read-write (CapRights.Write).", nameof(rights));
         }
 
-        // Registered before the request: a revocation that overtakes the reply still reaches this mapping.
-        DataspaceMapping mapping = Owner.TrackMapping(new DataspaceMapping(this, writable));
+        DataspaceMapping mapping = Owner.TrackMapping(new DataspaceMapping(this, writable)); // tracked until disposed
         try
         {
             DataspaceAttach.Reply attached = await Owner.RequestAsync(new DataspaceAttach.Request(Slot, writable ? (byte)1 : (byte)0),
                 writable ? "map the dataspace read-write" : "map the dataspace read-only", cancellationToken).ConfigureAwait(false);
-            mapping.Map(attached.Memory, attached.Size);
+            mapping.Map(attached.Memory, attached.Size, attached.Token);
+            if (Owner.WasRevoked(attached.Token))
+            {
+                mapping.Revoke(); // revoked while the reply was on its way here
+            }
+
             return mapping;
         }
         catch

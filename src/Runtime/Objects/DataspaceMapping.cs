@@ -30,7 +30,6 @@ public sealed unsafe class DataspaceMapping : IDisposable
     private byte* _address;
     private long _length;
     private int _state;
-    private bool _revokedEarly;
     private View? _view;
 
     internal DataspaceMapping(Dataspace dataspace, bool writable)
@@ -38,6 +37,9 @@ public sealed unsafe class DataspaceMapping : IDisposable
         Dataspace = dataspace;
         IsWritable = writable;
     }
+
+    /// <summary>What the broker names this mapping's capability by in a revocation (0 until mapped).</summary>
+    internal long Token { get; private set; }
 
     /// <summary>The capability it was mapped through.</summary>
     public Dataspace Dataspace { get; }
@@ -157,7 +159,7 @@ public sealed unsafe class DataspaceMapping : IDisposable
     }
 
     /// <summary>Maps the descriptor the broker handed out (takes ownership of it; it is closed once mapped).</summary>
-    internal void Map(SafeFileHandle memory, long size)
+    internal void Map(SafeFileHandle memory, long size, long token)
     {
         using (memory)
         {
@@ -171,11 +173,12 @@ public sealed unsafe class DataspaceMapping : IDisposable
             {
                 if (_state != Pending)
                 {
-                    throw new L4RtException(_revokedEarly ? L4Status.InvalidCapability : L4Status.Aborted, "the mapping was revoked or disposed before it was made");
+                    throw new L4RtException(L4Status.Aborted, "the mapping was disposed before it was made");
                 }
 
                 _address = Libc.Mmap.MapShared(memory, size, IsWritable ? Libc.Mmap.PROT_READ | Libc.Mmap.PROT_WRITE : Libc.Mmap.PROT_READ);
                 _length = size;
+                Token = token;
                 _state = Live;
             }
         }
@@ -190,11 +193,6 @@ public sealed unsafe class DataspaceMapping : IDisposable
             {
                 Libc.Mmap.ReplaceWithZeroPages(_address, _length);
                 _state = Revoked;
-            }
-            else if (_state == Pending)
-            {
-                _revokedEarly = true;
-                _state = Disposed;
             }
         }
     }

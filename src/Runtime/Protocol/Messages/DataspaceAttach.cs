@@ -28,16 +28,16 @@ internal static class DataspaceAttach
         }
     }
 
-    /// <summary>The size and the memory.</summary>
-    internal readonly record struct Reply(long Size, SafeFileHandle Memory) : IControlMessage<Reply>
+    /// <summary>The size, the token revocations of this capability will name, and the memory.</summary>
+    internal readonly record struct Reply(long Size, long Token, SafeFileHandle Memory) : IControlMessage<Reply>
     {
         public SafeHandle[] Fds => [Memory];
 
-        public void Write(Payload payload) => payload.Int64(Size);
+        public void Write(Payload payload) => payload.Int64(Size).Int64(Token);
 
         public static Reply Read(ref FrameReader reader, List<SafeFdHandle> fds)
         {
-            Reply message = new(reader.ReadInt64(), null!);
+            Reply message = new(reader.ReadInt64(), reader.ReadInt64(), null!);
             reader.End();
             SafeFileHandle[] taken = Descriptors.TakeAll(fds, 1);
             return message with { Memory = taken[0] };

@@ -8,14 +8,14 @@ namespace L4Rt.Protocol.Messages;
 /// </summary>
 internal static class DataspaceRevoked
 {
-    /// <summary>The slot the capability had in this task.</summary>
-    internal readonly record struct Notification(int Slot) : IControlMessage<Notification>
+    /// <summary>The token the attach of that capability gave (its slot may be reused by now; the token never is).</summary>
+    internal readonly record struct Notification(long Token) : IControlMessage<Notification>
     {
-        public void Write(Payload payload) => payload.Int32(Slot);
+        public void Write(Payload payload) => payload.Int64(Token);
 
         public static Notification Read(ref FrameReader reader, List<SafeFdHandle> fds)
         {
-            Notification message = new(reader.ReadInt32());
+            Notification message = new(reader.ReadInt64());
             reader.End();
             Descriptors.Expect(fds, 0);
             return message;
