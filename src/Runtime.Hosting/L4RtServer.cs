@@ -62,7 +62,20 @@ public sealed partial class L4RtServer<THandler> : IHostedService
         _gate = await task.Factory.CreateGateAsync(_thread, _options.Label, cancellationToken).ConfigureAwait(false);
         _loop = new Thread(Serve) { IsBackground = true, Name = $"l4rt-server {_options.Name}" };
         _loop.Start();
-        await task.Names.RegisterAsync(_options.Name, _gate, _options.Rights, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await task.Names.RegisterAsync(_options.Name, _gate, _options.Rights, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not serving after all (the name is taken, the start was cancelled): leave nothing running.
+            _thread.Abort();
+            await _stopped.Task.ConfigureAwait(false);
+            _thread.Dispose();
+            _thread = null;
+            throw;
+        }
+
         LogServing(_logger, _options.Name);
     }
 

@@ -96,6 +96,22 @@ public class HostingTests
     }
 
     [Fact]
+    public async Task Start_NameAlreadyTaken_FailsClearly_AndLeavesNoServerThread()
+    {
+        using BrokerProcess broker = new();
+        await using L4Task squatter = await broker.ConnectAsync("squatter");
+        using L4Thread thread = await squatter.CreateThreadAsync();
+        await squatter.Names.RegisterAsync("svc/taken", await squatter.Factory.CreateGateAsync(thread, 1));
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.Services.AddL4Rt(o => o.SocketPath = broker.SocketPath);
+        builder.Services.AddL4RtServer<Incrementer>("svc/taken");
+        using IHost host = builder.Build();
+        L4RtException e = await Assert.ThrowsAsync<L4RtException>(() => host.StartAsync());
+        Assert.Contains("svc/taken", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, ServerThreads());
+    }
+
+    [Fact]
     public async Task Start_BrokerAppearsLater_TheHostConnectsOnceItListens()
     {
         using TempDir dir = new();
