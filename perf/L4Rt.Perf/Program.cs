@@ -102,6 +102,60 @@ Rtt("uds_rtt_ns", "Unix domain socket 64-byte request/response RTT (.NET Socket)
 Rtt("tcp_rtt_ns", "TCP loopback 64-byte request/response RTT (.NET Socket, NoDelay), ratio = TCP / L4Rt call", "call_rtt_ns", lowerIsBetter: false);
 Rtt("pipe_rtt_ns", "anonymous pipes (stdin/stdout) 64-byte request/response RTT, ratio = pipe / L4Rt call", "call_rtt_ns", lowerIsBetter: false);
 
+// ---- Idle-wake group: one message to a receiver idle for 5 ms (asleep in the kernel), one way, beside the C floor.
+const int IdleMs = 5;
+int idleSamples = quick ? 200 : 400;
+Dictionary<string, List<double>> idleMedians = [];
+Dictionary<string, List<double>> idleSamplesPooled = [];
+void RecordIdle(string name, double median, IEnumerable<double> samples)
+{
+    (idleMedians.TryGetValue(name, out var m) ? m : idleMedians[name] = []).Add(median);
+    (idleSamplesPooled.TryGetValue(name, out var p) ? p : idleSamplesPooled[name] = []).AddRange(samples);
+}
+
+List<(string Name, Action Run)> idleSteps =
+[
+    ("idle_wake_ipc_us", () => { double[] s = IdleWake.IpcUs(idleSamples, IdleMs); RecordIdle("idle_wake_ipc_us", new Stats(s).Median, s); }),
+    ("idle_wake_fifo_us", () => { double[] s = IdleWake.FifoUs(idleSamples, IdleMs); RecordIdle("idle_wake_fifo_us", new Stats(s).Median, s); }),
+];
+if (c is not null)
+{
+    idleSteps.Add(("c_idle_wake_us", () =>
+    {
+        JsonElement result = c.Run("idle-wake", ("iterations", idleSamples), ("warmup", 20), ("rounds", 1), ("idle-us", IdleMs * 1000));
+        RecordIdle("c_idle_wake_us", result.GetProperty("median").GetDouble(), [result.GetProperty("p99").GetDouble()]);
+    }));
+}
+
+int idleRounds = quick ? 3 : 5;
+for (int round = 0; round < idleRounds; round++)
+{
+    foreach ((string _, Action run) in round % 2 == 0 ? idleSteps : Enumerable.Reverse(idleSteps))
+    {
+        run();
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"idle wake round {round + 1}/{idleRounds}: IPC {idleMedians["idle_wake_ipc_us"][^1],6:0.0} µs, FIFO {idleMedians["idle_wake_fifo_us"][^1],6:0.0} µs")
+        + (c is null ? "" : string.Create(CultureInfo.InvariantCulture, $", C futex {idleMedians["c_idle_wake_us"][^1],6:0.0} µs")) + $"  [{total.Elapsed.TotalSeconds:0}s]");
+}
+
+void Idle(string name, string description, string? baseline, double? goal)
+{
+    List<double> m = idleMedians[name];
+    double[]? ratios = baseline is not null && idleMedians.TryGetValue(baseline, out var b) ? m.Select((v, i) => v / b[i]).ToArray() : null;
+    double p99 = name.StartsWith("c_", StringComparison.Ordinal) ? new Stats([.. idleSamplesPooled[name]]).Median : new Stats([.. idleSamplesPooled[name]]).P99;
+    metrics.Add(new Metric(name, "µs", new Stats(m).Median, p99, [.. m], description, baseline,
+        ratios is null ? null : new Stats(ratios).Median, ratios, ratios is null ? null : goal, true));
+}
+
+Idle("idle_wake_ipc_us", $"one-way wake of a direct-link server idle {IdleMs} ms in open wait: its take stamp minus the caller's send stamp ({idleSamples} per round)", c is null ? null : "c_idle_wake_us", 1.2);
+Idle("idle_wake_fifo_us", $"one-way wake of a FIFO consumer idle {IdleMs} ms in Read: its read stamp minus the producer's write stamp ({idleSamples} per round)", c is null ? null : "c_idle_wake_us", 1.2);
+if (c is not null)
+{
+    Idle("c_idle_wake_us", $"C: a process idle {IdleMs} ms in FUTEX_WAIT, woken by a stamp + FUTEX_WAKE, cc -O2; p99 = median of per-round p99", null, null);
+}
+
 // ---- Throughput group: one receiving thread in open wait, 1, 8 and 64 senders in other processes.
 TimeSpan window = TimeSpan.FromMilliseconds(quick ? 400 : 1500);
 List<(string Name, double Value)> throughputBars = [];

@@ -13,6 +13,27 @@ internal static partial class Worker
     /// in place, "copy" copies a prepared record in, "pipe" writes through the PipeWriter adapter. Then completes
     /// and prints the futex wake calls it issued.
     /// </summary>
+    /// <summary>Consumes records from <paramref name="inPath"/> (idle in Read between them) and answers each on <paramref name="outPath"/> with the monotonic time it was read.</summary>
+    private static int FifoStamp(string inPath, string outPath)
+    {
+        using ChannelConsumer consumer = DirectChannel.ConnectConsumer(inPath, TimeSpan.FromSeconds(60));
+        using ChannelProducer producer = DirectChannel.ConnectProducer(outPath, TimeSpan.FromSeconds(60));
+        Console.WriteLine("READY");
+        Console.Out.Flush();
+        Span<byte> stamp = stackalloc byte[8];
+        while (consumer.Read(L4Timeout.Never, out _) == L4Status.Ok)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(stamp, System.Diagnostics.Stopwatch.GetTimestamp());
+            consumer.Release();
+            if (producer.Write(stamp, L4Timeout.Never) != L4Status.Ok)
+            {
+                return 1;
+            }
+        }
+
+        return 0;
+    }
+
     private static int FifoProduce(string path, int record, long count, string mode)
     {
         using ChannelProducer producer = DirectChannel.ConnectProducer(path, TimeSpan.FromSeconds(60));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using L4Rt.Ipc;
 
@@ -12,7 +13,7 @@ internal static partial class Worker
         switch (args[1])
         {
             case "echo":
-                return Echo(args[2], long.Parse(args[3], CultureInfo.InvariantCulture));
+                return Echo(args[2], long.Parse(args[3], CultureInfo.InvariantCulture), stamp: args.Length > 4 && args[4] == "stamp");
             case "gate-echo":
                 return GateEcho(args[2], args[3]);
             case "uds-echo":
@@ -29,6 +30,8 @@ internal static partial class Worker
                 return IdleLinks(args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
             case "fifo-produce":
                 return FifoProduce(args[2], int.Parse(args[3], CultureInfo.InvariantCulture), long.Parse(args[4], CultureInfo.InvariantCulture), args[5]);
+            case "fifo-stamp":
+                return FifoStamp(args[2], args[3]);
             case "irq-receiver":
                 return IrqReceiver(args[2], args[3]);
             default:
@@ -144,7 +147,8 @@ internal static partial class Worker
     /// Serves calls in open wait, accepting any number of links (labels 1, 2, ...) on a background thread, so a
     /// scenario can add idle links (another process) next to the active one. Runs until killed.
     /// </summary>
-    private static int Echo(string path, long spinNs)
+    /// <summary>Serves calls on a direct link; with <paramref name="stamp"/>, MR0 of each reply is the monotonic time the message was taken.</summary>
+    private static int Echo(string path, long spinNs, bool stamp)
     {
         using L4Thread server = new() { SpinNanoseconds = spinNs };
         using DirectLinkListener listener = DirectLinkListener.Listen(path);
@@ -167,6 +171,11 @@ internal static partial class Worker
         IpcResult msg = server.Wait(L4Timeout.Never);
         while (true)
         {
+            if (msg.IsOk && stamp)
+            {
+                server.Utcb.Mr[0] = (ulong)Stopwatch.GetTimestamp();
+            }
+
             msg = msg.IsOk ? server.ReplyAndWait(msg.Tag, L4Timeout.Never) : server.Wait(L4Timeout.Never);
         }
     }

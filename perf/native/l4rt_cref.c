@@ -5,6 +5,7 @@
 //
 //   l4rt_cref spin-rtt  [--iterations N] [--warmup N] [--rounds R]
 //   l4rt_cref futex-rtt [--iterations N] [--warmup N] [--rounds R]
+//   l4rt_cref idle-wake [--iterations N] [--warmup N] [--rounds R] [--idle-us U]
 //   l4rt_cref spsc-zc   [--record BYTES] [--ring BYTES] [--messages N] [--warmup N] [--rounds R]
 //   l4rt_cref spsc-copy [--record BYTES] [--ring BYTES] [--messages N] [--warmup N] [--rounds R]
 //
@@ -192,6 +193,7 @@ static double median_of(const double *values, size_t n) {
 
 typedef struct {
     long long iterations, warmup, rounds, record, ring, messages;
+    long long idle_us;
     bool warmup_given, messages_given;
 } options;
 
@@ -199,13 +201,14 @@ static _Noreturn void usage(const char *why) {
     fprintf(stderr,
             "l4rt_cref: %s\n"
             "usage: l4rt_cref spin-rtt|futex-rtt [--iterations N] [--warmup N] [--rounds R]\n"
+            "       l4rt_cref idle-wake [--iterations N] [--warmup N] [--rounds R] [--idle-us U]\n"
             "       l4rt_cref spsc-zc|spsc-copy [--record BYTES] [--ring BYTES] [--messages N] [--warmup N] [--rounds R]\n",
             why);
     exit(2);
 }
 
 static options parse_options(int argc, char **argv) {
-    options o = { .iterations = 200000, .warmup = 20000, .rounds = 5, .record = 64, .ring = 1 << 20 };
+    options o = { .iterations = 200000, .warmup = 20000, .rounds = 5, .record = 64, .ring = 1 << 20, .idle_us = 5000 };
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc) usage("an option is missing its value");
         char *end;
@@ -219,6 +222,7 @@ static options parse_options(int argc, char **argv) {
         else if (strcmp(name, "--record") == 0) o.record = v;
         else if (strcmp(name, "--ring") == 0) o.ring = v;
         else if (strcmp(name, "--messages") == 0) { o.messages = v; o.messages_given = true; }
+        else if (strcmp(name, "--idle-us") == 0) o.idle_us = v;
         else usage("unknown option");
     }
     if (o.rounds < 1 || o.rounds > 100000) usage("--rounds must be 1..100000");
@@ -292,6 +296,68 @@ static int run_rtt(const options *o, bool use_futex) {
            mode, percentile(samples, n, 50), percentile(samples, n, 99), percentile(samples, n, 99.9),
            (unsigned long long)samples[0], mean, n, iterations, o->warmup);
     for (size_t r = 0; r < rounds; r++) printf("%s%.1f", r ? "," : "", round_medians[r]);
+    printf("]}\n");
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------- idle wake
+
+// One-way wake of an idle receiver: the child sleeps in FUTEX_WAIT (no spin) between messages; the parent,
+// after --idle-us of quiet, stamps CLOCK_MONOTONIC, publishes the message and FUTEX_WAKEs; the child stamps when
+// it runs again and hands the difference back. What L4Rt's idle_wake_ipc_us measures, at its floor.
+typedef struct {
+    _Alignas(SLOT) _Atomic uint32_t ping;   // parent -> child: sequence number of the current message
+    uint64_t sent_ns;                       // the parent's stamp, written before ping
+    _Alignas(SLOT) _Atomic uint32_t pong;   // child -> parent: the sequence number taken
+    uint64_t woke_ns;                       // the child's stamp, written before pong
+    _Alignas(SLOT) _Atomic uint32_t stop;
+} idlewake;
+
+static int run_idle_wake(const options *o) {
+    if (o->iterations < 1 || o->idle_us < 1) usage("--iterations and --idle-us must be >= 1");
+    size_t iterations = (size_t)o->iterations, rounds = (size_t)o->rounds, n = iterations * rounds;
+    uint64_t *samples = malloc(n * sizeof *samples);
+    uint64_t *scratch = malloc(iterations * sizeof *scratch);
+    double *round_medians = malloc(rounds * sizeof *round_medians);
+    if (!samples || !scratch || !round_medians) fail("out of memory");
+    memset(samples, 0, n * sizeof *samples);
+
+    idlewake *w = shared_map(sizeof *w);
+    if (fork_child(&w->stop, &w->pong) == 0) {
+        for (uint32_t seq = 1;; seq++) {
+            if (!wait_for(&w->ping, seq, true)) _exit(atomic_load(&w->stop) ? 0 : 2);
+            w->woke_ns = now_ns();
+            atomic_store_explicit(&w->pong, seq, memory_order_release);
+            futex_wake(&w->pong);
+        }
+    }
+
+    struct timespec idle = { .tv_sec = o->idle_us / 1000000, .tv_nsec = (o->idle_us % 1000000) * 1000 };
+    uint32_t seq = 0;
+    for (long long i = -o->warmup; i < (long long)n; i++) {
+        nanosleep(&idle, NULL);   // the child has long gone to sleep
+        seq++;
+        w->sent_ns = now_ns();
+        atomic_store_explicit(&w->ping, seq, memory_order_release);
+        futex_wake(&w->ping);
+        if (!wait_for(&w->pong, seq, true)) fail("the child process died");
+        if (i >= 0) samples[i] = w->woke_ns - w->sent_ns;
+    }
+    for (size_t r = 0; r < rounds; r++) {
+        memcpy(scratch, samples + r * iterations, iterations * sizeof *scratch);
+        qsort(scratch, iterations, sizeof *scratch, cmp_u64);
+        round_medians[r] = percentile(scratch, iterations, 50) / 1000.0;
+    }
+
+    atomic_store(&w->stop, 1);
+    atomic_store(&w->ping, POISON);
+    futex_wake(&w->ping);
+    reap_child();
+
+    qsort(samples, n, sizeof *samples, cmp_u64);
+    printf("{\"mode\":\"idle-wake\",\"unit\":\"us\",\"median\":%.2f,\"p99\":%.2f,\"min\":%.2f,\"samples\":%zu,\"idle_us\":%lld,\"rounds\":[",
+           percentile(samples, n, 50) / 1000.0, percentile(samples, n, 99) / 1000.0, (double)samples[0] / 1000.0, n, o->idle_us);
+    for (size_t r = 0; r < rounds; r++) printf("%s%.2f", r ? "," : "", round_medians[r]);
     printf("]}\n");
     return 0;
 }
@@ -502,6 +568,7 @@ int main(int argc, char **argv) {
     int rc;
     if (strcmp(argv[1], "spin-rtt") == 0) rc = run_rtt(&o, false);
     else if (strcmp(argv[1], "futex-rtt") == 0) rc = run_rtt(&o, true);
+    else if (strcmp(argv[1], "idle-wake") == 0) rc = run_idle_wake(&o);
     else if (strcmp(argv[1], "spsc-zc") == 0) rc = run_spsc(&o, true);
     else if (strcmp(argv[1], "spsc-copy") == 0) rc = run_spsc(&o, false);
     else usage("unknown mode");
