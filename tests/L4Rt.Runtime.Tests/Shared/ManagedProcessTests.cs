@@ -39,6 +39,9 @@ public class ManagedProcessTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"waited {clock.Elapsed} for a process that had exited");
         Assert.Contains("ended its stdout", e.Message, StringComparison.Ordinal);
         Assert.Contains("bye", e.Message, StringComparison.Ordinal);
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(3, process.ExitCode);
+        process.Kill(); // harmless once it has exited
     }
 
     [Fact]
