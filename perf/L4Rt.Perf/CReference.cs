@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using L4Rt.Shared;
 
 namespace L4Rt.Perf;
 
@@ -25,14 +26,21 @@ internal sealed class CReference
             return null;
         }
 
-        ProcessStartInfo info = new("bash") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        ProcessStartInfo info = new("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
         info.ArgumentList.Add(script);
         info.Environment["OUT"] = binary;
-        using Process process = Process.Start(info)!;
-        string errors = process.StandardError.ReadToEnd();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0 || !File.Exists(binary))
+        int code;
+        string errors;
+        try
+        {
+            (code, _, errors) = ManagedProcess.RunToExit(info, TimeSpan.FromMinutes(5));
+        }
+        catch (TimeoutException e)
+        {
+            (code, errors) = (-1, e.Message);
+        }
+
+        if (code != 0 || !File.Exists(binary))
         {
             log.WriteLine($"notice: C baselines skipped (no C compiler, or the build failed): {errors.Trim()}");
             return null;
@@ -44,7 +52,7 @@ internal sealed class CReference
     /// <summary>Runs one mode and returns its JSON result.</summary>
     internal JsonElement Run(string mode, params (string Name, long Value)[] options)
     {
-        ProcessStartInfo info = new(_binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        ProcessStartInfo info = new(_binary) { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(mode);
         foreach ((string name, long value) in options)
         {
@@ -52,18 +60,10 @@ internal sealed class CReference
             info.ArgumentList.Add(value.ToString(CultureInfo.InvariantCulture));
         }
 
-        using Process process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd();
-        string errors = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(120_000))
+        (int code, string output, string errors) = ManagedProcess.RunToExit(info, TimeSpan.FromSeconds(120));
+        if (code != 0)
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"l4rt_cref {mode} did not finish");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"l4rt_cref {mode} failed ({process.ExitCode}): {errors}");
+            throw new InvalidOperationException($"l4rt_cref {mode} failed ({code}): {errors}");
         }
 
         return JsonDocument.Parse(output).RootElement.Clone();

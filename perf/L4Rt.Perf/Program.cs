@@ -14,6 +14,18 @@ if (args.Length > 0 && args[0] == "worker")
     return Worker.Run(args);
 }
 
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine("""
+        L4Rt benchmark harness: real processes, same-run C and .NET baselines, a ratio per round (perf/README.md).
+        usage: L4Rt.Perf [--quick] [--rounds N] [--out DIR]
+          --quick     fewer iterations and 5 rounds (under a minute)
+          --rounds N  rounds per group (default 7, 5 with --quick)
+          --out DIR   where the results go (default perf/results)
+        """);
+    return 0;
+}
+
 bool quick = args.Contains("--quick");
 int rounds = ArgValue("--rounds") is { } r ? Math.Max(1, int.Parse(r, CultureInfo.InvariantCulture)) : quick ? 5 : 7;
 string root = RepoRoot.Find();

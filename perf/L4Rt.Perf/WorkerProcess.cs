@@ -1,13 +1,14 @@
 using System.Diagnostics;
+using L4Rt.Shared;
 
 namespace L4Rt.Perf;
 
 /// <summary>A worker child process (this executable in worker mode); disposing kills it.</summary>
 internal sealed class WorkerProcess : IDisposable
 {
-    private readonly Process _process;
+    private readonly ManagedProcess _process;
 
-    private WorkerProcess(Process process) => _process = process;
+    private WorkerProcess(ManagedProcess process) => _process = process;
 
     /// <summary>The worker's stdin/stdout (the anonymous-pipe baseline talks through them).</summary>
     internal Stream Input => _process.StandardInput.BaseStream;
@@ -20,7 +21,7 @@ internal sealed class WorkerProcess : IDisposable
     internal static WorkerProcess Start(params string[] args)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
-        ProcessStartInfo info = new(self) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        ProcessStartInfo info = new(self) { RedirectStandardOutput = true, RedirectStandardInput = true };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             info.ArgumentList.Add(typeof(WorkerProcess).Assembly.Location);
@@ -32,8 +33,9 @@ internal sealed class WorkerProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
 
-        WorkerProcess worker = new(Process.Start(info) ?? throw new InvalidOperationException("worker did not start"));
-        string? first = worker._process.StandardOutput.ReadLine();
+        // stdout is the worker's to talk through (read here, not by line); its stderr goes to ours.
+        WorkerProcess worker = new(ManagedProcess.Start(info, callerReadsStdout: true));
+        string? first = worker.ReadLine();
         if (first != "READY")
         {
             worker.Dispose();
@@ -43,21 +45,5 @@ internal sealed class WorkerProcess : IDisposable
         return worker;
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            _process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 }

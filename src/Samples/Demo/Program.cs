@@ -4,6 +4,7 @@ using L4Rt.Channels;
 using L4Rt.Ipc;
 using L4Rt.Objects;
 using L4Rt.Protocol;
+using L4Rt.Shared;
 
 // L4Rt demo, end to end: the broker (l4rtd) and two more real processes.
 //   dotnet run -c Release --project src/Samples/Demo
@@ -26,62 +27,41 @@ internal static class Program
 
         string dir = Directory.CreateTempSubdirectory("l4rt-demo-").FullName;
         string socket = Path.Combine(dir, "broker.sock");
-        Process? broker = null, server = null;
+        ManagedProcess? broker = null, server = null;
         try
         {
             broker = StartBroker(socket);
-            Console.WriteLine($"l4rtd:  broker pid {broker.Id} listening on {socket}");
+            Console.WriteLine($"l4rtd:  broker pid {broker.Pid} listening on {socket}");
             server = StartSelf("--server", socket);
             return Client(socket, server).GetAwaiter().GetResult();
         }
         finally
         {
-            foreach (Process? p in new[] { server, broker })
-            {
-                if (p is { HasExited: false })
-                {
-                    p.Kill(entireProcessTree: true);
-                    p.WaitForExit(5000);
-                }
-
-                p?.Dispose();
-            }
-
+            server?.Dispose(); // kills it (and anything it started) if it still runs
+            broker?.Dispose();
             Directory.Delete(dir, recursive: true);
         }
     }
 
-    private static Process StartBroker(string socket)
+    private static ManagedProcess StartBroker(string socket)
     {
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         string dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "Broker", "bin", configuration, "net10.0", "l4rtd.dll"));
-        ProcessStartInfo info = new("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { dll, "--SocketPath", socket, "--ParentPid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
-        info.Environment["Logging__LogLevel__L4Rt.Broker.BrokerService"] = "Information";
-        Process broker = Process.Start(info) ?? throw new InvalidOperationException("l4rtd did not start");
-        broker.ErrorDataReceived += (_, _) => { };
-        broker.BeginErrorReadLine();
-        while (broker.StandardOutput.ReadLine() is { } line)
-        {
-            if (line.Contains("listening on", StringComparison.Ordinal))
+        ManagedProcess broker = ManagedProcess.Start(
+            "dotnet",
+            [dll, "--SocketPath", socket, "--ParentPid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)],
+            new Dictionary<string, string>
             {
-                Task.Run(() => broker.StandardOutput.ReadToEnd());
-                return broker;
-            }
-        }
-
-        throw new InvalidOperationException($"l4rtd ({dll}) exited before listening");
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["Logging__LogLevel__L4Rt.Broker.BrokerService"] = "Information",
+            });
+        return WaitedFor(broker, l => l.Contains("listening on", StringComparison.Ordinal), $"'listening on' ({dll})");
     }
 
-    private static Process StartSelf(params string[] args)
+    private static ManagedProcess StartSelf(params string[] args)
     {
         string self = Environment.ProcessPath!;
-        ProcessStartInfo info = new(self) { UseShellExecute = false, RedirectStandardOutput = true };
+        ProcessStartInfo info = new(self) { RedirectStandardOutput = true }; // its stderr goes to ours
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             info.ArgumentList.Add(typeof(Program).Assembly.Location);
@@ -92,13 +72,22 @@ internal static class Program
             info.ArgumentList.Add(arg);
         }
 
-        Process process = Process.Start(info)!;
-        if (process.StandardOutput.ReadLine() != "READY")
-        {
-            throw new InvalidOperationException("the server process did not start");
-        }
+        return WaitedFor(ManagedProcess.Start(info), l => l == "READY", "READY");
+    }
 
-        return process;
+    /// <summary>The process once it printed the line <paramref name="what"/> describes; killed if it does not within 30 s.</summary>
+    private static ManagedProcess WaitedFor(ManagedProcess process, Func<string, bool> match, string what)
+    {
+        try
+        {
+            process.WaitForLine(match, what, TimeSpan.FromSeconds(30));
+            return process;
+        }
+        catch (TimeoutException)
+        {
+            process.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -184,10 +173,10 @@ internal static class Program
         return records;
     }
 
-    private static async Task<int> Client(string socket, Process server)
+    private static async Task<int> Client(string socket, ManagedProcess server)
     {
         await using L4Task task = await L4Task.ConnectAsync(new L4TaskOptions { SocketPath = socket, Name = "demo-client" });
-        Console.WriteLine($"tasks:  client pid {Environment.ProcessId} (task {task.Id}), server pid {server.Id}");
+        Console.WriteLine($"tasks:  client pid {Environment.ProcessId} (task {task.Id}), server pid {server.Pid}");
         Gate echo = await task.Names.QueryAsync<Gate>("demo/echo", TimeSpan.FromSeconds(10));
         Console.WriteLine($"names:  {string.Join(", ", (await task.Names.ListAsync()).Select(n => $"{n.Name} ({n.Kind}, {n.Rights})"))}");
         using L4Thread me = new();
@@ -281,8 +270,7 @@ internal static class Program
         Thread killer = new(() =>
         {
             Thread.Sleep(100);
-            server.Kill();
-            killedAt = Stopwatch.GetTimestamp();
+            killedAt = server.Kill();
         });
         killer.Start();
         r = me.Call(echo, new MsgTag(4, words: 1), L4Timeout.Never);

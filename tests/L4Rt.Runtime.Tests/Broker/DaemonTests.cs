@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using L4Rt.Interop;
 using L4Rt.Ipc;
+using L4Rt.Shared;
 using L4Rt.Tests.Support;
 
 namespace L4Rt.Tests.Broker;
@@ -23,17 +23,17 @@ public class DaemonTests
     public void Start_OnAPathWithALiveBroker_Refuses_ButReplacesAStaleSocket()
     {
         using BrokerProcess first = new();
-        using (ChildlessBroker second = ChildlessBroker.Start(first.SocketPath))
+        using (ManagedProcess second = StartBroker(first.SocketPath))
         {
-            Assert.True(second.Process.WaitForExit(30_000), "a second broker on a live path must exit");
-            Assert.NotEqual(0, second.Process.ExitCode);
+            Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)), "a second broker on a live path must exit");
+            Assert.NotEqual(0, second.ExitCode);
             Assert.Contains("another broker is live", second.Output, StringComparison.Ordinal);
         }
 
         first.Kill(); // leaves its socket file behind: stale
         Assert.True(File.Exists(first.SocketPath));
-        using ChildlessBroker third = ChildlessBroker.Start(first.SocketPath);
-        Assert.True(third.WaitListening(), third.Output);
+        using ManagedProcess third = StartBroker(first.SocketPath);
+        third.WaitForLine(l => l.Contains("listening on", StringComparison.Ordinal), "'listening on'", TimeSpan.FromSeconds(30));
         Assert.Contains("stale socket", third.Output, StringComparison.Ordinal);
     }
 
@@ -56,69 +56,7 @@ public class DaemonTests
     }
 
     /// <summary>A broker started directly (not via BrokerProcess, which insists that it starts).</summary>
-    private sealed class ChildlessBroker : IDisposable
-    {
-        private readonly List<string> _output = [];
-        private readonly ManualResetEventSlim _listening = new();
-
-        private ChildlessBroker(Process process) => Process = process;
-
-        public Process Process { get; }
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return string.Join('\n', _output);
-                }
-            }
-        }
-
-        public static ChildlessBroker Start(string socket)
-        {
-            string dll = typeof(DaemonTests).Assembly.Location.Replace(
-                Path.Combine("tests", "L4Rt.Runtime.Tests"), Path.Combine("src", "Broker"), StringComparison.Ordinal).Replace("L4Rt.Runtime.Tests.dll", "l4rtd.dll", StringComparison.Ordinal);
-            ProcessStartInfo info = new("dotnet", [dll, "--SocketPath", socket, "--ParentPid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            ChildlessBroker broker = new(Process.Start(info)!);
-            broker.Process.OutputDataReceived += (_, e) => broker.Add(e.Data);
-            broker.Process.ErrorDataReceived += (_, e) => broker.Add(e.Data);
-            broker.Process.BeginOutputReadLine();
-            broker.Process.BeginErrorReadLine();
-            return broker;
-        }
-
-        public bool WaitListening() => _listening.Wait(30_000);
-
-        private void Add(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_output)
-            {
-                _output.Add(line);
-            }
-
-            if (line.Contains("listening on", StringComparison.Ordinal))
-            {
-                _listening.Set();
-            }
-        }
-
-        public void Dispose()
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(true);
-                Process.WaitForExit(5000);
-            }
-
-            Process.Dispose();
-            _listening.Dispose();
-        }
-    }
+    private static ManagedProcess StartBroker(string socket) => ManagedProcess.Start(
+        "dotnet",
+        [Path.Combine(ToolProcess.BrokerOutput, "l4rtd.dll"), "--SocketPath", socket, "--ParentPid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 }

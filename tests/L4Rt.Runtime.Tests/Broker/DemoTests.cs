@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using L4Rt.Shared;
 using L4Rt.Tests.Support;
 
 namespace L4Rt.Tests.Broker;
@@ -10,22 +11,11 @@ public class DemoTests
     [Fact]
     public async Task Demo_RunsEndToEnd_AndStopsEverythingItStarted()
     {
-        string demo = typeof(DemoTests).Assembly.Location
-            .Replace(Path.Combine("tests", "L4Rt.Runtime.Tests"), Path.Combine("src", "Samples", "Demo"), StringComparison.Ordinal)
-            .Replace("L4Rt.Runtime.Tests.dll", "L4Rt.Samples.Demo.dll", StringComparison.Ordinal);
-        ProcessStartInfo info = new("dotnet", [demo]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using Process process = Process.Start(info)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        bool exited = process.WaitForExit(120_000);
-        if (!exited)
-        {
-            process.Kill(entireProcessTree: true);
-        }
-
-        Assert.True(exited, "the demo did not finish");
-        string text = await output + await errors;
-        Assert.True(process.ExitCode == 0, text);
+        string demo = Path.Combine(ToolProcess.OutputOf(Path.Combine("src", "Samples", "Demo")), "L4Rt.Samples.Demo.dll");
+        (int code, string stdout, string stderr) = ManagedProcess.RunToExit(
+            new ProcessStartInfo("dotnet", [demo]) { RedirectStandardOutput = true, RedirectStandardError = true }, TimeSpan.FromSeconds(120));
+        string text = stdout + stderr;
+        Assert.True(code == 0, text);
         foreach (string expected in new[] { "listening on", "call:   sent 1..8 → Ok: sum=36", "ReplyDropped", "ReceiveTimeout", "server counted 1000", "1024 MiB", "→ DestinationDeleted" })
         {
             Assert.Contains(expected, text, StringComparison.Ordinal);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using L4Rt.Shared;
 using L4Rt.Tests.Support;
 
 namespace L4Rt.Tests.Broker;
@@ -59,7 +60,7 @@ public class SystemdUnitTests
         info.Environment["HOME"] = home.Path;
         info.Environment["SYSTEMD_PAGER"] = "";
         // Bounded on the pipes too: verify may leave a helper holding them open after it exits (it hung a CI run).
-        (int code, string stdout, string stderr) = ToolProcess.RunToExit(info, 60_000) ?? throw new TimeoutException("systemd-analyze verify did not finish");
+        (int code, string stdout, string stderr) = ManagedProcess.RunToExit(info, TimeSpan.FromSeconds(60));
         string report = stdout + stderr;
 
         // verify exits 0 on warnings (unknown keys, bad URLs) too: any line about our unit is a failure.

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using L4Rt.Shared;
 using L4Rt.Tests.Support;
 
 namespace L4Rt.Tests.Docs;
@@ -137,9 +138,8 @@ public partial class ReadmeSnippetTests
             info.Environment.Remove(name);
         }
 
-        (int Code, string Stdout, string Stderr)? build = ToolProcess.RunToExit(info, 300_000);
-        Assert.True(build is not null, "dotnet build of the consumer project did not finish");
-        return (build.Value.Code, build.Value.Stdout + build.Value.Stderr);
+        (int code, string stdout, string stderr) = ManagedProcess.RunToExit(info, TimeSpan.FromMinutes(5));
+        return (code, stdout + stderr);
     }
 
     [GeneratedRegex(@"^```(?<lang>[a-z]+)\n(?<code>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]

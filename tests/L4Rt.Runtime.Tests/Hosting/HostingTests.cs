@@ -66,8 +66,21 @@ public class HostingTests
             Assert.Equal(L4Status.DestinationDeleted, me.Call(gate, new MsgTag(3, 1), L4Timeout.FromMilliseconds(10_000)).Status);
         }
 
-        using System.Text.Json.JsonDocument status = System.Text.Json.JsonDocument.Parse(await client.GetBrokerStatusJsonAsync());
-        Assert.DoesNotContain(status.RootElement.GetProperty("tasks").EnumerateArray(), t => t.GetProperty("name").GetString() == "hosted"); // the task left
+        // The task left: the broker learns it when it reads the closed connection, which a status request on the
+        // client's own connection may overtake, so wait (bounded) for the broker's state to say so.
+        System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using System.Text.Json.JsonDocument status = System.Text.Json.JsonDocument.Parse(await client.GetBrokerStatusJsonAsync());
+            if (!status.RootElement.GetProperty("tasks").EnumerateArray().Any(t => t.GetProperty("name").GetString() == "hosted"))
+            {
+                break;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the stopped host's task is still listed after 10 s: {status.RootElement}");
+            await Task.Delay(10);
+        }
+
         Assert.Equal(0, ServerThreads()); // the loops ended (their OS threads are gone)
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using L4Rt.Shared;
 
 namespace L4Rt.Tests.Support;
 
@@ -6,9 +7,7 @@ namespace L4Rt.Tests.Support;
 public sealed class BrokerProcess : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly Process _process;
-    private readonly List<string> _output = [];
-    private readonly ManualResetEventSlim _outputClosed = new();
+    private readonly ManagedProcess _process;
 
     public BrokerProcess(params string[] extraArgs)
         : this(fdLimit: 0, extraArgs)
@@ -19,7 +18,7 @@ public sealed class BrokerProcess : IDisposable
     public BrokerProcess(int fdLimit, params string[] extraArgs)
     {
         SocketPath = _dir.Socket("broker.sock");
-        ProcessStartInfo info = new(fdLimit > 0 ? "bash" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        ProcessStartInfo info = new(fdLimit > 0 ? "bash" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (fdLimit > 0)
         {
             info.ArgumentList.Add("-c");
@@ -40,68 +39,30 @@ public sealed class BrokerProcess : IDisposable
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__L4Rt.Broker.BrokerService"] = "Information";
         info.Environment["Logging__LogLevel__L4Rt.Broker.FdBudget"] = "Information";
-        _process = Process.Start(info)!;
-        using ManualResetEventSlim listening = new();
-        Thread reader = new(() =>
+        _process = ManagedProcess.Start(info);
+        try
         {
-            while (_process.StandardOutput.ReadLine() is { } line)
-            {
-                lock (_output)
-                {
-                    _output.Add(line);
-                }
-
-                if (line.Contains("descriptor budget", StringComparison.Ordinal))
-                {
-                    FdBudgetLine = line;
-                }
-
-                if (line.Contains("listening on", StringComparison.Ordinal))
-                {
-                    listening.Set();
-                }
-            }
-
-            _outputClosed.Set();
-        }) { IsBackground = true };
-        reader.Start();
-        Thread errors = new(() =>
-        {
-            while (_process.StandardError.ReadLine() is { } line)
-            {
-                lock (_output)
-                {
-                    _output.Add("stderr: " + line);
-                }
-            }
-        }) { IsBackground = true };
-        errors.Start();
-        if (!listening.Wait(TimeSpan.FromSeconds(30)))
+            _process.WaitForLine(l => l.Contains("listening on", StringComparison.Ordinal), "'listening on'", TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
         {
             Dispose();
-            throw new TimeoutException($"l4rtd did not start listening:\n{Output}");
+            throw;
         }
     }
 
     public string SocketPath { get; }
 
     /// <summary>The broker's start-up line about its descriptor budget (logged at Information).</summary>
-    public string? FdBudgetLine { get; private set; }
+    public string? FdBudgetLine =>
+        _process.Stdout.Split('\n').FirstOrDefault(l => l.Contains("descriptor budget", StringComparison.Ordinal));
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
     public bool HasExited => _process.HasExited;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return string.Join('\n', _output);
-            }
-        }
-    }
+    /// <summary>Every line it printed so far, stderr lines prefixed <c>stderr: </c>.</summary>
+    public string Output => _process.Output;
 
     public L4TaskOptions Options(string name = "test") => new() { SocketPath = SocketPath, Name = name };
 
@@ -128,48 +89,25 @@ public sealed class BrokerProcess : IDisposable
         return string.Join('\n', lines);
     }
 
-    public long Kill()
-    {
-        _process.Kill(entireProcessTree: true);
-        long at = Stopwatch.GetTimestamp();
-        _process.WaitForExit(10_000);
-        return at;
-    }
+    public long Kill() => _process.Kill();
 
-    /// <summary>SIGTERM, as systemd stops it; returns whether it exited within the timeout.</summary>
+    /// <summary>SIGTERM, as systemd stops it; returns whether it exited within the timeout (and what it wrote has been read).</summary>
     public bool Terminate(int timeoutMs = 10_000)
     {
-        Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-        bool exited = _process.WaitForExit(timeoutMs);
-        _outputClosed.Wait(5000); // every line it wrote has been read
-        return exited;
+        _process.Signal("TERM");
+        return _process.WaitForExit(TimeSpan.FromMilliseconds(timeoutMs));
     }
 
     /// <summary>SIGSTOP: the broker stops answering (its socket stays open) until <see cref="Continue"/>.</summary>
-    public void Stop() => Signal("-STOP");
+    public void Stop() => _process.Signal("STOP");
 
     /// <summary>SIGCONT after <see cref="Stop"/>.</summary>
-    public void Continue() => Signal("-CONT");
-
-    private void Signal(string signal) =>
-        Process.Start("kill", [signal, Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+    public void Continue() => _process.Signal("CONT");
 
     public int ExitCode => _process.ExitCode;
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
         _process.Dispose();
         _dir.Dispose();
     }

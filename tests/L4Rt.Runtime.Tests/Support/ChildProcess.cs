@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using L4Rt.Shared;
 
 namespace L4Rt.Tests.Support;
 
@@ -9,56 +9,17 @@ namespace L4Rt.Tests.Support;
 /// </summary>
 public sealed class ChildProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly BlockingCollection<string> _lines = [];
-    private readonly List<string> _all = [];
+    private readonly ManagedProcess _process;
 
-    private ChildProcess(Process process)
-    {
-        _process = process;
+    private ChildProcess(ManagedProcess process) => _process = process;
 
-        // Dedicated reader threads, not the async event pattern: on a 2-core machine the thread pool can be
-        // slow to inject a thread, and a test that waits for a child's line must not depend on it.
-        Thread stdout = new(() =>
-        {
-            while (_process.StandardOutput.ReadLine() is { } line)
-            {
-                lock (_all)
-                {
-                    _all.Add(line);
-                }
-
-                _lines.Add(line);
-            }
-
-            _lines.CompleteAdding();
-        }) { IsBackground = true, Name = $"child-{process.Id}-stdout" };
-        stdout.Start();
-        Thread stderr = new(() =>
-        {
-            while (_process.StandardError.ReadLine() is { } line)
-            {
-                lock (_all)
-                {
-                    _all.Add("stderr: " + line);
-                }
-            }
-        }) { IsBackground = true, Name = $"child-{process.Id}-stderr" };
-        stderr.Start();
-    }
-
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
     public bool HasExited => _process.HasExited;
 
     public static ChildProcess Start(params string[] args)
     {
-        ProcessStartInfo info = new("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        ProcessStartInfo info = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(TestChildPath);
         foreach (string arg in args)
         {
@@ -66,86 +27,32 @@ public sealed class ChildProcess : IDisposable
         }
 
         info.Environment["DOTNET_TieredPGO"] = "0"; // quicker, steadier start for short-lived helpers
-        Process process = Process.Start(info) ?? throw new InvalidOperationException("could not start the test child");
-        return new ChildProcess(process);
+        return new ChildProcess(ManagedProcess.Start(info));
     }
 
-    /// <summary>Waits for the next line starting with <paramref name="prefix"/>; fails the test on timeout or exit.</summary>
+    /// <summary>Waits for the next line starting with <paramref name="prefix"/>; fails the test on timeout, exit or an ERROR line.</summary>
     public string WaitForLine(string prefix, int timeoutMs = 30_000)
     {
-        Stopwatch clock = Stopwatch.StartNew();
-        while (true)
-        {
-            int left = timeoutMs - (int)clock.ElapsedMilliseconds;
-            string? line = null;
-            bool taken = false;
-            try
-            {
-                taken = left > 0 && _lines.TryTake(out line, left);
-            }
-            catch (InvalidOperationException)
-            {
-                // completed: the child exited
-            }
-
-            if (!taken || line is null)
-            {
-                throw new TimeoutException($"child {Pid} did not print '{prefix}' within {timeoutMs} ms; it printed:\n{Output}");
-            }
-
-            if (line.StartsWith("ERROR", StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException($"child {Pid} failed: {line}\n{Output}");
-            }
-
-            if (line.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                return line;
-            }
-        }
+        string line = _process.WaitForLine(
+            l => l.StartsWith("ERROR", StringComparison.Ordinal) || l.StartsWith(prefix, StringComparison.Ordinal),
+            $"a line starting with '{prefix}'",
+            TimeSpan.FromMilliseconds(timeoutMs));
+        return line.StartsWith("ERROR", StringComparison.Ordinal)
+            ? throw new InvalidOperationException($"child {Pid} failed: {line}\n{Output}")
+            : line;
     }
 
-    public string Output
-    {
-        get
-        {
-            lock (_all)
-            {
-                return string.Join('\n', _all);
-            }
-        }
-    }
+    /// <summary>Every line it printed so far, stderr lines prefixed <c>stderr: </c>.</summary>
+    public string Output => _process.Output;
 
-    public bool WaitForExit(int timeoutMs) => _process.WaitForExit(timeoutMs);
+    public bool WaitForExit(int timeoutMs) => _process.WaitForExit(TimeSpan.FromMilliseconds(timeoutMs));
 
     public int ExitCode => _process.ExitCode;
 
     /// <summary>SIGKILL, then reap; returns the monotonic timestamp taken right after the kill was sent.</summary>
-    public long Kill()
-    {
-        _process.Kill(entireProcessTree: true);
-        long killedAt = Stopwatch.GetTimestamp();
-        _process.WaitForExit(10_000);
-        return killedAt;
-    }
+    public long Kill() => _process.Kill();
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
-        }
-
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 
     private static string TestChildPath
     {

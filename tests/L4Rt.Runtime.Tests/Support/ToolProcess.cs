@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text;
+using L4Rt.Shared;
 
 namespace L4Rt.Tests.Support;
 
@@ -18,75 +18,19 @@ internal static class ToolProcess
     /// <summary>The build output of the broker (src/Broker/bin/&lt;Configuration&gt;/&lt;framework&gt;), what publishing copies.</summary>
     internal static string BrokerOutput => OutputOf(Path.Combine("src", "Broker"));
 
-    private static string OutputOf(string project) =>
+    /// <summary>The build output of another project of this repository, e.g. <c>src/Samples/Echo</c>.</summary>
+    internal static string OutputOf(string project) =>
         AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar).Replace(Path.Combine("tests", "L4Rt.Runtime.Tests"), project, StringComparison.Ordinal);
 
     private static (int Code, string Stdout, string Stderr) Run(string project, string dll, int timeoutMs, string[] args)
     {
-        string path = Path.Combine(OutputOf(project), dll);
         ProcessStartInfo info = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(path);
+        info.ArgumentList.Add(Path.Combine(OutputOf(project), dll));
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
         }
 
-        return RunToExit(info, timeoutMs) ?? throw new TimeoutException($"{dll} did not exit within {timeoutMs} ms");
-    }
-
-    /// <summary>
-    /// Runs <paramref name="info"/> (stdout and stderr redirected) to its exit and returns what it printed, line by
-    /// line; null if it did not exit within <paramref name="timeoutMs"/> (it and its children are then killed). The
-    /// wait is on the process and, bounded, on the pipes' end: a helper that outlives the process may hold the pipes
-    /// open (a `dotnet build` helper once hung a whole test run that read them to their end).
-    /// </summary>
-    internal static (int Code, string Stdout, string Stderr)? RunToExit(ProcessStartInfo info, int timeoutMs)
-    {
-        StringBuilder stdout = new(), stderr = new();
-        CountdownEvent ended = new(2); // not disposed: a lingering helper may close the pipes after we returned
-        using Process process = new() { StartInfo = info };
-        process.OutputDataReceived += (_, e) => Append(stdout, ended, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(stderr, ended, e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            if (!process.WaitForExit(timeoutMs))
-            {
-                return null;
-            }
-
-            ended.Wait(TimeSpan.FromSeconds(10)); // both pipes at their end, or a lingering helper holds them
-            lock (stdout)
-            {
-                lock (stderr)
-                {
-                    return (process.ExitCode, stdout.ToString(), stderr.ToString());
-                }
-            }
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(true);
-                process.WaitForExit(5000);
-            }
-        }
-    }
-
-    private static void Append(StringBuilder output, CountdownEvent ended, string? line)
-    {
-        if (line is null)
-        {
-            ended.Signal(); // this pipe's end
-            return;
-        }
-
-        lock (output)
-        {
-            output.Append(line).Append('\n');
-        }
+        return ManagedProcess.RunToExit(info, TimeSpan.FromMilliseconds(timeoutMs));
     }
 }
