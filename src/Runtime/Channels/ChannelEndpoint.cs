@@ -117,7 +117,6 @@ public abstract class ChannelEndpoint : IDisposable
     {
         Stalls++;
         long spinTicks = _spinTicks;
-        WakeHint.BeforeSpin();
         long spinStart = 0;
         for (int i = 1; spinTicks > 0; i++)
         {
@@ -180,7 +179,6 @@ public abstract class ChannelEndpoint : IDisposable
             Interlocked.Increment(ref wake);
             Futexes.Wake(ref wake);
             WakeupsIssued++;
-            WakeHint.Woke();
         }
     }
 

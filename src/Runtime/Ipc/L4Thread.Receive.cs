@@ -223,7 +223,6 @@ public sealed partial class L4Thread
             long spinTicks = _spinTicks;
             if (spinTicks > 0)
             {
-                WakeHint.BeforeSpin();
                 long spinStart = 0; // read lazily: a partner that answers within 64 spins costs no clock read
                 for (int i = 1; ; i++)
                 {
@@ -469,7 +468,6 @@ public sealed partial class L4Thread
             l.SenderWakeWord.IncrementFullFence(); // pairs with the sender's read of SenderWake before its futex wait
             Futexes.Wake(ref l.SenderWake);
             Counters.Wakeups++;
-            WakeHint.Woke();
         }
     }
 
