@@ -68,7 +68,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
         ref ChannelLayout l = ref Region.Layout;
         while (status == L4Status.ReceiveTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
         {
-            WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, deadline);
+            WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, ref l.ConsumerAsleepSince, deadline);
             status = IsDisposed ? L4Status.Aborted : TryNext(out record);
         }
 
@@ -142,7 +142,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
         _head = position;
         ref ChannelLayout l = ref Region.Layout;
         Interlocked.Exchange(ref l.Head, _head); // release + full fence: pairs with the producer's Exchange(ProducerWaiting, 1) then re-check
-        WakeIfWaiting(ref l.ProducerWaiting, ref l.SpaceWake);
+        WakeIfWaiting(ref l.ProducerWaiting, ref l.SpaceWake, ref l.ProducerAsleepSince);
     }
 
     /// <summary>
@@ -230,7 +230,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
                 ref ChannelLayout l = ref Region.Layout;
                 do
                 {
-                    WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, deadline); // also wakes for a padding record: look again
+                    WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, ref l.ConsumerAsleepSince, deadline); // also wakes for a padding record: look again
                 }
                 while (!IsDisposed && Peek() == L4Status.ReceiveTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline);
             }

@@ -113,10 +113,11 @@ public abstract class ChannelEndpoint : IDisposable
     /// after raising <paramref name="waiting"/> and re-checking (no lost wake-up: the other side bumps the wake word
     /// after publishing, whenever it sees the flag).
     /// </summary>
-    private protected void WaitUntilReady(ref int waiting, ref int wake, long deadline)
+    private protected void WaitUntilReady(ref int waiting, ref int wake, ref long asleepSince, long deadline)
     {
         Stalls++;
         long spinTicks = _spinTicks;
+        WakeHint.BeforeSpin();
         long spinStart = 0;
         for (int i = 1; spinTicks > 0; i++)
         {
@@ -138,6 +139,7 @@ public abstract class ChannelEndpoint : IDisposable
             CpuRelax.Pause();
         }
 
+        Volatile.Write(ref asleepSince, Stopwatch.GetTimestamp()); // before the flag: a waker reads it after seeing the flag
         while (true)
         {
             // Dekker handshake with the other side's publish: both sides publish with a full fence and then read
@@ -170,7 +172,7 @@ public abstract class ChannelEndpoint : IDisposable
         timeout.IsNever ? long.MaxValue : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
 
     /// <summary>Wakes the other side if it flagged that it sleeps (called right after a publishing full fence).</summary>
-    private protected void WakeIfWaiting(ref int waiting, ref int wake)
+    private protected void WakeIfWaiting(ref int waiting, ref int wake, ref long asleepSince)
     {
         // Take the flag down ourselves: until the sleeper runs again (tens of µs), every later publish would
         // otherwise see it raised and issue another futex wake. One wake per sleep.
@@ -179,6 +181,7 @@ public abstract class ChannelEndpoint : IDisposable
             Interlocked.Increment(ref wake);
             Futexes.Wake(ref wake);
             WakeupsIssued++;
+            WakeHint.WokeSleeper(Volatile.Read(ref asleepSince));
         }
     }
 

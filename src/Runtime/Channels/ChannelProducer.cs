@@ -202,7 +202,7 @@ public sealed class ChannelProducer : ChannelEndpoint
         _published = true;
         ref ChannelLayout l = ref Region.Layout;
         Interlocked.Exchange(ref l.Tail, _tail); // release + full fence: pairs with the consumer's Exchange(ConsumerWaiting, 1) then re-check
-        WakeIfWaiting(ref l.ConsumerWaiting, ref l.DataWake);
+        WakeIfWaiting(ref l.ConsumerWaiting, ref l.DataWake, ref l.ConsumerAsleepSince);
     }
 
     /// <summary>Copying API: writes <paramref name="data"/> as one record.</summary>
@@ -265,7 +265,7 @@ public sealed class ChannelProducer : ChannelEndpoint
         _want = need;
         while (status == L4Status.SendTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
         {
-            WaitUntilReady(ref l.ProducerWaiting, ref l.SpaceWake, deadline);
+            WaitUntilReady(ref l.ProducerWaiting, ref l.SpaceWake, ref l.ProducerAsleepSince, deadline);
             status = IsDisposed ? L4Status.Aborted : RefreshHead(need);
         }
 

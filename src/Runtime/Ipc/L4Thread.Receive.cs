@@ -223,6 +223,7 @@ public sealed partial class L4Thread
             long spinTicks = _spinTicks;
             if (spinTicks > 0)
             {
+                WakeHint.BeforeSpin();
                 long spinStart = 0; // read lazily: a partner that answers within 64 spins costs no clock read
                 for (int i = 1; ; i++)
                 {
@@ -251,6 +252,7 @@ public sealed partial class L4Thread
             }
 
             StopWatching();
+            Volatile.Write(ref d.AsleepSince, Stopwatch.GetTimestamp()); // before the flag: a waker reads it after seeing the flag
             while (true)
             {
                 d.ReceiverWaitingWord.ExchangeFullFence(ReceiverAsleep); // full fence: pairs with the sender's read after its Seq increment

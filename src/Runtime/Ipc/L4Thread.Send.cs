@@ -259,6 +259,7 @@ public sealed partial class L4Thread
     {
         long spinTicks = _spinTicks;
         long spinStart = 0;
+        WakeHint.BeforeSpin();
         for (int i = 1; spinTicks > 0; i++)
         {
             state = l.StateWord.ReadAcquire(); // acquire: pairs with the receiver's CAS that moved the message on

@@ -17,11 +17,13 @@ namespace L4Rt.Memory;
 ///      72    4  DataWake         producer (+1 when ConsumerWaiting), death marker          consumer: futex word
 ///      76    4  ConsumerWaiting  consumer, only when about to sleep                       producer, on every publish
 ///      80    4  ProducerDead     death marker                                             consumer
+///      88    8  ConsumerAsleepSince consumer, before raising ConsumerWaiting (Stopwatch)  producer, when it wakes it
 ///  ---- 128: consumer line (the consumer writes it on every release) -----------------------------
 ///     128    8  Head             consumer: end of the last released record (release)      producer (acquire)
 ///     136    4  SpaceWake        consumer (+1 when ProducerWaiting), death marker          producer: futex word
 ///     140    4  ProducerWaiting  producer, only when about to sleep                       consumer, on every release
 ///     144    4  ConsumerDead     death marker                                             producer
+///     152    8  ProducerAsleepSince producer, before raising ProducerWaiting (Stopwatch)  consumer, when it wakes it
 ///  ---- 4096: data, Capacity bytes: records ---------------------------------------------------
 /// </code>
 /// Each waiter flag sits on the line of the side that reads it on every publish/release (its writer touches it
@@ -67,6 +69,9 @@ internal struct ChannelLayout
     [FieldOffset(80)]
     public int ProducerDead;
 
+    [FieldOffset(88)]
+    public long ConsumerAsleepSince;
+
     [FieldOffset(128)]
     public long Head;
 
@@ -78,6 +83,9 @@ internal struct ChannelLayout
 
     [FieldOffset(144)]
     public int ConsumerDead;
+
+    [FieldOffset(152)]
+    public long ProducerAsleepSince;
 
     /// <summary>A payload's size rounded up to the 8-byte record alignment (a record's ring footprint is <see cref="RecordHeader"/> + this).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -23,6 +23,8 @@ namespace L4Rt.Memory;
 ///      72    4  ReceiverDead      death marker                        senders
 ///      80    8  Summary           senders: set bit i/64;              receiver
 ///                                 receiver: clears bits it drains
+///      88    8  AsleepSince       receiver: Stopwatch time, before    a sender that wakes it (idle or
+///                                 raising ReceiverWaiting to 2        just between messages)
 ///  ---- 128: Hints, 64 × 8 B: bit i set by the sender of link i -----------------------------
 ///     640       end (the region is one 4 KiB page)
 /// </code>
@@ -70,6 +72,9 @@ internal struct DoorbellLayout
 
     [FieldOffset(80)]
     public ulong Summary;
+
+    [FieldOffset(88)]
+    public long AsleepSince;
 
     [FieldOffset(128)]
     public HintWords Hints;

@@ -53,6 +53,7 @@ internal sealed unsafe class DoorbellRegion : IDisposable
         if (d.ReceiverWaitingWord.ReadAcquire() == DoorbellLayout.ReceiverAsleep)
         {
             Futexes.Wake(ref d.Seq, 1);
+            WakeHint.WokeSleeper(Volatile.Read(ref d.AsleepSince));
             return true;
         }
 
