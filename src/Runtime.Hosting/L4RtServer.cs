@@ -39,7 +39,6 @@ public sealed partial class L4RtServer<THandler> : IHostedService
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private L4Thread? _thread;
     private Gate? _gate;
-    private Thread? _loop;
     private volatile bool _draining;
 
     /// <summary>Created by the hosting integration.</summary>
@@ -60,8 +59,7 @@ public sealed partial class L4RtServer<THandler> : IHostedService
         L4Task task = _connection.Task;
         _thread = await task.CreateThreadAsync(cancellationToken).ConfigureAwait(false);
         _gate = await task.Factory.CreateGateAsync(_thread, _options.Label, cancellationToken).ConfigureAwait(false);
-        _loop = new Thread(Serve) { IsBackground = true, Name = $"l4rt-server {_options.Name}" };
-        _loop.Start();
+        new Thread(Serve) { IsBackground = true, Name = $"l4rt-server {_options.Name}" }.Start(); // ends by setting _stopped
         try
         {
             await task.Names.RegisterAsync(_options.Name, _gate, _options.Rights, cancellationToken).ConfigureAwait(false);
@@ -135,31 +133,23 @@ public sealed partial class L4RtServer<THandler> : IHostedService
             IpcResult message = thread.Wait(Slice());
             while (true)
             {
-                if (message.Status == L4Status.ReceiveTimeout)
+                if (message.IsOk)
                 {
-                    if (_draining)
-                    {
-                        return; // quiet for a whole slice after the stop began: drained
-                    }
-
-                    message = thread.Wait(Slice());
+                    message = thread.ReplyAndWait(Handle(thread, message), Slice());
                     continue;
                 }
 
-                if (!message.IsOk)
+                if (message.Status is L4Status.Aborted or L4Status.BrokerLost || (message.Status == L4Status.ReceiveTimeout && _draining))
                 {
-                    if (message.Status is L4Status.Aborted or L4Status.BrokerLost)
-                    {
-                        return;
-                    }
+                    return; // stopped, or quiet for a whole slice after the stop began: drained
+                }
 
+                if (message.Status != L4Status.ReceiveTimeout)
+                {
                     LogReceiveProblem(_logger, _options.Name, message.Status);
-                    message = thread.Wait(Slice());
-                    continue;
                 }
 
-                MsgTag reply = Handle(thread, message);
-                message = thread.ReplyAndWait(reply, Slice());
+                message = thread.Wait(Slice());
             }
         }
         finally

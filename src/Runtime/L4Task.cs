@@ -161,9 +161,10 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         return _connection.CallAsync(opcode, payload, fds, cancellationToken);
     }
 
-    /// <summary>A blocking control call (for data-plane threads: no thread-pool hop).</summary>
-
-    /// <summary>A blocking control call that gives up with <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// A blocking control call (for data-plane threads: no thread-pool hop) that gives up with
+    /// <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/>; a later answer goes to <paramref name="late"/>.
+    /// </summary>
     internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout, Action<ControlResponse>? late = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

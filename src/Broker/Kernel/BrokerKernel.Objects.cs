@@ -272,11 +272,9 @@ internal sealed partial class BrokerKernel
 
         DataspaceObject dataspace = Charged(task, factory, size, 1, 2, () =>
         {
-            SafeFileHandle readWrite = Libc.Memfd.Create("l4rt-dataspace");
+            SafeFileHandle readWrite = SharedRegion.CreateSealedFile("l4rt-dataspace", size);
             try
             {
-                Libc.Sys.FTruncate(readWrite, size);
-                Libc.Fcntl.AddSeals(readWrite, Libc.Fcntl.F_SEAL_SHRINK | Libc.Fcntl.F_SEAL_GROW | Libc.Fcntl.F_SEAL_SEAL);
                 Libc.Files.Chmod(readWrite, 0x100); // 0400: read-only opens of it stay read-only
                 return new DataspaceObject(NextId(), task, readWrite, Libc.Files.ReopenReadOnly(readWrite), size);
             }

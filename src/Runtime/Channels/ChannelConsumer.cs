@@ -218,7 +218,8 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
         try
         {
-            if (Peek() != L4Status.ReceiveTimeout)
+            L4Status next = Peek();
+            if (next != L4Status.ReceiveTimeout)
             {
                 return L4Status.Ok;
             }
@@ -228,14 +229,14 @@ public sealed class ChannelConsumer : ChannelEndpoint
                 ReleaseBeforeWaiting();
                 long deadline = Deadline(timeout);
                 ref ChannelLayout l = ref Region.Layout;
-                do
+                while (next == L4Status.ReceiveTimeout && !IsDisposed && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
                 {
                     WaitUntilReady(ref l.ConsumerWaiting, ref l.DataWake, ref l.ConsumerAsleepSince, deadline); // also wakes for a padding record: look again
+                    next = Peek();
                 }
-                while (!IsDisposed && Peek() == L4Status.ReceiveTimeout && System.Diagnostics.Stopwatch.GetTimestamp() < deadline);
             }
 
-            return IsDisposed ? L4Status.Aborted : Peek() != L4Status.ReceiveTimeout ? L4Status.Ok : L4Status.ReceiveTimeout;
+            return IsDisposed ? L4Status.Aborted : next == L4Status.ReceiveTimeout ? L4Status.ReceiveTimeout : L4Status.Ok;
         }
         finally
         {

@@ -75,7 +75,7 @@ public sealed class ChannelProducer : ChannelEndpoint
             // Waiting for padding + record at once could wait forever: above half the ring, the two together
             // are more than the whole ring, however far the consumer drains it.
             long pad = capacity - offset;
-            L4Status padStatus = _tail + pad - _head <= capacity ? L4Status.Ok : WaitForRoom(pad, timeout, ref deadline);
+            L4Status padStatus = Room(pad, timeout, ref deadline);
             if (padStatus != L4Status.Ok)
             {
                 return padStatus;
@@ -87,7 +87,7 @@ public sealed class ChannelProducer : ChannelEndpoint
             offset = 0;
         }
 
-        L4Status status = _tail + need - _head <= capacity ? L4Status.Ok : WaitForRoom(need, timeout, ref deadline);
+        L4Status status = Room(need, timeout, ref deadline);
         if (status != L4Status.Ok)
         {
             return status;
@@ -239,6 +239,11 @@ public sealed class ChannelProducer : ChannelEndpoint
             }
         }
     }
+
+    /// <summary>Room for <paramref name="need"/> bytes past the tail: at once when the last head seen leaves it, else <see cref="WaitForRoom"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private L4Status Room(long need, L4Timeout timeout, ref long deadline) =>
+        _tail + need - _head <= Capacity ? L4Status.Ok : WaitForRoom(need, timeout, ref deadline);
 
     /// <summary>
     /// Waits (within <paramref name="timeout"/>; <paramref name="deadline"/> is taken at the first wait and shared by

@@ -48,13 +48,28 @@ internal sealed unsafe class SharedRegion : IDisposable
     /// <summary>Creates a zero-filled region of <paramref name="size"/> bytes, size-sealed.</summary>
     internal static SharedRegion Create(string name, long size)
     {
+        SafeFileHandle fd = CreateSealedFile(name, size);
+        try
+        {
+            return new SharedRegion(fd, size);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A zero-filled memfd of <paramref name="size"/> bytes, sealed against shrinking, growing and further seals (not mapped here).</summary>
+    internal static SafeFileHandle CreateSealedFile(string name, long size)
+    {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
         SafeFileHandle fd = Libc.Memfd.Create(name);
         try
         {
             Libc.Sys.FTruncate(fd, size);
             Libc.Fcntl.AddSeals(fd, RequiredSeals | Libc.Fcntl.F_SEAL_SEAL);
-            return new SharedRegion(fd, size);
+            return fd;
         }
         catch
         {

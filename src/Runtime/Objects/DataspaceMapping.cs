@@ -128,10 +128,7 @@ public sealed unsafe class DataspaceMapping : IDisposable
                 return Status;
             }
 
-            if (offset < 0 || offset > _length - data.Length)
-            {
-                throw new ArgumentOutOfRangeException(nameof(offset), $"{data.Length} bytes at {offset} do not fit a mapping of {_length} bytes");
-            }
+            CheckBounds(offset, data.Length);
 
             data.CopyTo(new Span<byte>(_address + offset, data.Length));
             return L4Status.Ok;
@@ -148,10 +145,7 @@ public sealed unsafe class DataspaceMapping : IDisposable
                 return Status;
             }
 
-            if (offset < 0 || offset > _length - destination.Length)
-            {
-                throw new ArgumentOutOfRangeException(nameof(offset), $"{destination.Length} bytes at {offset} do not fit a mapping of {_length} bytes");
-            }
+            CheckBounds(offset, destination.Length);
 
             new ReadOnlySpan<byte>(_address + offset, destination.Length).CopyTo(destination);
             return L4Status.Ok;
@@ -225,6 +219,11 @@ public sealed unsafe class DataspaceMapping : IDisposable
     private void CheckRange(long offset, int length)
     {
         ThrowIfNotLive();
+        CheckBounds(offset, length);
+    }
+
+    private void CheckBounds(long offset, int length)
+    {
         if (offset < 0 || length < 0 || offset > _length - length)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), $"{length} bytes at {offset} do not fit a mapping of {_length} bytes");

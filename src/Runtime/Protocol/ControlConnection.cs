@@ -115,11 +115,9 @@ internal sealed class ControlConnection : IDisposable
     /// <summary>
     /// A blocking request for callers on a data-plane thread (first send on a gate, IRQ attach): the reader
     /// thread wakes the caller directly, with no thread-pool hop (which would add milliseconds under load).
-    /// </summary>
-    /// <summary>
-    /// A blocking control call. After <paramref name="timeout"/> it throws <see cref="L4Status.SendTimeout"/>; an
-    /// answer that comes after that is handed to <paramref name="late"/> (on the reader thread: it must not block) so
-    /// whatever the broker did for the call can be undone — without it, the late answer is dropped.
+    /// After <paramref name="timeout"/> it throws <see cref="L4Status.SendTimeout"/>; an answer that comes after that
+    /// is handed to <paramref name="late"/> (on the reader thread: it must not block) so whatever the broker did for
+    /// the call can be undone — without it, the late answer is dropped.
     /// </summary>
     internal ControlResponse Call(Opcode opcode, Payload? payload, TimeSpan timeout, SafeHandle[]? fds = null, Action<ControlResponse>? late = null)
     {
@@ -220,6 +218,7 @@ internal sealed class ControlConnection : IDisposable
 
         private readonly Lock _gate = new();
         private CancellationTokenRegistration _registration;
+        private Action<ControlResponse>? _late; // set when a blocking caller gave up (Abandon)
         private bool _completed;
 
         /// <summary>
@@ -242,15 +241,17 @@ internal sealed class ControlConnection : IDisposable
 
         internal void Complete(ControlResponse? result, Exception? error)
         {
+            CancellationTokenRegistration registration;
+            Action<ControlResponse>? late;
+            lock (_gate)
+            {
+                _completed = true;
+                registration = _registration;
+                late = _late;
+            }
+
             if (Source is not null)
             {
-                CancellationTokenRegistration registration;
-                lock (_gate)
-                {
-                    _completed = true;
-                    registration = _registration;
-                }
-
                 registration.Unregister(); // does not wait for a callback running right now: the reader never blocks
                 if (result is not null)
                 {
@@ -262,13 +263,6 @@ internal sealed class ControlConnection : IDisposable
                 }
 
                 return;
-            }
-
-            Action<ControlResponse>? late;
-            lock (_gate)
-            {
-                _completed = true;
-                late = _late;
             }
 
             if (late is not null)
@@ -300,8 +294,6 @@ internal sealed class ControlConnection : IDisposable
                 return true;
             }
         }
-
-        private Action<ControlResponse>? _late;
 
         public void Dispose() => Done?.Dispose();
     }
