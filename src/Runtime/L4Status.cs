@@ -59,4 +59,10 @@ public enum L4Status
     /// is the size needed and the record stays unread. A local outcome only: it never travels in a broker frame.
     /// </summary>
     BufferTooSmall,
+
+    /// <summary>
+    /// A message's typed item found no room at the receiver: no receive capability slot left in its buffer registers,
+    /// or a flexpage larger than what is left of its receive window. Nothing was delivered, the words included.
+    /// </summary>
+    NoReceiveBuffer,
 }

@@ -93,6 +93,8 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         {
             (int slot, int id) = await RequestAsync(new Protocol.Messages.CreateThread.Request(factory.Slot, thread.Doorbell.Handle), "create thread", cancellationToken).ConfigureAwait(false);
             L4ThreadExtensions.SetCapability(thread, new Capability(this, slot, CapKind.Thread, CapRights.All));
+            thread.BrokerId = id;
+            thread.ItemTransfer = this;
             _threads[id] = thread;
             thread.Disposed += t => ThreadDisposed(id, t);
             if (IsBrokerLost)

@@ -11,7 +11,7 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     internal static void ThrowItemsNeedBroker() =>
-        throw new NotSupportedException("Typed items (capabilities, flexpages) cannot be sent yet: a direct link carries untyped words only, and the broker path that will carry items does not exist yet.");
+        throw new NotSupportedException("Typed items (capabilities, flexpages) travel through the broker: a direct link carries untyped words only, and a reply carries words only (send items with Send or Call through a gate).");
 
     /// <summary>What the stream and pipe adapters throw when a channel operation fails (dead peer, corrupt ring, a ring full too long).</summary>
     internal static IOException ChannelFailed(string operation, L4Status status) =>

@@ -22,8 +22,7 @@ internal sealed partial class BrokerKernel
             throw new L4RtException(L4Status.DestinationDeleted, "the target task is gone");
         }
 
-        Capability mapped = new(source.Object, source.Rights & request.Rights & CapRights.All, target, source);
-        return new(Install(target, mapped));
+        return new(MapInto(source, request.Rights, target).Slot);
     }
 
     /// <summary>
@@ -59,10 +58,14 @@ internal sealed partial class BrokerKernel
             RemoveCapability(child);
         }
 
-        if (cap.Object is DataspaceObject dataspace && dataspace.Attached.Remove(cap, out long token) && cap.Owner is { Destroyed: false } holder)
+        if (cap.Object is DataspaceObject dataspace && dataspace.Attached.Remove(cap, out long token))
         {
-            // Its runtime takes the pages out of the mappings made through this capability (no ack: nothing to wait for).
-            holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(token));
+            cap.Owner?.Mappings.Remove(token);
+            if (cap.Owner is { Destroyed: false } holder)
+            {
+                // Its runtime takes the pages out of the mappings made through this capability (no ack: nothing to wait for).
+                holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(token));
+            }
         }
 
         cap.Owner?.Space.Remove(cap);

@@ -54,7 +54,7 @@ internal sealed partial class BrokerKernel
         }
 
         Destroy(task.RootFactory);
-        foreach (Capability cap in task.Space.All.ToList())
+        foreach (Capability cap in task.Space.All.Concat(task.Mappings.Values).ToList())
         {
             RemoveCapability(cap);
         }

@@ -117,9 +117,8 @@ internal sealed partial class BrokerKernel
 
     private static Msg.NameQuery.Reply Answer(TaskObject task, NameEntry entry)
     {
-        Capability derived = new(entry.Held.Object, entry.Rights, task, entry.Held);
-        int slot = Install(task, derived);
-        return new(slot, derived.Object.Kind, derived.Rights);
+        Capability derived = MapInto(entry.Held, entry.Rights, task); // the same path as an object item in a message
+        return new(derived.Slot, derived.Object.Kind, derived.Rights);
     }
 
     private Empty NameUnregister(TaskObject task, Msg.NameUnregister.Request request)

@@ -40,6 +40,29 @@ internal sealed class CapSpace
         return slot;
     }
 
+    /// <summary>Whether <paramref name="slot"/> is a slot index this space could hold and nothing is in it.</summary>
+    internal bool IsFree(int slot) => (uint)slot < MaxSlots && Get(slot) is null;
+
+    /// <summary>Puts <paramref name="cap"/> at the free slot <paramref name="slot"/> (see <see cref="IsFree"/>), growing the space up to it.</summary>
+    internal void InsertAt(int slot, Capability cap)
+    {
+        if (!IsFree(slot))
+        {
+            throw new InvalidOperationException($"slot {slot} is not free");
+        }
+
+        while (_slots.Count <= slot)
+        {
+            _free.Add(_slots.Count);
+            _slots.Add(null);
+        }
+
+        _free.Remove(slot);
+        _slots[slot] = cap;
+        cap.Slot = slot;
+        Count++;
+    }
+
     internal void Remove(Capability cap)
     {
         if ((uint)cap.Slot < (uint)_slots.Count && ReferenceEquals(_slots[cap.Slot], cap))

@@ -24,5 +24,14 @@ internal sealed class Capability(KernelObject target, CapRights rights, TaskObje
     /// <summary>Set when this capability is held by the name service for an entry.</summary>
     internal NameEntry? Entry { get; set; }
 
+    /// <summary>
+    /// For a flexpage mapping (a memory item received; it sits in no slot): the range of the dataspace it maps. The
+    /// mapping is a node of the derivation tree like any capability, so revoking above it unmaps it.
+    /// </summary>
+    internal long MappedOffset { get; init; }
+
+    /// <summary>The size of a flexpage mapping's range (0 for a capability in a slot).</summary>
+    internal long MappedSize { get; init; }
+
     internal bool Has(CapRights rights) => (Rights & rights) == rights;
 }

@@ -23,5 +23,8 @@ internal sealed class LinkObject(long id, GateObject gate, TaskObject sender, Li
 
     internal bool Installed { get; set; }
 
+    /// <summary>The items of the message its sender is posting (one message slot, so at most one offer).</summary>
+    internal ItemOfferRecord? Offer { get; set; }
+
     internal bool Destroyed { get; set; }
 }

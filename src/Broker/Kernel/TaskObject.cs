@@ -33,6 +33,9 @@ internal sealed class TaskObject(long id, ITaskPort port, int pid, uint uid, str
     /// <summary>Channels this task holds an end of.</summary>
     internal List<ChannelObject> ChannelEnds { get; } = [];
 
+    /// <summary>Flexpages this task received (memory items), by the token its runtime knows each mapping by.</summary>
+    internal Dictionary<long, Capability> Mappings { get; } = [];
+
     /// <summary>Objects this task created (through any factory); they die with it.</summary>
     internal List<KernelObject> Created { get; } = [];
 }

@@ -7,12 +7,14 @@ internal static partial class Libc
     /// <summary>mmap(2)/munmap(2): dataspace mappings whose protection is the holder's rights.</summary>
     internal static unsafe partial class Mmap
     {
+        internal const int PROT_NONE = 0x0;
         internal const int PROT_READ = 0x1;
         internal const int PROT_WRITE = 0x2;
         internal const int MAP_SHARED = 0x01;
         internal const int MAP_PRIVATE = 0x02;
         internal const int MAP_FIXED = 0x10;
         internal const int MAP_ANONYMOUS = 0x20;
+        internal const int MAP_NORESERVE = 0x4000;
 
         [LibraryImport(Libraries.Libc, EntryPoint = "mmap", SetLastError = true)]
         private static partial nint MmapNative(nint address, nuint length, int prot, int flags, int fd, long offset);
@@ -48,6 +50,40 @@ internal static partial class Libc
             if (result == s_failed)
             {
                 throw LastErrnoException("mmap(MAP_FIXED)");
+            }
+        }
+
+        /// <summary>Reserves <paramref name="length"/> bytes of address space with no access (PROT_NONE, no memory behind it).</summary>
+        internal static byte* Reserve(long length)
+        {
+            nint address = MmapNative(0, (nuint)length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            return address == s_failed ? throw LastErrnoException("mmap(PROT_NONE)") : (byte*)address;
+        }
+
+        /// <summary>Gives a range back to its reservation: no access, no memory (MAP_FIXED over the same addresses).</summary>
+        internal static void Unreserve(byte* address, long length)
+        {
+            if (MmapNative((nint)address, (nuint)length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == s_failed)
+            {
+                throw LastErrnoException("mmap(MAP_FIXED, PROT_NONE)");
+            }
+        }
+
+        /// <summary>Maps <paramref name="length"/> bytes of <paramref name="fd"/> from <paramref name="offset"/> shared at <paramref name="address"/> (inside a reservation).</summary>
+        internal static void MapSharedAt(byte* address, SafeHandle fd, long offset, long length, int prot)
+        {
+            bool added = false;
+            fd.DangerousAddRef(ref added);
+            try
+            {
+                if (MmapNative((nint)address, (nuint)length, prot, MAP_SHARED | MAP_FIXED, (int)fd.DangerousGetHandle(), offset) == s_failed)
+                {
+                    throw LastErrnoException("mmap(MAP_FIXED)");
+                }
+            }
+            finally
+            {
+                fd.DangerousRelease();
             }
         }
 

@@ -17,6 +17,10 @@ public sealed partial class L4Thread
     private ReceiveLink? _replyLink;
     private int _replySeq;
 
+    // A message with items that its sender withdrew at the broker: it takes it back from the link itself.
+    private ReceiveLink? _withdrawnLink;
+    private int _withdrawnSeq;
+
     /// <summary>The link of the call this thread received last and has not answered yet (tests and helpers watch its caller).</summary>
     internal ReceiveLink? ReplyLink => _replyLink;
 
@@ -430,19 +434,20 @@ public sealed partial class L4Thread
         // withdrew and began another message meanwhile, the CAS fails and the possibly torn copy is dropped.
         int seq = LinkState.Seq(state);
         ulong raw = Volatile.Read(ref l.Request.Tag); // read once, validate, use only the local
-        if (!MsgTag.TryDecode(raw, out MsgTag tag) || tag.Items != 0)
+        if (!MsgTag.TryDecode(raw, out MsgTag tag) || (tag.Items != 0 && ItemTransfer is null))
         {
-            // A malformed message (only a hostile sender writes one): refuse it and tell the sender.
-            if (l.StateWord.CompareExchangeFullFence(LinkState.Make(seq, LinkState.Rejected), state) == state) // pairs with the sender's acquire of State
-            {
-                NotifySender(ref l);
-            }
-
+            // A malformed message (only a hostile sender writes one), or items where no broker serves: refuse it and tell the sender.
+            Finish(ref l, seq, state, LinkState.Rejected);
             result = default;
             return false;
         }
 
         ((ReadOnlySpan<ulong>)l.Request.Mr)[..tag.Words].CopyTo(Utcb.Mr);
+        if (tag.Items != 0)
+        {
+            return TakeWithItems(link, state, tag, out result);
+        }
+
         int committed = LinkState.Make(seq, code == LinkState.PostedCall ? LinkState.AwaitingReply : LinkState.Taken);
         if (l.StateWord.CompareExchangeFullFence(committed, state) != state) // pairs with the sender's withdrawing CAS and its acquire of State
         {
@@ -460,6 +465,61 @@ public sealed partial class L4Thread
         LastSource = link;
         result = new IpcResult(L4Status.Ok, tag, link.Label);
         return true;
+    }
+
+    /// <summary>
+    /// The slow path of <see cref="TryTakeFrom"/> for a message with typed items (its words already copied): the broker
+    /// accepts the items into this thread's buffer registers, or refuses them; only then is the message committed.
+    /// </summary>
+    private bool TakeWithItems(ReceiveLink link, int state, MsgTag tag, out IpcResult result)
+    {
+        ref LinkLayout l = ref link.Region.Layout;
+        int seq = LinkState.Seq(state);
+        result = default;
+        if (_withdrawnLink == link && _withdrawnSeq == seq)
+        {
+            return false; // the sender withdrew it at the broker and will take it back from the link: not ours to touch
+        }
+
+        L4Status accepted = ItemTransfer!.Accept(this, link, seq, tag);
+        switch (accepted)
+        {
+            case L4Status.Ok:
+                break;
+            case L4Status.SendTimeout:
+                (_withdrawnLink, _withdrawnSeq) = (link, seq);
+                return false;
+            case L4Status.ProtocolViolation: // counted in the tag, absent at the broker: a forged message
+                Finish(ref l, seq, state, LinkState.Rejected);
+                return false;
+            default:
+                l.Reply.Tag = (ulong)accepted; // the receiver's word until the CAS below publishes it (read by RefusalStatus)
+                Finish(ref l, seq, state, LinkState.ItemsRefused);
+                return false;
+        }
+
+        // The broker delivered the items; the words were copied while the sender could not withdraw (the broker refuses
+        // a withdrawal once it accepted), so the commit fails only for a sender that skipped the broker: deliver anyway.
+        int code = LinkState.Code(state);
+        Finish(ref l, seq, state, code == LinkState.PostedCall ? LinkState.AwaitingReply : LinkState.Taken);
+        if (code == LinkState.PostedCall)
+        {
+            _replyLink = link;
+            _replySeq = seq;
+        }
+
+        LastSource = link;
+        result = new IpcResult(L4Status.Ok, tag, link.Label);
+        return true;
+    }
+
+    /// <summary>Moves the link from the exact <paramref name="state"/> seen to <paramref name="code"/> and wakes the sender if it sleeps.</summary>
+    private void Finish(ref LinkLayout l, int seq, int state, int code)
+    {
+        if (l.StateWord.CompareExchangeFullFence(LinkState.Make(seq, code), state) == state) // pairs with the sender's acquire of State
+        {
+            NotifySender(ref l);
+        }
     }
 
     private void NotifySender(ref LinkLayout l)

@@ -58,17 +58,29 @@ public sealed partial class L4Thread
 
         long deadline = SendDeadline(timeout);
         int posted = LinkState.Make(seq, LinkState.Posted);
+        bool accepted = false; // items only: the broker says the receiver accepted them, so the message is delivered
         while (true)
         {
             Progress progress = WaitForProgress(ref l, posted, deadline, out int state);
             if (progress == Progress.Changed)
             {
-                return new IpcResult(Outcome(state, seq, LinkState.Taken));
+                return new IpcResult(Outcome(ref l, state, seq, LinkState.Taken));
             }
 
             if (progress == Progress.Dead)
             {
                 return new IpcResult(L4Status.DestinationDeleted);
+            }
+
+            if (accepted)
+            {
+                return new IpcResult(L4Status.Ok); // delivered; its receiver did not commit within the grace (only a stalled or hostile one)
+            }
+
+            if (tag.Items != 0 && !WithdrawItems(link, seq, ref deadline))
+            {
+                accepted = true;
+                continue;
             }
 
             // Timed out or aborted: withdraw, unless the receiver committed to the message in the meantime.
@@ -77,6 +89,22 @@ public sealed partial class L4Thread
                 return new IpcResult(progress == Progress.Aborted ? AbortStatus : L4Status.SendTimeout);
             }
         }
+    }
+
+    /// <summary>
+    /// A message with items timed out: the broker decides whether it was delivered. True when withdrawn there (the
+    /// link's state is then ours to withdraw too); false when the receiver accepted the items first: the message is
+    /// delivered, and <paramref name="deadline"/> becomes a short grace for the receiver's commit.
+    /// </summary>
+    private static bool WithdrawItems(SendLink link, int seq, ref long deadline)
+    {
+        if (link.ItemTransfer!.Withdraw(link, seq))
+        {
+            return true;
+        }
+
+        deadline = Stopwatch.GetTimestamp() + Libc.Futex.NanosToTicks(ItemCommitGraceNanoseconds);
+        return false;
     }
 
     /// <summary>Call with one timeout for both phases.</summary>
@@ -126,6 +154,7 @@ public sealed partial class L4Thread
         long deadline = SendDeadline(sendTimeout);
         int waitingFor = LinkState.Make(seq, LinkState.PostedCall);
         bool sendPhase = true;
+        bool accepted = false; // items only: the broker says the receiver accepted them
         while (true)
         {
             Progress progress = WaitForProgress(ref l, waitingFor, deadline, out int state);
@@ -136,6 +165,23 @@ public sealed partial class L4Thread
 
             if (progress != Progress.Changed)
             {
+                if (sendPhase && tag.Items != 0)
+                {
+                    if (accepted)
+                    {
+                        // Delivered (the broker said so) but not committed within the grace: wait for the reply as if it was.
+                        sendPhase = false;
+                        deadline = receiveTimeout.IsNever ? long.MaxValue : receiveTimeout.DeadlineFrom(Stopwatch.GetTimestamp());
+                        continue;
+                    }
+
+                    if (!WithdrawItems(link, seq, ref deadline))
+                    {
+                        accepted = true;
+                        continue;
+                    }
+                }
+
                 if (l.StateWord.CompareExchangeFullFence(LinkState.Make(seq, LinkState.Idle), waitingFor) == waitingFor) // pairs with the receiver's CAS (take, reply or drop)
                 {
                     return new IpcResult(progress == Progress.Aborted ? AbortStatus
@@ -161,6 +207,8 @@ public sealed partial class L4Thread
                     return TakeReply(ref l);
                 case LinkState.ReplyDropped:
                     return new IpcResult(L4Status.ReplyDropped);
+                case LinkState.ItemsRefused when sendPhase:
+                    return new IpcResult(RefusalStatus(ref l));
                 default:
                     return new IpcResult(L4Status.ProtocolViolation); // Rejected, or a state a hostile receiver made up
             }
@@ -171,7 +219,7 @@ public sealed partial class L4Thread
     private bool TryPost(SendLink link, ref LinkLayout l, MsgTag tag, L4Timeout timeout, int code, out int seq, out L4Status status)
     {
         seq = 0;
-        if (tag.Items != 0)
+        if (tag.Items != 0 && link.ItemTransfer is null)
         {
             ThrowHelper.ThrowItemsNeedBroker();
         }
@@ -199,6 +247,16 @@ public sealed partial class L4Thread
         l.Request.Tag = tag.Raw;
         seq = (link.NextSeq + 1) & 0x07FFFFFF;
         link.NextSeq = seq;
+        if (tag.Items != 0)
+        {
+            // The items go to the broker, before the post: the receiver finds them there when it sees the message.
+            // Their descriptors are not copied into the slot; the broker's record is what the receiver gets.
+            status = link.ItemTransfer!.Offer(link, seq, Utcb.Mr.Slice(tag.Words, tag.Items * MsgTag.WordsPerItem));
+            if (status != L4Status.Ok)
+            {
+                return false;
+            }
+        }
 
         // Full fence: publishes the slot (pairs with the receiver's acquire of State) and orders the
         // read of ReceiverWatching after it (pairs with the receiver's Exchange(ReceiverWatching, 0) + re-check).
@@ -229,14 +287,24 @@ public sealed partial class L4Thread
         : timeout.IsZero ? Stopwatch.GetTimestamp() + Libc.Futex.NanosToTicks(ZeroTimeoutGraceNanoseconds)
         : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
 
-    private static L4Status Outcome(int state, int seq, int expectedCode)
+    private static L4Status Outcome(ref LinkLayout l, int state, int seq, int expectedCode)
     {
         if (LinkState.Seq(state) != seq)
         {
             return L4Status.ProtocolViolation;
         }
 
-        return LinkState.Code(state) == expectedCode ? L4Status.Ok : L4Status.ProtocolViolation; // Rejected or made up
+        int code = LinkState.Code(state);
+        return code == expectedCode ? L4Status.Ok
+            : code == LinkState.ItemsRefused ? RefusalStatus(ref l)
+            : L4Status.ProtocolViolation; // Rejected or made up
+    }
+
+    /// <summary>Why the receiver's broker refused a message's items: the status the receiver left in the reply slot's tag word (validated: it is the receiver's word).</summary>
+    private static L4Status RefusalStatus(ref LinkLayout l)
+    {
+        ulong raw = Volatile.Read(ref l.Reply.Tag); // read once; written before the receiver's CAS to ItemsRefused
+        return raw is > (ulong)L4Status.Ok and <= (ulong)L4Status.NoReceiveBuffer ? (L4Status)raw : L4Status.ProtocolViolation;
     }
 
     private IpcResult TakeReply(ref LinkLayout l)
@@ -310,6 +378,9 @@ public sealed partial class L4Thread
     }
 
     private L4Status AbortStatus => (L4Status)Volatile.Read(ref _aborted);
+
+    /// <summary>How long a sender whose items the receiver accepted waits for the receiver to commit the message after its own timeout.</summary>
+    private const long ItemCommitGraceNanoseconds = 1_000_000_000;
 
     /// <summary>A sleeping sender re-checks for <see cref="Abort()"/> this often; partners, death markers and broker loss wake it at once.</summary>
     private const long AbortCheckNanoseconds = 250_000_000;

@@ -143,6 +143,12 @@ public sealed partial class L4Thread : IDisposable
     /// <summary>True for threads created through <c>L4Task.CreateThread</c>: the broker assigns their link indices.</summary>
     internal bool IsBrokerManaged { get; init; }
 
+    /// <summary>The broker's id of this thread (0 for a thread not created through a task).</summary>
+    internal int BrokerId { get; set; }
+
+    /// <summary>Where messages with typed items received by this thread are accepted (null: a thread no broker serves; such messages are refused).</summary>
+    internal IItemTransfer? ItemTransfer { get; set; }
+
     /// <summary>
     /// Installs an endpoint the broker bound to this thread at the index it chose (a gate's link or an IRQ).
     /// Takes ownership of <paramref name="region"/>.

@@ -10,6 +10,8 @@ namespace L4Rt.Ipc;
 ///  receiver: writes the reply slot, then CAS (seq, AwaitingReply) ► Replied
 ///            CAS (seq, AwaitingReply) ► ReplyDropped when its next wait starts without a reply
 ///  sender, on timeout: CAS (seq, Posted*) ► Idle (withdrawn) · CAS (seq, AwaitingReply) ► Idle (abandoned)
+///  with items: the broker accepted them first (see IItemTransfer); receiver: CAS (seq, Posted*) ► ItemsRefused
+///            when the broker refused them, the status in the reply slot's tag word
 /// </code>
 /// Copy first, commit by CAS: a receiver whose copy raced a withdrawal (and a new message being written)
 /// fails its CAS and discards the copy, like a seqlock reader. Every commit is a CAS from the exact
@@ -26,6 +28,7 @@ internal static class LinkState
     internal const int Replied = 7;
     internal const int ReplyDropped = 8;
     internal const int Rejected = 9;
+    internal const int ItemsRefused = 10;
 
     internal static int Code(int state) => state & 0xF;
 

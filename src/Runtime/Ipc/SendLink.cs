@@ -34,6 +34,9 @@ public sealed class SendLink : IDisposable
     /// <summary>The broker's id of this link (0 for a direct link), for closing it there.</summary>
     internal long BrokerId { get; set; }
 
+    /// <summary>Where the typed items of a message on this link are offered (null for a direct link, which carries words only).</summary>
+    internal IItemTransfer? ItemTransfer { get; set; }
+
     /// <summary>Sequence number of the last posted message; owned by the sending thread.</summary>
     internal int NextSeq { get; set; }
 

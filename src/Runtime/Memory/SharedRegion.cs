@@ -109,7 +109,7 @@ internal sealed unsafe class SharedRegion : IDisposable
     /// Why a received descriptor cannot be a shared region of <paramref name="expectedSize"/> bytes (to be mapped
     /// read-write, or read-only when <paramref name="writable"/> is false), checked cheapest first.
     /// </summary>
-    internal static void Check(SafeFileHandle fd, long expectedSize, bool writable = true)
+    internal static void Check(SafeFileHandle fd, long expectedSize, bool writable = true, bool exactSize = true)
     {
         uint mode;
         try
@@ -153,9 +153,9 @@ internal sealed unsafe class SharedRegion : IDisposable
         }
 
         long actual = Libc.Sys.FileSize(fd);
-        if (actual != expectedSize)
+        if (exactSize ? actual != expectedSize : actual < expectedSize)
         {
-            throw Refused($"is {actual} bytes; {expectedSize} were expected");
+            throw Refused($"is {actual} bytes; {(exactSize ? "" : "at least ")}{expectedSize} were expected");
         }
     }
 

@@ -32,17 +32,36 @@ public sealed unsafe class DataspaceMapping : IDisposable
     private int _state;
     private View? _view;
 
+    private readonly L4Task _task;
+    private readonly ReceiveWindow? _window;
+
     internal DataspaceMapping(Dataspace dataspace, bool writable)
     {
+        _task = dataspace.Owner;
         Dataspace = dataspace;
         IsWritable = writable;
+    }
+
+    /// <summary>A flexpage received in a message (a memory item), placed in <paramref name="window"/>.</summary>
+    internal DataspaceMapping(L4Task task, ReceiveWindow window, bool writable, long offset)
+    {
+        _task = task;
+        _window = window;
+        IsWritable = writable;
+        Offset = offset;
     }
 
     /// <summary>What the broker names this mapping's capability by in a revocation (0 until mapped).</summary>
     internal long Token { get; private set; }
 
-    /// <summary>The capability it was mapped through.</summary>
-    public Dataspace Dataspace { get; }
+    /// <summary>The capability it was mapped through; null for a flexpage received in a message (it came through the sender's capability).</summary>
+    public Dataspace? Dataspace { get; }
+
+    /// <summary>Where in the dataspace the mapped range starts (0 for a whole dataspace mapped through <see cref="Dataspace.MapAsync"/>).</summary>
+    public long Offset { get; }
+
+    /// <summary>The receive window a received flexpage was placed in (null otherwise).</summary>
+    public ReceiveWindow? Window => _window;
 
     /// <summary>Whether the memory is mapped read-write.</summary>
     public bool IsWritable { get; }
@@ -178,6 +197,31 @@ public sealed unsafe class DataspaceMapping : IDisposable
         }
     }
 
+    /// <summary>
+    /// Maps a received flexpage at <paramref name="address"/> (its place in the window): <paramref name="size"/> bytes of
+    /// <paramref name="memory"/> from <see cref="Offset"/>. Takes ownership of the descriptor; it is closed once mapped.
+    /// </summary>
+    internal void MapAt(byte* address, SafeFileHandle memory, long size, long token)
+    {
+        using (memory)
+        {
+            SharedRegion.Check(memory, Offset + size, IsWritable, exactSize: false); // never map past the end of the file (SIGBUS)
+            lock (_lock)
+            {
+                if (_state != Pending)
+                {
+                    throw new L4RtException(L4Status.Aborted, "the mapping was disposed before it was made");
+                }
+
+                Libc.Mmap.MapSharedAt(address, memory, Offset, size, IsWritable ? Libc.Mmap.PROT_READ | Libc.Mmap.PROT_WRITE : Libc.Mmap.PROT_READ);
+                _address = address;
+                _length = size;
+                Token = token;
+                _state = Live;
+            }
+        }
+    }
+
     /// <summary>The capability was revoked: the pages go, the addresses stay (zero pages) until disposed.</summary>
     internal void Revoke()
     {
@@ -201,7 +245,12 @@ public sealed unsafe class DataspaceMapping : IDisposable
                 return;
             }
 
-            if (_state is Live or Revoked)
+            bool wasMapped = _state is Live or Revoked;
+            if (wasMapped && _window is not null)
+            {
+                Libc.Mmap.Unreserve(_address, _length); // the addresses go back to the window's reservation
+            }
+            else if (wasMapped)
             {
                 Libc.Mmap.Unmap(_address, _length);
             }
@@ -210,11 +259,16 @@ public sealed unsafe class DataspaceMapping : IDisposable
             _state = Disposed;
         }
 
-        Dataspace.Owner.UntrackMapping(this);
+        _task.UntrackMapping(this);
+        if (_window is not null)
+        {
+            _window.Release();
+            _task.ReleaseMapping(Token); // the broker takes the mapping out of the derivation tree
+        }
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"dataspace mapping of slot {Dataspace.Slot}: {_length} bytes, {(IsWritable ? "read-write" : "read-only")}, {Status}";
+    public override string ToString() => $"{(Dataspace is { } ds ? $"dataspace mapping of slot {ds.Slot}" : $"received flexpage at {Offset}")}: {_length} bytes, {(IsWritable ? "read-write" : "read-only")}, {Status}";
 
     private void CheckRange(long offset, int length)
     {

@@ -135,6 +135,7 @@ public sealed class Gate : Capability
         });
         SendLink link = SendLink.Attach(reply.Region, reply.Doorbell);
         link.BrokerId = reply.LinkId;
+        link.ItemTransfer = Owner;
         return link;
     }
 

@@ -11,11 +11,42 @@ namespace L4Rt.Objects;
 public static class L4ThreadExtensions
 {
     private static readonly ConditionalWeakTable<L4Thread, Capability> s_capabilities = new();
+    private static readonly ConditionalWeakTable<L4Thread, object[]> s_received = new();
 
     extension(L4Thread thread)
     {
         /// <summary>The broker's capability to this thread (null for a thread not created through an <see cref="L4Task"/>).</summary>
         public Capability? Capability => s_capabilities.TryGetValue(thread, out Capability? capability) ? capability : null;
+    }
+
+    /// <summary>Records what the items of the message a thread received last delivered (capabilities and mappings, in item order).</summary>
+    internal static void SetReceived(L4Thread thread, object[] items) => s_received.AddOrUpdate(thread, items);
+
+    /// <summary>
+    /// The capability that object item <paramref name="item"/> (0-based, in message order) of the message this thread
+    /// received last delivered: already in this task's space, typed by its kind (<see cref="Gate"/>, <see cref="Dataspace"/>, …).
+    /// Throws <see cref="InvalidOperationException"/> when that message had no such object item.
+    /// </summary>
+    public static Capability GetReceivedCapability(this L4Thread thread, int item) => Received<Capability>(thread, item, "an object item");
+
+    /// <summary>As <see cref="GetReceivedCapability(L4Thread, int)"/>, expecting a <typeparamref name="T"/> (<see cref="L4Status.InvalidCapability"/> otherwise).</summary>
+    public static T GetReceivedCapability<T>(this L4Thread thread, int item)
+        where T : Capability => GetReceivedCapability(thread, item).As<T>($"received item {item}");
+
+    /// <summary>
+    /// The mapping that memory item <paramref name="item"/> (0-based, in message order) of the message this thread received
+    /// last delivered into its receive window; the receiver owns it (dispose it to unmap). Throws
+    /// <see cref="InvalidOperationException"/> when that message had no such memory item.
+    /// </summary>
+    public static DataspaceMapping GetReceivedMapping(this L4Thread thread, int item) => Received<DataspaceMapping>(thread, item, "a memory item");
+
+    private static T Received<T>(L4Thread thread, int item, string what)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(thread);
+        return s_received.TryGetValue(thread, out object[]? items) && (uint)item < (uint)items.Length && items[item] is T found
+            ? found
+            : throw new InvalidOperationException($"item {item} of the last message this thread received is not {what}");
     }
 
     /// <summary>Records the broker's capability to a thread created through a task.</summary>

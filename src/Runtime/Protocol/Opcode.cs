@@ -50,6 +50,18 @@ internal enum Opcode : ushort
     /// <summary>Dataspace: its memory to map, read-write or read-only by rights. Fields: <see cref="Messages.DataspaceAttach"/>.</summary>
     DataspaceAttach = 25,
 
+    /// <summary>The items of a message the sender is about to post, checked and kept for the receiver. Fields: <see cref="Messages.ItemOffer"/>.</summary>
+    ItemOffer = 26,
+
+    /// <summary>The receiver accepts a message's items into its buffer registers (or the broker refuses them). Fields: <see cref="Messages.ItemAccept"/>.</summary>
+    ItemAccept = 27,
+
+    /// <summary>The sender gives up on a message with items; withdrawn unless already accepted. Fields: <see cref="Messages.ItemWithdraw"/>.</summary>
+    ItemWithdraw = 28,
+
+    /// <summary>A received flexpage was unmapped by its holder. Fields: <see cref="Messages.MappingRelease"/>.</summary>
+    MappingRelease = 29,
+
     /// <summary>Map a capability into another task. Fields: <see cref="Messages.Map"/>.</summary>
     Map = 30,
 

@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+using L4Rt.Interop;
+
+namespace L4Rt.Protocol.Messages;
+
+/// <summary>
+/// <see cref="Opcode.ItemOffer"/>: the sender of a message with typed items hands them to the broker before it posts the
+/// message on its link. The broker checks every capability and its rights now and keeps the offer for the receiver.
+/// </summary>
+internal static class ItemOffer
+{
+    /// <summary>The most items one message carries (two registers each, after at least no words).</summary>
+    internal const int MaxItems = 31;
+
+    /// <summary>The sender's link, the message's seq, and each item's two registers.</summary>
+    internal readonly record struct Request(long LinkId, int Seq, ulong[] Items) : IControlMessage<Request>, IControlRequest<Empty>
+    {
+        public Opcode Opcode => Opcode.ItemOffer;
+
+        public SafeHandle[] Fds => [];
+
+        public void Write(Payload payload)
+        {
+            payload.Int64(LinkId).Int32(Seq).Int32(Items.Length / 2);
+            foreach (ulong word in Items)
+            {
+                payload.UInt64(word);
+            }
+        }
+
+        public static Request Read(ref FrameReader reader, List<SafeFdHandle> fds)
+        {
+            long link = reader.ReadInt64();
+            int seq = reader.ReadInt32();
+            int count = reader.ReadInt32();
+            if (count is <= 0 or > MaxItems)
+            {
+                throw new L4RtException(L4Status.InvalidArgument, $"a message carries 1 to {MaxItems} items, not {count}");
+            }
+
+            ulong[] items = new ulong[count * 2];
+            for (int i = 0; i < items.Length; i++)
+            {
+                items[i] = reader.ReadUInt64();
+            }
+
+            reader.End();
+            Descriptors.Expect(fds, 0);
+            return new(link, seq, items);
+        }
+    }
+}
