@@ -270,6 +270,16 @@ using (BrokerHost broker = new(root))
     metrics.Add(new Metric("link_first_call_us", "µs", firstAfter.Median, firstAfter.P99, [firstAfter.Median], $"the first call right after a prepared link (receiver asleep), n={firstAfter.Count}"));
     Stats control = new(await BrokerScenarios.ControlRttUs(broker, quick ? 2000 : 10_000));
     metrics.Add(new Metric("control_rtt_us", "µs", control.Median, control.P99, [control.Median], $"control-plane request/response SDK → l4rtd → SDK (factory usage, async), n={control.Count}"));
+    double callNs = medians.TryGetValue("call_rtt_ns", out var callRounds) ? new Stats(callRounds).Median : double.NaN;
+    foreach ((string name, bool memory, string what) in new[] { ("call_cap_item_rtt_us", false, "one gate capability mapped"), ("call_mem_item_rtt_us", true, "one 4 KiB flexpage, mapped into the server's window and unmapped after its reply") })
+    {
+        Stats item = new(await BrokerScenarios.ItemCallUs(broker, quick ? 1000 : 4000, memory));
+        double ratio = item.Median * 1000 / callNs;
+        metrics.Add(new Metric(name, "µs", item.Median, item.P99, [item.Median],
+            $"Call RTT with {what} (slow path: broker offer + accept, words on the link), two processes; ratio = this / call_rtt_ns (n={item.Count})",
+            double.IsNaN(callNs) ? null : "call_rtt_ns", double.IsNaN(callNs) ? null : ratio, double.IsNaN(callNs) ? null : [ratio]));
+    }
+
     Stats irq = new(await IrqLatency.RunUs(broker, quick ? 1000 : 5000));
     metrics.Add(new Metric("irq_latency_us", "µs", irq.Median, irq.P99, [irq.Median], $"IRQ trigger (direct, shared memory) → delivery in another process's open wait, n={irq.Count}"));
     Console.WriteLine($"link setup {setup.Median:0} µs (prepare {prepare.Median:0}, first call {firstAfter.Median:0}); control RTT {control.Median:0.0} µs; IRQ latency {irq.Median:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]");

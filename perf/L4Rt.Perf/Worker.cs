@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using L4Rt.Ipc;
+using L4Rt.Objects;
 
 namespace L4Rt.Perf;
 
@@ -16,6 +17,8 @@ internal static partial class Worker
                 return Echo(args[2], long.Parse(args[3], CultureInfo.InvariantCulture), stamp: args.Length > 4 && args[4] == "stamp");
             case "gate-echo":
                 return GateEcho(args[2], args[3]);
+            case "gate-items":
+                return GateItems(args[2], args[3]);
             case "uds-echo":
                 return UdsEcho(args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
             case "tcp-echo":
@@ -52,6 +55,42 @@ internal static partial class Worker
         while (msg.Status is L4Status.Ok or L4Status.ReceiveTimeout)
         {
             msg = msg.IsOk ? server.ReplyAndWait(msg.Tag, L4Timeout.Never) : server.Wait(L4Timeout.Never);
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// As <see cref="GateEcho"/>, accepting one capability and flexpages into a 64 KiB window: each call is answered with
+    /// its words; a received flexpage is unmapped after the reply (received capabilities are kept).
+    /// </summary>
+    private static int GateItems(string socket, string name)
+    {
+        using L4Task task = L4Task.ConnectAsync(new L4TaskOptions { SocketPath = socket, Name = "bench-items", ConnectTimeout = TimeSpan.FromSeconds(30) }).GetAwaiter().GetResult();
+        using L4Thread server = task.CreateThread();
+        using Objects.ReceiveWindow window = task.CreateReceiveWindow(64 * 1024);
+        server.Utcb.SetReceiveBuffers(1, window);
+        Objects.Gate gate = task.Factory.CreateGateAsync(server, 1).GetAwaiter().GetResult();
+        task.Names.RegisterAsync(name, gate).GetAwaiter().GetResult();
+        Console.WriteLine("READY");
+        IpcResult msg = server.Wait(L4Timeout.Never);
+        while (msg.Status is L4Status.Ok or L4Status.ReceiveTimeout)
+        {
+            if (!msg.IsOk)
+            {
+                msg = server.Wait(L4Timeout.Never);
+                continue;
+            }
+
+            Objects.DataspaceMapping? received = null;
+            if (msg.Tag.Items == 1 && Objects.MsgItem.FromRegisters(server.Utcb.Mr[msg.Tag.Words], 0).Kind == Objects.MsgItemKind.Memory)
+            {
+                received = server.GetReceivedMapping(0);
+            }
+
+            L4Status replied = server.Reply(new MsgTag(msg.Tag.Protocol, msg.Tag.Words));
+            received?.Dispose();
+            msg = replied == L4Status.Aborted ? new IpcResult(L4Status.Aborted) : server.Wait(L4Timeout.Never);
         }
 
         return 0;

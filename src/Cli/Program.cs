@@ -148,11 +148,12 @@ static void PrintStatus(JsonElement s)
     JsonElement broker = s.GetProperty("broker");
     Console.WriteLine($"broker pid {broker.GetProperty("pid")} on {broker.GetProperty("socket")}");
     Console.WriteLine();
-    Table(["task", "pid", "uid", "name", "caps", "send links", "control calls", "bytes used/quota", "objects used/quota"],
+    Table(["task", "pid", "uid", "name", "caps", "flexpages", "send links", "control calls", "bytes used/quota", "objects used/quota"],
         s.GetProperty("tasks").EnumerateArray().Select(t => new[]
         {
             t.GetProperty("id").ToString(), t.GetProperty("pid").ToString(), t.GetProperty("uid").ToString(), t.GetProperty("name").GetString()!,
-            t.GetProperty("capabilities").ToString(), t.GetProperty("sendLinks").ToString(), t.GetProperty("controlCalls").ToString(),
+            t.GetProperty("capabilities").ToString(), t.TryGetProperty("receivedFlexpages", out JsonElement flexpages) ? flexpages.ToString() : "-",
+            t.GetProperty("sendLinks").ToString(), t.GetProperty("controlCalls").ToString(),
             $"{t.GetProperty("quota").GetProperty("usedBytes")}/{t.GetProperty("quota").GetProperty("bytes")}",
             $"{t.GetProperty("quota").GetProperty("usedObjects")}/{t.GetProperty("quota").GetProperty("objects")}",
         }));

@@ -71,6 +71,7 @@ internal sealed partial class BrokerKernel
                 uid = t.Uid,
                 name = t.Name,
                 capabilities = t.Space.Count,
+                receivedFlexpages = t.Mappings.Count,
                 sendLinks = t.SendLinks.Count,
                 controlCalls = t.ControlCalls,
                 quota = new { bytes = t.RootFactory.QuotaBytes, usedBytes = t.RootFactory.UsedBytes, objects = t.RootFactory.QuotaObjects, usedObjects = t.RootFactory.UsedObjects },

@@ -244,6 +244,12 @@ public class ItemTests
         IpcResult msg = thread.Wait(s_timeout);
         Assert.Equal((L4Status.Ok, 1), (msg.Status, msg.Tag.Items));
         Assert.Equal("SENT Ok", creator.WaitForLine("SENT"));
+        using (JsonDocument status = JsonDocument.Parse(await me.GetBrokerStatusJsonAsync()))
+        {
+            JsonElement mine = status.RootElement.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "receiver");
+            Assert.Equal(1, mine.GetProperty("receivedFlexpages").GetInt32()); // l4rt status shows it
+        }
+
         DataspaceMapping mapping = thread.GetReceivedMapping(0);
         Assert.True(mapping.ReadOnlySpan[..9].SequenceEqual("lent-page"u8));
         Assert.Equal(15 * Page, window.Available); // one page of the window taken
