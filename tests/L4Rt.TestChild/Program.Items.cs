@@ -20,7 +20,7 @@ internal static partial class Program
     /// Registers a gate (label 5) under <paramref name="name"/> with buffer registers <paramref name="buffers"/> (<c>none</c>,
     /// <c>caps:N</c>, <c>window:BYTES</c> or <c>caps:N+window:BYTES</c>), prints <c>READY</c>, then runs the steps:
     /// <c>recv</c> (one open wait; prints <c>GOT</c> with the label, words and items, and each item; a call is replied
-    /// with the sum of its words + 1), <c>call-item I WORD</c> (calls through received gate I), <c>forward I NAME RIGHTS</c>
+    /// with the sum of its words + 1), <c>call-item I WORD</c> (calls through received gate I, on one kept thread: its link stays), <c>call-item-fresh I WORD</c> (the same from a new thread: a new link), <c>forward I NAME RIGHTS</c>
     /// (maps received capability I to the gate NAME), <c>try-write I</c>, <c>write I OFFSET TEXT</c>, <c>expect I OFFSET TEXT</c>
     /// (on received mapping I), <c>wait-revoke I</c>, <c>check-slot I</c> (asks the broker about received capability I's slot),
     /// <c>sleep MS</c>.
@@ -52,6 +52,7 @@ internal static partial class Program
         task.Names.RegisterAsync(name, gate).GetAwaiter().GetResult();
         Say("READY");
         List<object> got = [];
+        using L4Thread caller0 = new(); // calls through received gates: one link per gate, kept
         for (int i = 0; i < steps.Length; i++)
         {
             switch (steps[i])
@@ -59,14 +60,16 @@ internal static partial class Program
                 case "recv":
                     got = Receive(thread);
                     break;
-                case "call-item":
+                case "call-item" or "call-item-fresh":
+                    bool fresh = steps[i] == "call-item-fresh";
                     Gate target = (Gate)got[Index(steps[++i])];
-                    thread.Utcb.Mr[0] = ulong.Parse(steps[++i], CultureInfo.InvariantCulture);
-                    using (L4Thread caller = new())
+                    L4Thread caller = fresh ? new L4Thread() : caller0;
+                    caller.Utcb.Mr[0] = ulong.Parse(steps[++i], CultureInfo.InvariantCulture);
+                    IpcResult r = caller.Call(target, new MsgTag(0, words: 1), L4Timeout.FromMilliseconds(10_000));
+                    Say($"CALLED {r.Status} {(r.IsOk ? caller.Utcb.Mr[0] : 0)}");
+                    if (fresh)
                     {
-                        caller.Utcb.Mr[0] = thread.Utcb.Mr[0];
-                        IpcResult r = caller.Call(target, new MsgTag(0, words: 1), L4Timeout.FromMilliseconds(10_000));
-                        Say($"CALLED {r.Status} {(r.IsOk ? caller.Utcb.Mr[0] : 0)}");
+                        caller.Dispose();
                     }
 
                     break;

@@ -58,6 +58,8 @@ internal sealed partial class BrokerKernel
             RemoveCapability(child);
         }
 
+        EndLinksThrough(cap);
+
         if (cap.Object is DataspaceObject dataspace && dataspace.Attached.Remove(cap, out long token))
         {
             cap.Owner?.Mappings.Remove(token);
@@ -75,6 +77,18 @@ internal sealed partial class BrokerKernel
         {
             _namespace.Entries.Remove(entry.Name);
             entry.ChargedTo.Refund(0, 1);
+        }
+    }
+
+    /// <summary>A revoked gate capability takes the links opened through it along: a sender blocked on one returns <c>DestinationDeleted</c>, a new link is refused.</summary>
+    private void EndLinksThrough(Capability cap)
+    {
+        if (cap.Object is GateObject gate)
+        {
+            foreach (LinkObject link in gate.Links.Where(l => l.OpenedThrough == cap).ToList())
+            {
+                DestroyLink(link, notifyReceiver: true);
+            }
         }
     }
 

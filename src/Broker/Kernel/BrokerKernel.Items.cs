@@ -210,7 +210,7 @@ internal sealed partial class BrokerKernel
     /// Grant: <paramref name="source"/> moves to <paramref name="target"/> (what was derived from it stays derived, now
     /// from the moved capability); the sender keeps nothing, and its mappings made through it are revoked.
     /// </summary>
-    private static Capability GrantInto(Capability source, CapRights rights, TaskObject target, int slot)
+    private Capability GrantInto(Capability source, CapRights rights, TaskObject target, int slot)
     {
         Capability moved = new(source.Object, source.Rights & rights & CapRights.All, target, source.Parent);
         foreach (Capability child in source.Children)
@@ -225,6 +225,7 @@ internal sealed partial class BrokerKernel
             holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(token));
         }
 
+        EndLinksThrough(source); // the sender holds it no longer
         source.Owner?.Space.Remove(source);
         source.Object.Caps.Remove(source);
         source.Parent?.Children.Remove(source);

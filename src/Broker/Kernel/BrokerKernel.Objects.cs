@@ -134,7 +134,8 @@ internal sealed partial class BrokerKernel
     /// </summary>
     private Reply GateLink(TaskObject task, Msg.GateLink.Request request)
     {
-        GateObject gate = Expect<GateObject>(Lookup(task, request.Gate), CapRights.Send);
+        Capability cap = Lookup(task, request.Gate);
+        GateObject gate = Expect<GateObject>(cap, CapRights.Send);
         ThreadObject thread = gate.Thread;
         TaskObject receiver = thread.Creator!;
         task.RootFactory.Charge(LinkLayout.RegionSize, 0);
@@ -170,7 +171,7 @@ internal sealed partial class BrokerKernel
             throw;
         }
 
-        LinkObject link = new(NextId(), gate, task, region, index) { ChargedTo = task.RootFactory };
+        LinkObject link = new(NextId(), gate, task, region, index) { ChargedTo = task.RootFactory, OpenedThrough = cap };
         gate.Links.Add(link);
         task.SendLinks.Add(link);
         _metrics.LinkCreated();

@@ -21,6 +21,9 @@ internal sealed class LinkObject(long id, GateObject gate, TaskObject sender, Li
 
     internal FactoryObject? ChargedTo { get; set; }
 
+    /// <summary>The sender's capability the link was opened through: revoking it ends the link.</summary>
+    internal Capability? OpenedThrough { get; init; }
+
     internal bool Installed { get; set; }
 
     /// <summary>The items of the message its sender is posting (one message slot, so at most one offer).</summary>

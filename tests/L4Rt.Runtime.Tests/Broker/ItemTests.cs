@@ -66,7 +66,7 @@ public class ItemTests
         await using L4Task a = await broker.ConnectAsync("a");
         using LocalEcho echo = await LocalEcho.StartAsync(a);
         Gate lent = new(a, await echo.Gate.MapToAsync(a.Self, CapRights.Send | CapRights.Map), CapRights.Send | CapRights.Map);
-        using ChildProcess c = ChildProcess.Start("task-items", broker.SocketPath, "items/c", "caps:1", "recv", "sleep", "1500", "check-slot", "0", "call-item", "0", "1");
+        using ChildProcess c = ChildProcess.Start("task-items", broker.SocketPath, "items/c", "caps:1", "recv", "call-item", "0", "1", "sleep", "1500", "check-slot", "0", "call-item", "0", "2", "call-item-fresh", "0", "3");
         c.WaitForLine("READY");
         using ChildProcess b = ChildProcess.Start("task-items", broker.SocketPath, "items/b", "caps:1", "recv", "forward", "0", "items/c", "Send", "sleep", "1500", "check-slot", "0");
         b.WaitForLine("READY");
@@ -77,11 +77,13 @@ public class ItemTests
         Assert.Equal(L4Status.Ok, me.Send(toB, new MsgTag(0, items: 1), s_timeout).Status);
         Assert.Equal("FORWARDED Ok", b.WaitForLine("FORWARDED"));
         Assert.Equal("ITEM 0 Gate rights:Send slot-matches:True grant:False", c.WaitForLine("ITEM"));
+        Assert.Equal("CALLED Ok 2", c.WaitForLine("CALLED")); // C uses it: a link through C's capability
 
         await lent.DeleteAsync(); // revoke at A: everything derived from the lent capability goes, A's own gate stays
         Assert.Equal("SLOT InvalidCapability", b.WaitForLine("SLOT"));
         Assert.Equal("SLOT InvalidCapability", c.WaitForLine("SLOT"));
-        Assert.Equal("CALLED InvalidCapability 0", c.WaitForLine("CALLED"));
+        Assert.Equal("CALLED DestinationDeleted 0", c.WaitForLine("CALLED")); // the link opened through it ended with it
+        Assert.Equal("CALLED InvalidCapability 0", c.WaitForLine("CALLED")); // and no new one is opened
         Assert.Equal(CapRights.All, (await a.GetCapabilityAsync(echo.Gate.Slot)).Rights);
     }
 
