@@ -59,6 +59,7 @@ List<(string Name, Action Run)> rttSteps =
 [
     ("call_rtt_ns", () => Record("call_rtt_ns", CallRtt.Round(8, L4Thread.DefaultSpinNanoseconds, 5_000, 10_000 * scale))),
     ("call_rtt_futex_ns", () => Record("call_rtt_futex_ns", CallRtt.Round(8, 0, 300, 2_000 * scale))),
+    ("call_async_rtt_ns", () => Record("call_async_rtt_ns", CallRtt.RoundAsync(8, 3_000, 5_000 * scale))),
     ("call_rtt_1w_ns", () => Record("call_rtt_1w_ns", CallRtt.Round(1, L4Thread.DefaultSpinNanoseconds, 3_000, 5_000 * scale))),
     ("call_rtt_63w_ns", () => Record("call_rtt_63w_ns", CallRtt.Round(63, L4Thread.DefaultSpinNanoseconds, 3_000, 5_000 * scale))),
     ("call_rtt_1000_links_ns", () => Record("call_rtt_1000_links_ns", CallRtt.Round(8, L4Thread.DefaultSpinNanoseconds, 5_000, 10_000 * scale, idleLinks: 1000))),
@@ -105,6 +106,7 @@ void Rtt(string name, string description, string? baseline = null, double? goal 
 
 Rtt("call_rtt_ns", "Call RTT, 8 words, two processes, adaptive wait (bounded spin, then futex)", c is null ? null : "c_spin_rtt_ns", 1.3);
 Rtt("call_rtt_futex_ns", "Call RTT, 8 words, futex-only wait on both sides", c is null ? null : "c_futex_rtt_ns", 1.2);
+Rtt("call_async_rtt_ns", "CallAsync RTT, 8 words, awaited (bounded spin, then the futex reactor: no thread held); ratio = this / call_rtt_ns", "call_rtt_ns");
 Rtt("call_rtt_1w_ns", "Call RTT, 1 word, adaptive", c is null ? null : "c_spin_rtt_ns");
 Rtt("call_rtt_63w_ns", "Call RTT, 63 words (a full UTCB), adaptive", c is null ? null : "c_spin_rtt_ns");
 Rtt("call_rtt_1000_links_ns", "Call RTT, 8 words, receiver in open wait holding 1,000 idle links (from another process)", "call_rtt_ns", 1.2);
@@ -203,6 +205,7 @@ for (int round = 0; round < (quick ? 3 : 5); round++)
         () => { var r = FifoThroughput.Round(65536, 1 << 20, large, "copy"); AddFifo("fifo_64k_copy_gbps", r.Gbps); },
         () => { var r = FifoThroughput.Round(1024, 1 << 20, small / 4, "zc"); AddFifo("fifo_1k_msgs_per_s", r.MsgsPerSecond); },
         () => { var r = FifoThroughput.Round(65536, 1 << 20, large, "pipe"); AddFifo("fifo_pipe_64k_gbps", r.Gbps); },
+        () => { var r = FifoThroughput.Round(65536, 1 << 20, large, "async"); AddFifo("fifo_async_64k_gbps", r.Gbps); },
     ];
     if (c is not null)
     {
@@ -241,6 +244,7 @@ FifoMetric("fifo_64b_copy_msgs_per_s", "msgs/s", "FIFO 64 B records, copying API
 FifoMetric("fifo_64k_copy_gbps", "GB/s", "FIFO 64 KiB records, copying API", "c_spsc_copy_64k_gbps", null);
 FifoMetric("fifo_1k_msgs_per_s", "msgs/s", "FIFO 1 KiB records, zero-copy", null, null);
 FifoMetric("fifo_pipe_64k_gbps", "GB/s", "FIFO through PipeWriter → PipeReader adapters, 64 KiB writes", null, null);
+FifoMetric("fifo_async_64k_gbps", "GB/s", "FIFO 64 KiB records, zero-copy, consumer awaiting WaitForDataAsync when the ring is empty (no thread held); ratio = this / fifo_64k_gbps", "fifo_64k_gbps", null);
 if (c is not null)
 {
     FifoMetric("c_spsc_64b_msgs_per_s", "msgs/s", "C SPSC ring, 64 B records, zero-copy, cc -O2", null, null);

@@ -23,6 +23,7 @@ internal static partial class Program
                 "echo-server" => EchoServer(args[1], Int(args[2]), args.Length > 3 ? args[3] : "echo", args.Length > 4 ? Int(args[4]) : 0),
                 "sender" => Sender(args[1], Int(args[2]), Int(args[3]), Int(args[4])),
                 "caller" => Caller(args[1], Int(args[2])),
+                "async-alloc" => AsyncAllocations(args[1], Int(args[2])),
                 "multi-sender" => MultiSender(args[1], Int(args[2]), Int(args[3])),
                 "call-block" => CallBlock(args[1]),
                 "idle-sender" => IdleSender(args[1]),
@@ -50,6 +51,33 @@ internal static partial class Program
     private static long NowNs() => Stopwatch.GetTimestamp() * (1_000_000_000 / Stopwatch.Frequency);
 
     /// <summary>Accepts <paramref name="links"/> links (labels 100+i) and serves calls forever.</summary>
+    /// <summary>
+    /// Connects to the echo server at <paramref name="path"/> and makes <paramref name="calls"/> asynchronous calls (no
+    /// spin: each one goes through the futex reactor) after a warm-up; prints <c>ALLOC bytes-per-call failed</c>, counted
+    /// over every thread of this process (nothing else runs here).
+    /// </summary>
+    private static int AsyncAllocations(string path, int calls)
+    {
+        using SendLink link = DirectLink.Connect(path, s_connectTimeout);
+        using L4Thread me = new() { SpinNanoseconds = 0 };
+        MsgTag tag = new(1, 4);
+        int failed = 0;
+        Task Run(int count) => Task.Run(async () =>
+        {
+            for (int i = 0; i < count; i++)
+            {
+                failed += (await me.CallAsync(link, tag, L4Timeout.FromMilliseconds(10_000)).ConfigureAwait(false)).IsOk ? 0 : 1;
+            }
+        });
+
+        Run(1000).GetAwaiter().GetResult();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        Run(calls).GetAwaiter().GetResult();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Say(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ALLOC {allocated / (double)calls:0.00} {failed}"));
+        return 0;
+    }
+
     private static int EchoServer(string path, int links, string behaviour, int replyDelayUs)
     {
         using L4Thread server = new();

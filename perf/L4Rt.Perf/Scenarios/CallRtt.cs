@@ -44,6 +44,36 @@ internal static class CallRtt
         return rtt;
     }
 
+    /// <summary>
+    /// As <see cref="Round"/> with <c>CallAsync</c> awaited from an async method (the default spin, then the futex reactor:
+    /// no thread held while the server works). Returns the RTTs in ns.
+    /// </summary>
+    internal static double[] RoundAsync(int words, int warmup, int iterations) => Task.Run(async () =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"l4rt-perf-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+        using WorkerProcess worker = WorkerProcess.Start("echo", path, L4Thread.DefaultSpinNanoseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using SendLink link = DirectLink.Connect(path, TimeSpan.FromSeconds(30));
+        using L4Thread me = new();
+        MsgTag tag = new(1, words);
+        for (int i = 0; i < warmup; i++)
+        {
+            Check(await me.CallAsync(link, tag, L4Timeout.Never).ConfigureAwait(false));
+        }
+
+        double[] rtt = new double[iterations];
+        double tickNs = 1e9 / Stopwatch.Frequency;
+        for (int i = 0; i < iterations; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            IpcResult r = await me.CallAsync(link, tag, L4Timeout.Never).ConfigureAwait(false);
+            long end = Stopwatch.GetTimestamp();
+            Check(r);
+            rtt[i] = (end - start) * tickNs;
+        }
+
+        return rtt;
+    }).GetAwaiter().GetResult();
+
     /// <summary>Bytes allocated by the calling thread over <paramref name="calls"/> warm calls (expected: 0).</summary>
     internal static long AllocatedPerCalls(int calls)
     {

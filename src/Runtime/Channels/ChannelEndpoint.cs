@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using L4Rt.Interop;
 using L4Rt.Ipc;
 using L4Rt.Memory;
@@ -21,6 +22,7 @@ public abstract class ChannelEndpoint : IDisposable
     private readonly Lock _lifetime = new();
     private bool _disposed;
     private OwnerGuard _guard;
+    private AsyncFutexWait? _asyncWait;
     private long _spinTicks = Libc.Futex.NanosToTicks(L4Thread.DefaultSpinNanoseconds);
 
     private protected ChannelEndpoint(ChannelRegion region, bool producer)
@@ -164,6 +166,46 @@ public abstract class ChannelEndpoint : IDisposable
             Volatile.Write(ref waiting, 0);
         }
     }
+
+    /// <summary>
+    /// The asynchronous <see cref="WaitUntilReady"/>: one armed look (flag raised, wake word read, <see cref="IsReady"/>
+    /// re-checked), then one wait in the process's futex reactor, which holds no thread. The caller lowers the flag
+    /// (<see cref="Disarm"/>) and loops. Owner only, inside <see cref="Enter"/>.
+    /// </summary>
+    private protected ValueTask<FutexWake> WaitUntilReadyAsync(nint waiting, nint wake, nint asleepSince, long deadline, CancellationToken cancellationToken)
+    {
+        Stalls++;
+        if (ArmOrReady(waiting, wake, asleepSince, deadline, out int observed, out FutexWake early))
+        {
+            return ValueTask.FromResult(early);
+        }
+
+        return (_asyncWait ??= new()).WaitAsync(wake, observed, deadline, cancellationToken);
+    }
+
+    private unsafe bool ArmOrReady(nint waiting, nint wake, nint asleepSince, long deadline, out int observed, out FutexWake early)
+    {
+        Volatile.Write(ref *(long*)asleepSince, Stopwatch.GetTimestamp()); // before the flag: a waker reads it after seeing the flag
+        Interlocked.Exchange(ref *(int*)waiting, 1); // the Dekker handshake of WaitUntilReady
+        observed = Volatile.Read(ref *(int*)wake);
+        early = IsReady() || _guard.IsDisposed ? FutexWake.Woken : Stopwatch.GetTimestamp() >= deadline ? FutexWake.TimedOut : (FutexWake)(-1);
+        if ((int)early < 0)
+        {
+            return false;
+        }
+
+        Disarm(waiting);
+        return true;
+    }
+
+    /// <summary>Lowers a waiter flag raised by <see cref="WaitUntilReadyAsync"/>.</summary>
+    private protected static unsafe void Disarm(nint waiting) => Volatile.Write(ref *(int*)waiting, 0);
+
+    /// <summary>The address of a word of the ring's header (mapped memory: it never moves), for the futex reactor.</summary>
+    private protected static unsafe nint AddressOf(ref int word) => (nint)Unsafe.AsPointer(ref word);
+
+    /// <summary>The address of a stamp of the ring's header.</summary>
+    private protected static unsafe nint AddressOf(ref long word) => (nint)Unsafe.AsPointer(ref word);
 
     /// <summary>Whether the awaited condition holds (room for the pending record, data, a fault, or a dead peer).</summary>
     private protected abstract bool IsReady();

@@ -25,8 +25,7 @@ internal sealed class ChannelPipeReader : PipeReader
     /// <summary>Records one read adds when the reader asked for nothing more (it reads on past them if it did).</summary>
     private const int SegmentsPerRead = 256;
 
-    private static readonly L4Timeout s_slice = L4Timeout.FromMilliseconds(50); // a waiting read notices cancellation within a slice
-    private static readonly Func<object?, L4Status> s_waitSlice = static state => ((ChannelConsumer)state!).WaitForData(s_slice);
+    private static readonly L4Timeout s_slice = L4Timeout.FromMilliseconds(50); // a waiting read notices CancelPendingRead within a slice (a token at once)
 
     private readonly ChannelConsumer _consumer;
     private readonly RingMemory _ring;
@@ -67,7 +66,7 @@ internal sealed class ChannelPipeReader : PipeReader
         return TryReadCore(newDataOnly: false, out result);
     }
 
-    /// <summary>The ring is empty: waits on a pool thread, in slices that notice cancellation, holding nothing of the ring.</summary>
+    /// <summary>The ring is empty: waits without holding a thread (the token ends it at once; CancelPendingRead within a slice), holding nothing of the ring.</summary>
     private async ValueTask<ReadResult> ReadSlowAsync(CancellationToken cancellationToken)
     {
         _waiting = true;
@@ -77,8 +76,7 @@ internal sealed class ChannelPipeReader : PipeReader
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                await Task.Factory.StartNew(s_waitSlice, _consumer, cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default)
-                    .ConfigureAwait(false);
+                await _consumer.WaitForDataAsync(s_slice, cancellationToken).ConfigureAwait(false); // no thread held; the slice notices CancelPendingRead
                 if (TryReadCore(newDataOnly: true, out ReadResult result))
                 {
                     return result;

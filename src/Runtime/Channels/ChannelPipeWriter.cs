@@ -15,8 +15,7 @@ internal sealed class ChannelPipeWriter : PipeWriter
     internal static readonly TimeSpan ReserveBound = TimeSpan.FromSeconds(30);
 
     private static readonly L4Timeout s_completeTimeout = L4Timeout.FromMilliseconds(5000); // as the stream adapter's Dispose
-    private static readonly L4Timeout s_slice = L4Timeout.FromMilliseconds(50); // a waiting flush notices cancellation within a slice
-    private static readonly Func<object?, L4Status> s_reserveSlice = static state => ((ChannelPipeWriter)state!).ReserveSlice();
+    private static readonly L4Timeout s_slice = L4Timeout.FromMilliseconds(50); // a waiting flush notices CancelPendingFlush within a slice (a token at once)
 
     private readonly ChannelProducer _producer;
     private readonly RingMemory _ring;
@@ -83,7 +82,7 @@ internal sealed class ChannelPipeWriter : PipeWriter
         return status == L4Status.SendTimeout ? FlushSlowAsync(cancellationToken) : new ValueTask<FlushResult>(Result(status));
     }
 
-    /// <summary>The ring was full: waits for room on a pool thread, in slices that notice cancellation.</summary>
+    /// <summary>The ring was full: waits for room without holding a thread (the token ends it at once, CancelPendingFlush within a slice).</summary>
     private async ValueTask<FlushResult> FlushSlowAsync(CancellationToken cancellationToken)
     {
         _flushing = true;
@@ -97,8 +96,8 @@ internal sealed class ChannelPipeWriter : PipeWriter
                     return new FlushResult(isCanceled: true, isCompleted: false);
                 }
 
-                L4Status status = await Task.Factory.StartNew(s_reserveSlice, this, cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default)
-                    .ConfigureAwait(false);
+                L4Status room = await _producer.WaitForRoomAsync(_recordSize, s_slice, cancellationToken).ConfigureAwait(false); // no thread held; the slice notices CancelPendingFlush
+                L4Status status = room == L4Status.Ok ? ReserveAhead(L4Timeout.Zero) : room;
                 if (status != L4Status.SendTimeout)
                 {
                     return Result(status);
@@ -110,8 +109,6 @@ internal sealed class ChannelPipeWriter : PipeWriter
             _flushing = false;
         }
     }
-
-    private L4Status ReserveSlice() => ReserveAhead(s_slice);
 
     private L4Status ReserveAhead(L4Timeout timeout)
     {

@@ -218,26 +218,118 @@ public sealed class ChannelProducer : ChannelEndpoint
         return status;
     }
 
-    /// <summary>Asynchronous <see cref="Write"/>: completes synchronously while there is room; waits on a pool thread otherwise.</summary>
+    /// <summary>
+    /// Asynchronous <see cref="Write"/>: completes synchronously while there is room; otherwise waits for the consumer to
+    /// free it without holding a thread (<see cref="WaitForRoomAsync(int, CancellationToken)"/>). Cancellation throws <see cref="OperationCanceledException"/> at once.
+    /// </summary>
     public ValueTask<L4Status> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<L4Status>(cancellationToken);
+        }
+
         L4Status status = Write(data.Span, L4Timeout.Zero);
-        return status != L4Status.SendTimeout
-            ? ValueTask.FromResult(status)
-            : new ValueTask<L4Status>(Task.Run(() => WriteSlow(data, cancellationToken), cancellationToken));
+        return status != L4Status.SendTimeout ? ValueTask.FromResult(status) : WriteAsyncCore(data, cancellationToken);
     }
 
-    private L4Status WriteSlow(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<L4Status> WriteAsyncCore(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            L4Status status = Write(data.Span, L4Timeout.FromMilliseconds(50)); // slices: cancellation is noticed within 50 ms
+            L4Status room = await WaitForRoomAsync(data.Length, cancellationToken).ConfigureAwait(false);
+            if (room != L4Status.Ok)
+            {
+                return room;
+            }
+
+            L4Status status = Write(data.Span, L4Timeout.Zero);
             if (status != L4Status.SendTimeout)
             {
                 return status;
             }
         }
+    }
+
+    /// <summary>
+    /// Waits, without holding an OS thread, until a record of <paramref name="size"/> bytes could be reserved at the
+    /// tail (or the next step towards it: the padding before a wrap). <see cref="L4Status.Ok"/>, or why there will be
+    /// no room (<see cref="L4Status.DestinationDeleted"/>, <see cref="L4Status.Aborted"/>, a corrupt ring).
+    /// Records committed without publishing are published first. Cancellation throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public ValueTask<L4Status> WaitForRoomAsync(int size, CancellationToken cancellationToken = default) => WaitForRoomAsync(size, L4Timeout.Never, cancellationToken);
+
+    /// <summary>As <see cref="WaitForRoomAsync(int, CancellationToken)"/>, giving up with <see cref="L4Status.SendTimeout"/> after <paramref name="timeout"/>.</summary>
+    public ValueTask<L4Status> WaitForRoomAsync(int size, L4Timeout timeout, CancellationToken cancellationToken = default)
+    {
+        if ((uint)size > (uint)MaxRecordSize)
+        {
+            ThrowTooLarge(size);
+        }
+
+        return cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<L4Status>(cancellationToken) : WaitForRoomAsyncCore(size, timeout, cancellationToken);
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<L4Status> WaitForRoomAsyncCore(int size, L4Timeout timeout, CancellationToken cancellationToken)
+    {
+        if (!Enter())
+        {
+            return L4Status.Aborted;
+        }
+
+        try
+        {
+            long deadline = Deadline(timeout);
+            while (true)
+            {
+                long need = NeedAtTail(size);
+                L4Status status = IsFaulted ? L4Status.ProtocolViolation : RefreshHead(need);
+                if (status != L4Status.SendTimeout)
+                {
+                    return status;
+                }
+
+                if (IsDisposed)
+                {
+                    return L4Status.Aborted;
+                }
+
+                PublishCore(); // the consumer can only release what it can see
+                if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadline)
+                {
+                    return L4Status.SendTimeout;
+                }
+
+                _want = need;
+                (nint waiting, nint wake, nint asleepSince) = WaitWords();
+                Memory.FutexWake how = await WaitUntilReadyAsync(waiting, wake, asleepSince, deadline, cancellationToken).ConfigureAwait(false);
+                Disarm(waiting);
+                if (how == Memory.FutexWake.Canceled)
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+            }
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>What a reservation of <paramref name="size"/> bytes waits for first: the padding to the end of the ring when the record would straddle it, else the record.</summary>
+    private long NeedAtTail(int size)
+    {
+        long need = ChannelLayout.RecordHeader + ChannelLayout.Align8(size);
+        long offset = _tail & (Capacity - 1);
+        return offset + need > Capacity ? Capacity - offset : need;
+    }
+
+    private (nint Waiting, nint Wake, nint AsleepSince) WaitWords()
+    {
+        ref ChannelLayout l = ref Region.Layout;
+        return (AddressOf(ref l.ProducerWaiting), AddressOf(ref l.SpaceWake), AddressOf(ref l.ProducerAsleepSince));
     }
 
     /// <summary>Room for <paramref name="need"/> bytes past the tail: at once when the last head seen leaves it, else <see cref="WaitForRoom"/>.</summary>

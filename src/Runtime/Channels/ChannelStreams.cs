@@ -154,7 +154,7 @@ public static class ChannelStreams
                     return n;
                 }
 
-                await Task.Run(() => ReadCore(Span<byte>.Empty, L4Timeout.FromMilliseconds(50), out _), cancellationToken).ConfigureAwait(false);
+                await consumer.WaitForDataAsync(L4Timeout.Never, cancellationToken).ConfigureAwait(false); // no thread held
             }
         }
 

@@ -13,6 +13,7 @@ internal static partial class Libc
         internal const int EINTR = 4;
         internal const int EBADF = 9;
         internal const int EAGAIN = 11;
+        internal const int EFAULT = 14;
         internal const int EINVAL = 22;
         internal const int EPIPE = 32;
         internal const int ECONNRESET = 104;

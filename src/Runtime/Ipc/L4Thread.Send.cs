@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using L4Rt.Interop;
 using L4Rt.Memory;
 
@@ -15,6 +16,7 @@ public sealed partial class L4Thread
         TimedOut,
         Dead,
         Aborted,
+        Canceled, // an asynchronous operation's token fired
     }
 
     /// <summary>
@@ -150,68 +152,97 @@ public sealed partial class L4Thread
             return new IpcResult(early);
         }
 
-        // Send phase: until the receiver has taken the message; then the receive phase, until the reply.
-        long deadline = SendDeadline(sendTimeout);
-        int waitingFor = LinkState.Make(seq, LinkState.PostedCall);
-        bool sendPhase = true;
-        bool accepted = false; // items only: the broker says the receiver accepted them
+        CallProgress call = new(seq, SendDeadline(sendTimeout));
         while (true)
         {
-            Progress progress = WaitForProgress(ref l, waitingFor, deadline, out int state);
-            if (progress == Progress.Dead)
+            Progress progress = WaitForProgress(ref l, call.WaitingFor, call.Deadline, out int state);
+            if (CallStep(link, tag, receiveTimeout, ref call, progress, state, out IpcResult result))
             {
-                return new IpcResult(L4Status.DestinationDeleted);
+                return result;
             }
+        }
+    }
 
-            if (progress != Progress.Changed)
+    /// <summary>Where a call stands between two waits: the message's seq, the state awaited, the phase and its deadline.</summary>
+    private struct CallProgress(int seq, long deadline)
+    {
+        internal readonly int Seq = seq;
+        internal int WaitingFor = LinkState.Make(seq, LinkState.PostedCall);
+        internal long Deadline = deadline;
+        internal bool SendPhase = true;
+        internal bool Accepted; // items only: the broker says the receiver accepted them
+    }
+
+    /// <summary>
+    /// One step of a call after a wait for progress (shared by <see cref="Call(SendLink, MsgTag, L4Timeout, L4Timeout)"/> and
+    /// <c>CallAsync</c>): the send phase lasts until the receiver takes the message, the receive phase until the reply.
+    /// True with the outcome when the call is over; false to wait again for <see cref="CallProgress.WaitingFor"/> to change.
+    /// </summary>
+    private bool CallStep(SendLink link, MsgTag tag, L4Timeout receiveTimeout, ref CallProgress call, Progress progress, int state, out IpcResult result)
+    {
+        ref LinkLayout l = ref link.Region.Layout;
+        result = default;
+        if (progress == Progress.Dead)
+        {
+            result = new IpcResult(L4Status.DestinationDeleted);
+            return true;
+        }
+
+        if (progress != Progress.Changed)
+        {
+            if (call.SendPhase && tag.Items != 0)
             {
-                if (sendPhase && tag.Items != 0)
+                if (call.Accepted)
                 {
-                    if (accepted)
-                    {
-                        // Delivered (the broker said so) but not committed within the grace: wait for the reply as if it was.
-                        sendPhase = false;
-                        deadline = receiveTimeout.IsNever ? long.MaxValue : receiveTimeout.DeadlineFrom(Stopwatch.GetTimestamp());
-                        continue;
-                    }
-
-                    if (!WithdrawItems(link, seq, ref deadline))
-                    {
-                        accepted = true;
-                        continue;
-                    }
+                    // Delivered (the broker said so) but not committed within the grace: wait for the reply as if it was.
+                    call.SendPhase = false;
+                    call.Deadline = receiveTimeout.IsNever ? long.MaxValue : receiveTimeout.DeadlineFrom(Stopwatch.GetTimestamp());
+                    return false;
                 }
 
-                if (l.StateWord.CompareExchangeFullFence(LinkState.Make(seq, LinkState.Idle), waitingFor) == waitingFor) // pairs with the receiver's CAS (take, reply or drop)
+                if (!WithdrawItems(link, call.Seq, ref call.Deadline))
                 {
-                    return new IpcResult(progress == Progress.Aborted ? AbortStatus
-                        : sendPhase ? L4Status.SendTimeout : L4Status.ReceiveTimeout);
+                    call.Accepted = true;
+                    return false;
                 }
-
-                continue; // the partner moved on just before the CAS: look again
             }
 
-            if (LinkState.Seq(state) != seq)
+            if (l.StateWord.CompareExchangeFullFence(LinkState.Make(call.Seq, LinkState.Idle), call.WaitingFor) == call.WaitingFor) // pairs with the receiver's CAS (take, reply or drop)
             {
-                return new IpcResult(L4Status.ProtocolViolation);
+                result = new IpcResult(progress == Progress.Aborted ? AbortStatus
+                    : progress == Progress.Canceled ? L4Status.Aborted
+                    : call.SendPhase ? L4Status.SendTimeout : L4Status.ReceiveTimeout);
+                return true;
             }
 
-            switch (LinkState.Code(state))
-            {
-                case LinkState.AwaitingReply when sendPhase:
-                    sendPhase = false;
-                    deadline = receiveTimeout.IsNever ? long.MaxValue : receiveTimeout.DeadlineFrom(Stopwatch.GetTimestamp());
-                    waitingFor = state;
-                    continue;
-                case LinkState.Replied:
-                    return TakeReply(ref l);
-                case LinkState.ReplyDropped:
-                    return new IpcResult(L4Status.ReplyDropped);
-                case LinkState.ItemsRefused when sendPhase:
-                    return new IpcResult(RefusalStatus(ref l));
-                default:
-                    return new IpcResult(L4Status.ProtocolViolation); // Rejected, or a state a hostile receiver made up
-            }
+            return false; // the partner moved on just before the CAS: look again
+        }
+
+        if (LinkState.Seq(state) != call.Seq)
+        {
+            result = new IpcResult(L4Status.ProtocolViolation);
+            return true;
+        }
+
+        switch (LinkState.Code(state))
+        {
+            case LinkState.AwaitingReply when call.SendPhase:
+                call.SendPhase = false;
+                call.Deadline = receiveTimeout.IsNever ? long.MaxValue : receiveTimeout.DeadlineFrom(Stopwatch.GetTimestamp());
+                call.WaitingFor = state;
+                return false;
+            case LinkState.Replied:
+                result = TakeReply(ref l);
+                return true;
+            case LinkState.ReplyDropped:
+                result = new IpcResult(L4Status.ReplyDropped);
+                return true;
+            case LinkState.ItemsRefused when call.SendPhase:
+                result = new IpcResult(RefusalStatus(ref l));
+                return true;
+            default:
+                result = new IpcResult(L4Status.ProtocolViolation); // Rejected, or a state a hostile receiver made up
+                return true;
         }
     }
 
@@ -325,6 +356,34 @@ public sealed partial class L4Thread
     /// </summary>
     private Progress WaitForProgress(ref LinkLayout l, int observed, long deadline, out int state)
     {
+        if (SpinForProgress(ref l, observed, deadline, out state, out Progress spun))
+        {
+            return spun;
+        }
+
+        while (true)
+        {
+            if (LookArmed(ref l, observed, deadline, canceled: false, out state, out int wake, out Progress progress))
+            {
+                return progress;
+            }
+
+            // Abort wakes only the sleep word, so a sender sleeps in bounded slices to notice it.
+            long now = Stopwatch.GetTimestamp();
+            long remaining = deadline == long.MaxValue ? AbortCheckNanoseconds : Math.Min(AbortCheckNanoseconds, Libc.Futex.TicksToNanos(deadline - now));
+            Counters.Sleeps++;
+            Futexes.Wait(ref l.SenderWake, wake, remaining);
+        }
+    }
+
+    /// <summary>
+    /// The spin of a sender's wait: until State differs from <paramref name="observed"/> or the receiver is dead (true), or
+    /// the spin budget, the deadline or an abort ends it (false). The clock is read only every 64 iterations, so a quick
+    /// partner costs no clock read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool SpinForProgress(ref LinkLayout l, int observed, long deadline, out int state, out Progress progress)
+    {
         long spinTicks = _spinTicks;
         long spinStart = 0;
         WakeHint.BeforeSpin();
@@ -333,12 +392,14 @@ public sealed partial class L4Thread
             state = l.StateWord.ReadAcquire(); // acquire: pairs with the receiver's CAS that moved the message on
             if (state != observed)
             {
-                return Progress.Changed;
+                progress = Progress.Changed;
+                return true;
             }
 
             if (l.ReceiverDeadFlag.IsRaisedAcquire()) // pairs with the death marker's raise
             {
-                return Progress.Dead;
+                progress = Progress.Dead;
+                return true;
             }
 
             if ((i & 63) == 0)
@@ -354,27 +415,32 @@ public sealed partial class L4Thread
             CpuRelax.Pause();
         }
 
-        while (true)
-        {
-            l.SenderWaitingFlag.RaiseFullFence(); // full fence: pairs with the receiver reading SenderWaiting after its CAS
-            int wake = l.SenderWakeWord.ReadAcquire(); // before the re-check: a wake after it changes the word and ends the futex wait at once
-            state = l.StateWord.ReadAcquire(); // the re-check after raising SenderWaiting
-            Progress progress = state != observed ? Progress.Changed
-                : l.ReceiverDeadFlag.IsRaisedAcquire() ? Progress.Dead
-                : Volatile.Read(ref _aborted) != 0 ? Progress.Aborted
-                : Progress.TimedOut;
-            long now = progress == Progress.TimedOut ? Stopwatch.GetTimestamp() : 0;
-            if (progress != Progress.TimedOut || now >= deadline)
-            {
-                l.SenderWaitingFlag.LowerRelease(); // read by the receiver after its CAS: no wake needed now
-                return progress;
-            }
+        state = 0;
+        progress = Progress.TimedOut;
+        return false;
+    }
 
-            // Abort wakes only the sleep word, so a sender sleeps in bounded slices to notice it.
-            long remaining = deadline == long.MaxValue ? AbortCheckNanoseconds : Math.Min(AbortCheckNanoseconds, Libc.Futex.TicksToNanos(deadline - now));
-            Counters.Sleeps++;
-            Futexes.Wait(ref l.SenderWake, wake, remaining);
+    /// <summary>
+    /// One look before sleeping: raises SenderWaiting, reads the wake word, re-checks. True with the progress (the flag
+    /// lowered again) when there is no need to sleep; false with the wake word value to sleep on.
+    /// </summary>
+    private bool LookArmed(ref LinkLayout l, int observed, long deadline, bool canceled, out int state, out int wake, out Progress progress)
+    {
+        l.SenderWaitingFlag.RaiseFullFence(); // full fence: pairs with the receiver reading SenderWaiting after its CAS
+        wake = l.SenderWakeWord.ReadAcquire(); // before the re-check: a wake after it changes the word and ends the futex wait at once
+        state = l.StateWord.ReadAcquire(); // the re-check after raising SenderWaiting
+        progress = state != observed ? Progress.Changed
+            : l.ReceiverDeadFlag.IsRaisedAcquire() ? Progress.Dead
+            : Volatile.Read(ref _aborted) != 0 ? Progress.Aborted
+            : canceled ? Progress.Canceled
+            : Progress.TimedOut;
+        if (progress != Progress.TimedOut || Stopwatch.GetTimestamp() >= deadline)
+        {
+            l.SenderWaitingFlag.LowerRelease(); // read by the receiver after its CAS: no wake needed now
+            return true;
         }
+
+        return false;
     }
 
     private L4Status AbortStatus => (L4Status)Volatile.Read(ref _aborted);

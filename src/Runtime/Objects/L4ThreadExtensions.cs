@@ -19,6 +19,21 @@ public static class L4ThreadExtensions
         public Capability? Capability => s_capabilities.TryGetValue(thread, out Capability? capability) ? capability : null;
     }
 
+    /// <summary>
+    /// Asynchronous call through a gate (see <see cref="L4Thread.CallAsync(SendLink, MsgTag, L4Timeout, L4Timeout, CancellationToken)"/>):
+    /// holds no thread while the server works. The first call of this thread on the gate sets up its link through the
+    /// broker first (a short blocking round trip, as for <see cref="Call(L4Thread, Gate, MsgTag, L4Timeout, L4Timeout)"/>).
+    /// </summary>
+    public static ValueTask<IpcResult> CallAsync(this L4Thread thread, Gate gate, MsgTag tag, L4Timeout timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(thread);
+        ArgumentNullException.ThrowIfNull(gate);
+        L4Timeout receiveTimeout = timeout;
+        return gate.TryGetLink(thread, ref timeout, out SendLink link, out L4Status status)
+            ? thread.CallAsync(link, tag, timeout, receiveTimeout, cancellationToken)
+            : ValueTask.FromResult(new IpcResult(status));
+    }
+
     /// <summary>Records what the items of the message a thread received last delivered (capabilities and mappings, in item order).</summary>
     internal static void SetReceived(L4Thread thread, object[] items) => s_received.AddOrUpdate(thread, items);
 

@@ -94,7 +94,10 @@ public sealed class KernelTests : IDisposable
         (Reply reply, List<SafeFdHandle> fds) = Send(port, request);
         Assert.True(reply.Status == L4Status.Ok, $"{request.Opcode}: {reply.Status}");
         FrameReader reader = new(reply.Payload is null ? [] : reply.Payload.Span);
-        fds.AddRange((reply.Fds ?? []).Select(h => new SafeFdHandle((int)h.DangerousGetHandle(), ownsHandle: false)));
+        // Copies, as SCM_RIGHTS would give: the kernel keeps owning its descriptors. (Aliasing them made the reply's
+        // owning handles close the kernel's numbers a second time when finalized — by then reused by someone else,
+        // once the runtime's own signal pipe, which crashed the test host on the next SIGCHLD.)
+        fds.AddRange((reply.Fds ?? []).Select(h => new SafeFdHandle(Libc.Sys.Duplicate((int)h.DangerousGetHandle()))));
         return T.Read(ref reader, fds);
     }
 
