@@ -112,6 +112,12 @@ internal static partial class Program
                     Say("HOLD");
                     Thread.Sleep(Timeout.Infinite);
                     break;
+                case "timeout":
+                    // Tell the caller what the link said of it: its receive timeout, and whether a reply capability is held.
+                    server.Utcb.Mr[0] = (ulong)server.CallerReceiveTimeout.Nanoseconds;
+                    server.Utcb.Mr[1] = server.HasReplyCapability ? 1UL : 0UL;
+                    msg = server.ReplyAndWait(new MsgTag(msg.Tag.Protocol, 2), L4Timeout.Never);
+                    continue;
                 case "evil":
                     Say("EVIL");
                     ForgeReply(accepted[(int)(msg.Label - 100)]);
