@@ -289,6 +289,41 @@ using (BrokerHost broker = new(root))
     Console.WriteLine($"link setup {setup.Median:0} µs (prepare {prepare.Median:0}, first call {firstAfter.Median:0}); control RTT {control.Median:0.0} µs; IRQ latency {irq.Median:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]");
 }
 
+// ---- Bridge group: a call through two gate bridges (gRPC, mutual TLS, loopback) beside a plain gRPC unary call.
+await using (BridgePair bridges = new(root))
+{
+    int bridgeCount = quick ? 1000 : 3000;
+    List<double> bridgedMedians = [], unaryMedians = [], bridgeRatios = [];
+    List<double> bridgedAll = [], unaryAll = [];
+    for (int round = 0; round < (quick ? 3 : 5); round++)
+    {
+        double[] bridged, unary;
+        if (round % 2 == 0)
+        {
+            bridged = await bridges.BridgedCallUs(bridgeCount);
+            unary = await bridges.UnaryCallUs(bridgeCount);
+        }
+        else
+        {
+            unary = await bridges.UnaryCallUs(bridgeCount);
+            bridged = await bridges.BridgedCallUs(bridgeCount);
+        }
+
+        bridgedMedians.Add(new Stats(bridged).Median);
+        unaryMedians.Add(new Stats(unary).Median);
+        bridgeRatios.Add(bridgedMedians[^1] / unaryMedians[^1]);
+        bridgedAll.AddRange(bridged);
+        unaryAll.AddRange(unary);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bridge round {round + 1}: bridged call {bridgedMedians[^1]:0.0} µs, gRPC unary {unaryMedians[^1]:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]"));
+    }
+
+    metrics.Add(new Metric("bridged_call_rtt_us", "µs", new Stats([.. bridgedMedians]).Median, new Stats([.. bridgedAll]).P99, [.. bridgedMedians],
+        $"Call RTT, 8 words, through two gate bridges: a client at broker A → bridge a → gRPC stream (HTTP/2, mutual TLS, loopback) → bridge b → a server at broker B, and back (n={bridgeCount} per round)",
+        "grpc_unary_rtt_us", new Stats([.. bridgeRatios]).Median, [.. bridgeRatios], 1.2));
+    metrics.Add(new Metric("grpc_unary_rtt_us", "µs", new Stats([.. unaryMedians]).Median, new Stats([.. unaryAll]).P99, [.. unaryMedians],
+        $"plain gRPC unary call, 8 words, from this process to bridge b (same endpoint: HTTP/2, mutual TLS, loopback), n={bridgeCount} per round"));
+}
+
 long allocated = CallRtt.AllocatedPerCalls(20_000);
 metrics.Add(new Metric("call_alloc_bytes", "bytes/call", allocated / 20_000.0, allocated / 20_000.0, [allocated / 20_000.0], "bytes allocated by the calling thread per Call after warm-up", Goal: 0));
 

@@ -16,12 +16,20 @@ if (args.Contains("--help") || args.Contains("-h"))
         l4rt-bridge — a gate bridge between L4Rt brokers on different hosts (gRPC over HTTP/2, mutual TLS)
 
         Usage: l4rt-bridge [--config FILE] [--Bridge:Setting value]...
+               l4rt-bridge certs --out DIR NAME... [--host HOST]...
           --config FILE   a JSON file with a "Bridge" section (also read: appsettings.json, L4RT_BRIDGE_* variables)
+          certs           make a development CA and a certificate per bridge NAME (its CN) in DIR, for trying
+                          bridges out; SAN localhost, 127.0.0.1 and each HOST. Use your own PKI in production.
         Settings: Name, SocketPath, Listen, CertificatePath, KeyPath, TrustedCaPath, DetectionTime, SendTimeout,
                   Exports:N:Name, Exports:N:Peers:M, Imports:N:Peer, Imports:N:Address, Imports:N:Remote, Imports:N:Local
         Exit codes: 0 stopped cleanly, 1 start-up failed or the local broker was lost, 2 usage error.
         """);
     return 0;
+}
+
+if (args.Length > 0 && args[0] == "certs")
+{
+    return MakeCertificates(args[1..]);
 }
 
 List<string> rest = [.. args];
@@ -138,6 +146,7 @@ using (trust)
 
     WebApplication app = builder.Build();
     app.MapGrpcService<ExportService>();
+    app.MapGrpcService<ProbeService>();
     try
     {
         await app.StartAsync().ConfigureAwait(false);
@@ -154,3 +163,56 @@ using (trust)
 }
 
 return Environment.ExitCode;
+
+static int MakeCertificates(string[] args)
+{
+    string? dir = null;
+    List<string> names = [], hosts = [];
+    for (int i = 0; i < args.Length; i++)
+    {
+        if (args[i] is "--out" or "--host")
+        {
+            if (i + 1 >= args.Length)
+            {
+                Console.Error.WriteLine($"l4rt-bridge: {args[i]} needs a value");
+                return 2;
+            }
+
+            if (args[i] == "--out")
+            {
+                dir = args[i + 1];
+            }
+            else
+            {
+                hosts.Add(args[i + 1]);
+            }
+
+            i++;
+        }
+        else if (args[i].StartsWith('-'))
+        {
+            Console.Error.WriteLine($"l4rt-bridge: unknown option '{args[i]}' for certs (--out DIR, --host HOST)");
+            return 2;
+        }
+        else
+        {
+            names.Add(args[i]);
+        }
+    }
+
+    if (dir is null || names.Count == 0)
+    {
+        Console.Error.WriteLine("l4rt-bridge: usage: l4rt-bridge certs --out DIR NAME... [--host HOST]...");
+        return 2;
+    }
+
+    using DevCertificates certificates = new(dir, keepCaKey: false);
+    Console.WriteLine($"CA:   {certificates.CaPath}");
+    foreach (string name in names)
+    {
+        (string cert, string key) = certificates.Issue(name, hosts);
+        Console.WriteLine($"{name}: {cert} {key}");
+    }
+
+    return 0;
+}

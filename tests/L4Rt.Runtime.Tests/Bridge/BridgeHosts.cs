@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using L4Rt.Bridge;
 using L4Rt.Shared;
 using L4Rt.Tests.Support;
 
@@ -129,61 +128,32 @@ internal sealed class BridgeHosts : IDisposable
 
         A.Dispose();
         B.Dispose();
+        Certificates.Dispose();
         Dir.Dispose();
     }
 }
 
-/// <summary>A test CA and certificates it signs (PEM files), plus an untrusted CA's for an intruder.</summary>
-internal sealed class TestCertificates
+/// <summary>The bridges' CA and certificates (PEM files), plus an intruder's from a CA nobody trusts.</summary>
+internal sealed class TestCertificates : IDisposable
 {
-    private readonly string _dir;
-    private readonly X509Certificate2 _ca;
-    private readonly ECDsa _caKey;
-    private readonly X509Certificate2 _rogueCa;
-    private readonly ECDsa _rogueKey;
+    private readonly DevCertificates _trusted;
+    private readonly DevCertificates _rogue;
 
     public TestCertificates(string dir)
     {
-        _dir = dir;
-        (_ca, _caKey) = MakeCa("CN=l4rt-test-ca");
-        (_rogueCa, _rogueKey) = MakeCa("CN=l4rt-rogue-ca");
-        CaPath = Path.Combine(dir, "ca.pem");
-        File.WriteAllText(CaPath, _ca.ExportCertificatePem());
+        _trusted = new DevCertificates(dir, "l4rt-test-ca");
+        _rogue = new DevCertificates(dir, "l4rt-rogue-ca");
     }
 
-    public string CaPath { get; }
+    public string CaPath => _trusted.CaPath;
 
-    public (string Cert, string Key) For(string name) => Issue(name, _ca, _caKey, name);
+    public (string Cert, string Key) For(string name) => _trusted.Issue(name);
 
-    public (string Cert, string Key) Intruder(string name) => Issue(name, _rogueCa, _rogueKey, "rogue-" + name);
+    public (string Cert, string Key) Intruder(string name) => _rogue.Issue(name, file: "rogue-" + name);
 
-    private (string Cert, string Key) Issue(string name, X509Certificate2 ca, ECDsa caKey, string file)
+    public void Dispose()
     {
-        using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        CertificateRequest request = new($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
-        SubjectAlternativeNameBuilder san = new();
-        san.AddDnsName("localhost");
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        byte[] serial = RandomNumberGenerator.GetBytes(12);
-        using X509Certificate2 issued = request.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2), serial);
-        string cert = Path.Combine(_dir, $"{file}.pem");
-        string keyPath = Path.Combine(_dir, $"{file}.key");
-        File.WriteAllText(cert, issued.ExportCertificatePem());
-        File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
-        return (cert, keyPath);
-    }
-
-    private static (X509Certificate2, ECDsa) MakeCa(string subject)
-    {
-        ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        CertificateRequest request = new(subject, key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        return (request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(3)), key);
+        _trusted.Dispose();
+        _rogue.Dispose();
     }
 }
