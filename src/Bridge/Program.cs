@@ -117,9 +117,7 @@ using (trust)
         kestrel.AddServerHeader = false;
         if (options.Listen is not { } listen)
         {
-            // Import only: a Unix socket nobody is told about keeps Kestrel from its default http://localhost:5000.
-            kestrel.ListenUnixSocket(Path.Combine(Path.GetTempPath(), $"l4rt-bridge-{Environment.ProcessId}.sock"));
-            return;
+            return; // import only: no server at all (see below)
         }
 
         BridgeOptions.TryParseListen(listen, out string host, out int port);
@@ -143,6 +141,11 @@ using (trust)
             kestrel.Listen(IPAddress.Parse(host), port, Https);
         }
     });
+
+    if (options.Listen is null)
+    {
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, NoServer>();
+    }
 
     WebApplication app = builder.Build();
     app.MapGrpcService<ExportService>();
