@@ -108,6 +108,16 @@ public sealed class BridgeOptions
                 problems.Add($"Bridge:Imports:{i}:Remote '{r.Remote}' is not a valid name");
             }
 
+            if (!string.Equals(r.Direction, "produce", StringComparison.OrdinalIgnoreCase) && !string.Equals(r.Direction, "consume", StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"Bridge:Imports:{i}:Direction '{r.Direction}' is neither produce nor consume");
+            }
+
+            if (r.Capacity < 4096 || r.Capacity > (1L << 30))
+            {
+                problems.Add($"Bridge:Imports:{i}:Capacity {r.Capacity} is outside 4 KiB..1 GiB");
+            }
+
             if (!NameService.IsValidName(r.LocalName))
             {
                 problems.Add($"Bridge:Imports:{i}:Local '{r.LocalName}' is not a valid name");
@@ -162,6 +172,15 @@ public sealed class ImportRule
 
     /// <summary>The name it gets here (default <c>PEER/REMOTE</c>).</summary>
     public string? Local { get; set; }
+
+    /// <summary>For a channel: <c>produce</c> (default: local clients produce, the remote side consumes) or <c>consume</c>.</summary>
+    public string Direction { get; set; } = "produce";
+
+    /// <summary>For a channel: the local ring's capacity in bytes (default 1 MiB).</summary>
+    public long Capacity { get; set; } = 1 << 20;
+
+    /// <summary>True when local clients produce into an imported channel.</summary>
+    public bool LocalProduces => !string.Equals(Direction, "consume", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The effective local name.</summary>
     public string LocalName => string.IsNullOrEmpty(Local) ? $"{Peer}/{Remote}" : Local;

@@ -1,4 +1,6 @@
 using Grpc.Core;
+using L4Rt.Channels;
+using L4Rt.Objects;
 using L4Rt.Bridge.Wire;
 using Microsoft.Extensions.Options;
 
@@ -56,6 +58,73 @@ internal sealed partial class ExportService(BridgeTask bridge, PeerTrust trust, 
         await session.RunAsync(requestStream, context.CancellationToken).ConfigureAwait(false);
         LogSessionEnded(logger, peer);
     }
+
+    /// <inheritdoc/>
+    public override async Task Stream(IAsyncStreamReader<ChannelFrame> requestStream, IServerStreamWriter<ChannelFrame> responseStream, ServerCallContext context)
+    {
+        string? peer = trust.Verify(context.GetHttpContext().Connection.ClientCertificate, out string reason);
+        if (peer is null)
+        {
+            LogRefused(logger, context.Peer, reason);
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"client certificate refused: {reason}"));
+        }
+
+        CancellationToken ct = context.CancellationToken;
+        if (!await requestStream.MoveNext(ct).ConfigureAwait(false) || requestStream.Current.KindCase != ChannelFrame.KindOneofCase.Open)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the first frame must be an Open"));
+        }
+
+        StreamOpen open = requestStream.Current.Open;
+        if (!options.Value.Exports.Any(e => e.Name == open.Name && e.Peers.Contains(peer, StringComparer.Ordinal)))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "not exported to this peer")); // says nothing of whether it exists
+        }
+
+        Channel channel;
+        try
+        {
+            channel = await bridge.Task.Names.QueryAsync<Channel>(open.Name, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+        }
+        catch (L4RtException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"'{open.Name}' is not a channel here now ({e.Status})"));
+        }
+
+        try
+        {
+            if (open.ToExporter)
+            {
+                using ChannelProducer producer = await channel.OpenProducerAsync(ct).ConfigureAwait(false);
+                LogStream(logger, open.Name, peer, "in");
+                await ChannelPump.InAsync(requestStream, producer, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                using ChannelConsumer consumer = await channel.OpenConsumerAsync(ct).ConfigureAwait(false);
+                LogStream(logger, open.Name, peer, "out");
+                await ChannelPump.OutAsync(consumer, f => responseStream.WriteAsync(f, ct), ct).ConfigureAwait(false);
+            }
+        }
+        catch (L4RtException e)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"cannot take an end of '{open.Name}': {e.Message}"));
+        }
+        finally
+        {
+            try
+            {
+                await channel.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (L4RtException)
+            {
+                // gone with its object
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "channel '{Name}' bridged for peer '{Peer}' ({Direction})")]
+    private static partial void LogStream(ILogger logger, string name, string peer, string direction);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused a peer at {Address}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string address, string reason);

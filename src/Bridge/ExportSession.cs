@@ -206,7 +206,7 @@ internal sealed partial class ExportedName : IAsyncDisposable
                 continue;
             }
 
-            if (found is not Gate and not Irq)
+            if (found is not Gate and not Irq and not Channel)
             {
                 LogNotBridgeable(_session.Logger, _name, found.Kind.ToString());
                 _session.Post(new ExportFrame { NameState = new NameState { Name = _index, Available = false, Kind = found.Kind.ToString() } });
@@ -217,7 +217,7 @@ internal sealed partial class ExportedName : IAsyncDisposable
 
             Volatile.Write(ref _lost, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             _capability = found;
-            _session.Post(new ExportFrame { NameState = new NameState { Name = _index, Available = true, Kind = found is Gate ? "Gate" : "Irq" } });
+            _session.Post(new ExportFrame { NameState = new NameState { Name = _index, Available = true, Kind = found.Kind.ToString() } });
             await Volatile.Read(ref _lost).Task.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             _capability = null;
             if (ct.IsCancellationRequested)
@@ -358,6 +358,6 @@ internal sealed partial class ExportedName : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "cannot look up exported name '{Name}': {Status}")]
     private static partial void LogResolveFailed(ILogger logger, string name, L4Status status);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "exported name '{Name}' is a {Kind}; only gates and IRQs are bridged")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "exported name '{Name}' is a {Kind}; only gates, IRQs and channels are bridged")]
     private static partial void LogNotBridgeable(ILogger logger, string name, string kind);
 }

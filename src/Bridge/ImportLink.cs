@@ -26,6 +26,8 @@ internal sealed partial class ImportLink : IAsyncDisposable
     private long _nextId;
     private long _lastHeard;
     private Task? _run;
+    private GateBridge.GateBridgeClient? _client;
+    private CancellationToken _sessionToken;
 
     internal ImportLink(BridgeTask bridge, PeerTrust trust, BridgeOptions options, string peer, string address, IEnumerable<ImportRule> rules, ILogger logger)
     {
@@ -46,6 +48,10 @@ internal sealed partial class ImportLink : IAsyncDisposable
 
     /// <summary>A call id that says which name it is for (outcomes are routed by it).</summary>
     internal ulong NextId(uint index) => ((ulong)index << IdBits) | ((ulong)Interlocked.Increment(ref _nextId) & ((1UL << IdBits) - 1));
+
+    /// <summary>A channel stream to the exporter, on the current connection (it ends with it); null while the link is down.</summary>
+    internal AsyncDuplexStreamingCall<ChannelFrame, ChannelFrame>? OpenStream() =>
+        Volatile.Read(ref _out) is null || _client is not { } client ? null : client.Stream(cancellationToken: _sessionToken);
 
     /// <summary>Queues a frame for the exporter; false while the link is down.</summary>
     internal bool Post(ImportFrame frame) => Volatile.Read(ref _out) is { } o && o.Writer.TryWrite(frame);
@@ -82,6 +88,7 @@ internal sealed partial class ImportLink : IAsyncDisposable
             finally
             {
                 Interlocked.Exchange(ref _out, null)?.Writer.TryComplete();
+                _client = null;
                 foreach (ImportedName name in _names)
                 {
                     await name.SetUnavailableAsync($"the link to peer '{Peer}' is down").ConfigureAwait(false);
@@ -114,6 +121,8 @@ internal sealed partial class ImportLink : IAsyncDisposable
         handler.SslOptions.RemoteCertificateValidationCallback = _trust.ServerValidator(Peer);
         using GrpcChannel channel = GrpcChannel.ForAddress(_address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
         GateBridge.GateBridgeClient client = new(channel);
+        _client = client;
+        _sessionToken = ct;
         using AsyncDuplexStreamingCall<ImportFrame, ExportFrame> call = client.Connect(cancellationToken: ct);
 
         System.Threading.Channels.Channel<ImportFrame> output = System.Threading.Channels.Channel.CreateBounded<ImportFrame>(

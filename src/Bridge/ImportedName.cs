@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using Grpc.Core;
 using L4Rt.Bridge.Wire;
+using L4Rt.Channels;
+using L4Rt.Protocol;
 using L4Rt.Ipc;
 using L4Rt.Objects;
 
@@ -28,6 +31,8 @@ internal sealed partial class ImportedName : IAsyncDisposable
     private int _outcomeStatus;
     private ulong _outcomeTag;
     private volatile bool _stopping;
+    private Channel? _channel; // an imported channel's local ring (kept until the bridge stops)
+    private Task? _pump;
 
     internal ImportedName(ImportLink link, uint index, ImportRule rule, ILogger logger)
     {
@@ -63,6 +68,12 @@ internal sealed partial class ImportedName : IAsyncDisposable
             }
 
             L4Task task = _link.Task;
+            if (kind == "Channel")
+            {
+                await StartChannelAsync(task, ct).ConfigureAwait(false);
+                return;
+            }
+
             Capability created = kind switch
             {
                 "Gate" => await task.Factory.CreateGateAsync(_thread, label: _index, ct).ConfigureAwait(false),
@@ -89,6 +100,82 @@ internal sealed partial class ImportedName : IAsyncDisposable
         finally
         {
             _changes.Release();
+        }
+    }
+
+    /// <summary>
+    /// An imported channel: a local one of the bridge's task, registered under the local name; the bridge takes the end
+    /// its local clients do not (the consumer when they produce) and pumps records over a stream of their own to the
+    /// exporter, which takes the other end of the real channel. One stream per import: when either side ends it (the
+    /// producer completes or dies, the consumer goes), the local name is unregistered.
+    /// </summary>
+    private async Task StartChannelAsync(L4Task task, CancellationToken ct)
+    {
+        if (_pump is { IsCompleted: false })
+        {
+            return;
+        }
+
+        if (_channel is { } previous)
+        {
+            _channel = null;
+            await previous.DeleteAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        Channel channel = await task.Factory.CreateChannelAsync(_rule.Capacity, ct).ConfigureAwait(false);
+        IDisposable end = _rule.LocalProduces
+            ? await channel.OpenConsumerAsync(ct).ConfigureAwait(false)
+            : await channel.OpenProducerAsync(ct).ConfigureAwait(false);
+        AsyncDuplexStreamingCall<ChannelFrame, ChannelFrame>? call = _link.OpenStream();
+        if (call is null)
+        {
+            end.Dispose();
+            await channel.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        await call.RequestStream.WriteAsync(new ChannelFrame { Open = new StreamOpen { Name = Remote, ToExporter = _rule.LocalProduces } }, ct).ConfigureAwait(false);
+        await task.Names.RegisterAsync(LocalName, channel, CapRights.Send | CapRights.Map | CapRights.Read | CapRights.Write, ct).ConfigureAwait(false);
+        LogImported(_logger, LocalName, Remote, _link.Peer, _rule.LocalProduces ? "Channel, local clients produce" : "Channel, local clients consume");
+        _channel = channel;
+        _pump = PumpAsync(channel, end, call);
+    }
+
+    private async Task PumpAsync(Channel channel, IDisposable end, AsyncDuplexStreamingCall<ChannelFrame, ChannelFrame> call)
+    {
+        string how = "the bridged stream ended";
+        try
+        {
+            if (end is ChannelConsumer consumer)
+            {
+                await ChannelPump.OutAsync(consumer, f => call.RequestStream.WriteAsync(f), CancellationToken.None).ConfigureAwait(false);
+                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+                await call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false); // the exporter's end of the call
+            }
+            else
+            {
+                await ChannelPump.InAsync(call.ResponseStream, (ChannelProducer)end, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException or InvalidOperationException)
+        {
+            how = $"the bridged stream broke: {(e is RpcException r ? $"{r.StatusCode} {r.Status.Detail}" : e.Message)}";
+        }
+        finally
+        {
+            call.Dispose();
+            end.Dispose();
+            try
+            {
+                await _link.Task.Names.UnregisterAsync(LocalName).ConfigureAwait(false);
+            }
+            catch (L4RtException)
+            {
+                // not registered any more
+            }
+
+            LogUnavailable(_logger, LocalName, how);
+            // The ring itself stays until the bridge stops (or the next import): local ends still drain what was committed.
         }
     }
 
@@ -325,6 +412,15 @@ internal sealed partial class ImportedName : IAsyncDisposable
     {
         _stopping = true;
         await SetUnavailableAsync("the bridge stops").ConfigureAwait(false);
+        if (_pump is not null)
+        {
+            await _pump.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (_channel is { } ring)
+        {
+            await ring.DeleteAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
         _thread?.Abort();
         _server?.Join();
         _thread?.Dispose();

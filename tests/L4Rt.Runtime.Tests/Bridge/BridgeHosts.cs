@@ -41,6 +41,8 @@ internal sealed class BridgeHosts : IDisposable
                     new { Name = "svc", Peers = new[] { "a" } },
                     new { Name = "svc-irq", Peers = new[] { "a" } },
                     new { Name = "only-for-c", Peers = new[] { "c" } },
+                    new { Name = "feed", Peers = new[] { "a" } },
+                    new { Name = "news", Peers = new[] { "a" } },
                 },
             });
             StartBridge("a", A.SocketPath, new
@@ -51,6 +53,8 @@ internal sealed class BridgeHosts : IDisposable
                     new { Peer = "b", Address = $"https://127.0.0.1:{PortB}", Remote = "svc-irq" },
                     new { Peer = "b", Address = $"https://127.0.0.1:{PortB}", Remote = "only-for-c" },
                     new { Peer = "b", Address = $"https://127.0.0.1:{PortB}", Remote = "not-exported" },
+                    new { Peer = "b", Address = $"https://127.0.0.1:{PortB}", Remote = "feed", Direction = "produce", Capacity = 1 << 16 },
+                    new { Peer = "b", Address = $"https://127.0.0.1:{PortB}", Remote = "news", Direction = "consume", Capacity = 1 << 16 },
                 },
             });
         }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using L4Rt.Channels;
 using L4Rt.Ipc;
 using L4Rt.Objects;
+using L4Rt.Protocol;
 using L4Rt.Tests.Support;
 using Xunit.Abstractions;
 
@@ -158,5 +160,82 @@ public sealed class BridgeTests(ITestOutputHelper output)
         L4RtException stolen = await Assert.ThrowsAsync<L4RtException>(() => thief.Names.QueryAsync<Gate>("stolen", TimeSpan.FromSeconds(3)));
         Assert.Equal(L4Status.NameNotFound, stolen.Status);
         Assert.Contains("is down", intruder.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Channels_StreamThroughTheBridges_BothWays_InOrder_WithBackPressureAndCompletion()
+    {
+        using BridgeHosts hosts = new();
+        await using L4Task atB = await hosts.B.ConnectAsync("b-side");
+        await using L4Task atA = await hosts.A.ConnectAsync("a-side");
+        CapRights both = CapRights.Send | CapRights.Map | CapRights.Read | CapRights.Write;
+
+        // A → B: a producer at A writes into the imported "b/feed"; the consumer of the real channel at B reads.
+        Channel feed = await atB.Factory.CreateChannelAsync(1 << 16);
+        using ChannelConsumer atBReads = await feed.OpenConsumerAsync();
+        await atB.Names.RegisterAsync("feed", feed, both);
+        Channel feedAtA = await atA.Names.QueryAsync<Channel>("b/feed", TimeSpan.FromSeconds(30));
+        using ChannelProducer atAWrites = await feedAtA.OpenProducerAsync();
+        const int Records = 3000; // ~6 MB through 64 KiB rings on both hosts: the writer must wait for the far reader
+        Task<int> reading = Task.Run(() => ReadAll(atBReads, Records));
+        byte[] record = new byte[4096];
+        for (int i = 0; i < Records; i++)
+        {
+            int length = Fill(record, i);
+            Assert.Equal(L4Status.Ok, await atAWrites.WriteAsync(record.AsMemory(0, length)));
+        }
+
+        Assert.Equal(L4Status.Ok, atAWrites.Complete(L4Timeout.FromSeconds(10)));
+        Assert.Equal(Records, await reading.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(atBReads.IsCompleted, "the completion travelled as a completion, not as a death");
+
+        // B → A: a producer at B writes into the real "news"; a consumer of the imported "b/news" at A reads.
+        Channel news = await atB.Factory.CreateChannelAsync(1 << 16);
+        using ChannelProducer atBWrites = await news.OpenProducerAsync();
+        await atB.Names.RegisterAsync("news", news, both);
+        Channel newsAtA = await atA.Names.QueryAsync<Channel>("b/news", TimeSpan.FromSeconds(30));
+        using ChannelConsumer atAReads = await newsAtA.OpenConsumerAsync();
+        Task<int> readingAtA = Task.Run(() => ReadAll(atAReads, 500));
+        for (int i = 0; i < 500; i++)
+        {
+            int length = Fill(record, i);
+            Assert.Equal(L4Status.Ok, await atBWrites.WriteAsync(record.AsMemory(0, length)));
+        }
+
+        Assert.Equal(L4Status.Ok, atBWrites.Complete(L4Timeout.FromSeconds(10)));
+        Assert.Equal(500, await readingAtA.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(atAReads.IsCompleted);
+    }
+
+    /// <summary>Record <paramref name="i"/>: 1..4000 bytes, each a function of its index and position.</summary>
+    private static int Fill(byte[] record, int i)
+    {
+        int length = 1 + ((i * 7919) % 4000);
+        for (int j = 0; j < length; j++)
+        {
+            record[j] = (byte)((i * 31) + j);
+        }
+
+        return length;
+    }
+
+    /// <summary>Reads until the stream ends, checking each record's content and order; returns how many came.</summary>
+    private static int ReadAll(ChannelConsumer consumer, int expected)
+    {
+        byte[] buffer = new byte[4096], want = new byte[4096];
+        int count = 0;
+        while (true)
+        {
+            L4Status status = consumer.Read(buffer, L4Timeout.FromSeconds(20), out int length);
+            if (status != L4Status.Ok)
+            {
+                Assert.Equal(L4Status.DestinationDeleted, status);
+                return count;
+            }
+
+            int wantLength = Fill(want, count);
+            Assert.True(length == wantLength && buffer.AsSpan(0, length).SequenceEqual(want.AsSpan(0, wantLength)), $"record {count} of {expected} differs ({length} bytes, {wantLength} expected)");
+            count++;
+        }
     }
 }
