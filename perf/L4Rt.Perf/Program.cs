@@ -320,6 +320,33 @@ await using (BridgePair bridges = new(root))
     metrics.Add(new Metric("bridged_call_rtt_us", "µs", new Stats([.. bridgedMedians]).Median, new Stats([.. bridgedAll]).P99, [.. bridgedMedians],
         $"Call RTT, 8 words, through two gate bridges: a client at broker A → bridge a → gRPC stream (HTTP/2, mutual TLS, loopback) → bridge b → a server at broker B, and back (n={bridgeCount} per round)",
         "grpc_unary_rtt_us", new Stats([.. bridgeRatios]).Median, [.. bridgeRatios], 1.2));
+    long fifoBytes = quick ? 256L << 20 : 1L << 30;
+    List<double> bridgedFifo = [], grpcStream = [], fifoRatios = [];
+    for (int round = 0; round < (quick ? 3 : 5); round++)
+    {
+        double b, g;
+        if (round % 2 == 0)
+        {
+            b = await bridges.BridgedFifoGbps(fifoBytes);
+            g = await bridges.GrpcStreamGbps(fifoBytes);
+        }
+        else
+        {
+            g = await bridges.GrpcStreamGbps(fifoBytes);
+            b = await bridges.BridgedFifoGbps(fifoBytes);
+        }
+
+        bridgedFifo.Add(b);
+        grpcStream.Add(g);
+        fifoRatios.Add(b / g);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bridge FIFO round {round + 1}: bridged {b:0.000} GB/s, gRPC stream {g:0.000} GB/s  [{total.Elapsed.TotalSeconds:0}s]"));
+    }
+
+    metrics.Add(new Metric("bridged_fifo_64k_gbps", "GB/s", new Stats([.. bridgedFifo]).Median, bridgedFifo.Min(), [.. bridgedFifo],
+        $"FIFO 64 KiB records through two gate bridges: written at broker A into the imported channel, read at broker B from the real one (1 MiB rings, {fifoBytes >> 20} MiB per round; p99 column: the slowest round)",
+        "grpc_stream_64k_gbps", new Stats([.. fifoRatios]).Median, [.. fifoRatios], LowerIsBetter: false));
+    metrics.Add(new Metric("grpc_stream_64k_gbps", "GB/s", new Stats([.. grpcStream]).Median, grpcStream.Min(), [.. grpcStream],
+        $"plain gRPC client stream of 64 KiB blocks from this process to bridge b (same endpoint and TLS), {fifoBytes >> 20} MiB per round (p99 column: the slowest round)", LowerIsBetter: false));
     metrics.Add(new Metric("grpc_unary_rtt_us", "µs", new Stats([.. unaryMedians]).Median, new Stats([.. unaryAll]).P99, [.. unaryMedians],
         $"plain gRPC unary call, 8 words, from this process to bridge b (same endpoint: HTTP/2, mutual TLS, loopback), n={bridgeCount} per round"));
 }

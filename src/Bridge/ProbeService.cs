@@ -3,7 +3,7 @@ using L4Rt.Bridge.Wire;
 
 namespace L4Rt.Bridge;
 
-/// <summary>The plain unary baseline: answers words[0] + 1, the rest unchanged (the work the bridged test server does).</summary>
+/// <summary>The plain gRPC baselines: a unary echo (words[0] + 1, the rest unchanged) and a client stream counted by a sink.</summary>
 internal sealed class ProbeService : Probe.ProbeBase
 {
     public override Task<EchoMessage> Echo(EchoMessage request, ServerCallContext context)
@@ -21,5 +21,17 @@ internal sealed class ProbeService : Probe.ProbeBase
         }
 
         return Task.FromResult(reply);
+    }
+
+    public override async Task<SinkTotal> Sink(IAsyncStreamReader<Block> requestStream, ServerCallContext context)
+    {
+        SinkTotal total = new();
+        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            total.Bytes += requestStream.Current.Data.Length;
+            total.Blocks++;
+        }
+
+        return total;
     }
 }

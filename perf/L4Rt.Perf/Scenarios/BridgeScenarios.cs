@@ -25,6 +25,12 @@ internal sealed class BridgePair : IAsyncDisposable
     private readonly WorkerProcess _server;
     private readonly int _port;
     private L4Task? _client;
+    private L4Task? _atB;
+    private Channels.ChannelProducer? _feedAtA;
+    private Channels.ChannelConsumer? _feedAtB;
+    private GrpcChannel? _grpc;
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _clientCertificate;
+    private SocketsHttpHandler? _handler;
 
     internal BridgePair(string root)
     {
@@ -38,8 +44,15 @@ internal sealed class BridgePair : IAsyncDisposable
             _port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         }
 
-        StartBridge(root, "b", _b.SocketPath, new { Listen = $"https://127.0.0.1:{_port}", Exports = new[] { new { Name = "bench/svc", Peers = new[] { "a" } } } });
-        StartBridge(root, "a", _a.SocketPath, new { Imports = new[] { new { Peer = "b", Address = Address, Remote = "bench/svc", Local = "b/bench/svc" } } });
+        StartBridge(root, "b", _b.SocketPath, new { Listen = $"https://127.0.0.1:{_port}", Exports = new[] { new { Name = "bench/svc", Peers = new[] { "a" } }, new { Name = "bench/feed", Peers = new[] { "a" } } } });
+        StartBridge(root, "a", _a.SocketPath, new
+        {
+            Imports = new object[]
+            {
+                new { Peer = "b", Address = Address, Remote = "bench/svc", Local = "b/bench/svc" },
+                new { Peer = "b", Address = Address, Remote = "bench/feed", Local = "b/bench/feed", Direction = "produce", Capacity = 1 << 20 },
+            },
+        });
     }
 
     private string Address => $"https://127.0.0.1:{_port}";
@@ -93,14 +106,7 @@ internal sealed class BridgePair : IAsyncDisposable
     /// <summary>Plain gRPC unary calls of 8 words to bridge b (client certificate "a"), µs each.</summary>
     internal async Task<double[]> UnaryCallUs(int count)
     {
-        (string cert, string key) = _certificates.Issue("a", file: "a-unary");
-        using System.Security.Cryptography.X509Certificates.X509Certificate2 pem = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, key);
-        using System.Security.Cryptography.X509Certificates.X509Certificate2 client = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(pem.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12), null);
-        using SocketsHttpHandler handler = new();
-        handler.SslOptions.ClientCertificates = [client];
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true; // the harness talks to its own bridge
-        using GrpcChannel channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
-        Probe.ProbeClient probe = new(channel);
+        Probe.ProbeClient probe = new(Grpc());
         EchoMessage request = new();
         request.Words.AddRange(new ulong[8]);
         double[] us = new double[count];
@@ -124,8 +130,105 @@ internal sealed class BridgePair : IAsyncDisposable
         return us;
     }
 
+    /// <summary>One gRPC connection to bridge b with the client certificate "a" (as bridge a uses), for the plain baselines.</summary>
+    private GrpcChannel Grpc()
+    {
+        if (_grpc is null)
+        {
+            (string cert, string key) = _certificates.Issue("a", file: "a-plain");
+            using System.Security.Cryptography.X509Certificates.X509Certificate2 pem = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, key);
+            _clientCertificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(pem.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12), null);
+            _handler = new SocketsHttpHandler();
+            _handler.SslOptions.ClientCertificates = [_clientCertificate];
+            _handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true; // the harness talks to its own bridge
+            _grpc = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { HttpHandler = _handler, DisposeHttpClient = false });
+        }
+
+        return _grpc;
+    }
+
+    /// <summary>
+    /// Bridged FIFO: 64 KiB records written at A into the imported <c>b/bench/feed</c>, read at B from the real channel
+    /// (1 MiB rings on both hosts); GB/s from the first write until B has read <paramref name="bytes"/>. The stream stays
+    /// open across rounds (a bridged channel carries one stream).
+    /// </summary>
+    internal async Task<double> BridgedFifoGbps(long bytes)
+    {
+        const int Record = 64 * 1024;
+        if (_feedAtA is null)
+        {
+            _atB = await _b.ConnectAsync("bench-bridge-b");
+            Channel feed = await _atB.Factory.CreateChannelAsync(1 << 20);
+            _feedAtB = await feed.OpenConsumerAsync();
+            await _atB.Names.RegisterAsync("bench/feed", feed, L4Rt.Protocol.CapRights.Send | L4Rt.Protocol.CapRights.Map | L4Rt.Protocol.CapRights.Read | L4Rt.Protocol.CapRights.Write);
+            _client ??= await _a.ConnectAsync("bench-bridge-client");
+            Channel imported = await _client.Names.QueryAsync<Channel>("b/bench/feed", TimeSpan.FromSeconds(60));
+            _feedAtA = await imported.OpenProducerAsync();
+        }
+
+        long records = bytes / Record;
+        Channels.ChannelConsumer consumer = _feedAtB!;
+        Task<long> reading = Task.Run(() =>
+        {
+            long got = 0;
+            for (long i = 0; i < records; i++)
+            {
+                if (consumer.Read(L4Timeout.FromSeconds(30), out ReadOnlySpan<byte> record) != L4Status.Ok)
+                {
+                    throw new InvalidOperationException("bridged FIFO read failed");
+                }
+
+                got += record.Length;
+                consumer.Release();
+            }
+
+            return got;
+        });
+        byte[] data = new byte[Record];
+        long start = Stopwatch.GetTimestamp();
+        for (long i = 0; i < records; i++)
+        {
+            data[0] = (byte)i;
+            if (await _feedAtA.WriteAsync(data) != L4Status.Ok)
+            {
+                throw new InvalidOperationException("bridged FIFO write failed");
+            }
+        }
+
+        long read = await reading;
+        return read / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9;
+    }
+
+    /// <summary>Plain gRPC client stream of 64 KiB blocks to bridge b's Probe.Sink, GB/s until its total comes back.</summary>
+    internal async Task<double> GrpcStreamGbps(long bytes)
+    {
+        Probe.ProbeClient probe = new(Grpc());
+        Google.Protobuf.ByteString block = Google.Protobuf.ByteString.CopyFrom(new byte[64 * 1024]);
+        long blocks = bytes / block.Length;
+        long start = Stopwatch.GetTimestamp();
+        using Grpc.Core.AsyncClientStreamingCall<Block, SinkTotal> call = probe.Sink();
+        for (long i = 0; i < blocks; i++)
+        {
+            await call.RequestStream.WriteAsync(new Block { Data = block });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        SinkTotal total = await call;
+        return total.Bytes / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _feedAtA?.Dispose();
+        _feedAtB?.Dispose();
+        if (_atB is not null)
+        {
+            await _atB.DisposeAsync();
+        }
+
+        _grpc?.Dispose();
+        _handler?.Dispose();
+        _clientCertificate?.Dispose();
         if (_client is not null)
         {
             await _client.DisposeAsync();
