@@ -289,6 +289,19 @@ using (BrokerHost broker = new(root))
     Console.WriteLine($"link setup {setup.Median:0} µs (prepare {prepare.Median:0}, first call {firstAfter.Median:0}); control RTT {control.Median:0.0} µs; IRQ latency {irq.Median:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]");
 }
 
+// Scenario and baseline of one round, the order alternating from round to round.
+static async Task<(T Scenario, T Baseline)> Alternating<T>(int round, Func<Task<T>> scenario, Func<Task<T>> baseline)
+{
+    if (round % 2 == 0)
+    {
+        T first = await scenario();
+        return (first, await baseline());
+    }
+
+    T b = await baseline();
+    return (await scenario(), b);
+}
+
 // ---- Bridge group: a call through two gate bridges (gRPC, mutual TLS, loopback) beside a plain gRPC unary call.
 await using (BridgePair bridges = new(root))
 {
@@ -297,17 +310,7 @@ await using (BridgePair bridges = new(root))
     List<double> bridgedAll = [], unaryAll = [];
     for (int round = 0; round < (quick ? 3 : 5); round++)
     {
-        double[] bridged, unary;
-        if (round % 2 == 0)
-        {
-            bridged = await bridges.BridgedCallUs(bridgeCount);
-            unary = await bridges.UnaryCallUs(bridgeCount);
-        }
-        else
-        {
-            unary = await bridges.UnaryCallUs(bridgeCount);
-            bridged = await bridges.BridgedCallUs(bridgeCount);
-        }
+        (double[] bridged, double[] unary) = await Alternating(round, () => bridges.BridgedCallUs(bridgeCount), () => bridges.UnaryCallUs(bridgeCount));
 
         bridgedMedians.Add(new Stats(bridged).Median);
         unaryMedians.Add(new Stats(unary).Median);
@@ -324,17 +327,7 @@ await using (BridgePair bridges = new(root))
     List<double> bridgedFifo = [], grpcStream = [], fifoRatios = [];
     for (int round = 0; round < (quick ? 3 : 5); round++)
     {
-        double b, g;
-        if (round % 2 == 0)
-        {
-            b = await bridges.BridgedFifoGbps(fifoBytes);
-            g = await bridges.GrpcStreamGbps(fifoBytes);
-        }
-        else
-        {
-            g = await bridges.GrpcStreamGbps(fifoBytes);
-            b = await bridges.BridgedFifoGbps(fifoBytes);
-        }
+        (double b, double g) = await Alternating(round, () => bridges.BridgedFifoGbps(fifoBytes), () => bridges.GrpcStreamGbps(fifoBytes));
 
         bridgedFifo.Add(b);
         grpcStream.Add(g);

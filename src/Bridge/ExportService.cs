@@ -18,12 +18,7 @@ internal sealed partial class ExportService(BridgeTask bridge, PeerTrust trust, 
     /// <inheritdoc/>
     public override async Task Connect(IAsyncStreamReader<ImportFrame> requestStream, IServerStreamWriter<ExportFrame> responseStream, ServerCallContext context)
     {
-        string? peer = trust.Verify(context.GetHttpContext().Connection.ClientCertificate, out string reason);
-        if (peer is null)
-        {
-            LogRefused(logger, context.Peer, reason);
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"client certificate refused: {reason}"));
-        }
+        string peer = VerifiedPeer(context);
 
         BridgeOptions o = options.Value;
         using CancellationTokenSource helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
@@ -62,12 +57,7 @@ internal sealed partial class ExportService(BridgeTask bridge, PeerTrust trust, 
     /// <inheritdoc/>
     public override async Task Stream(IAsyncStreamReader<ChannelFrame> requestStream, IServerStreamWriter<ChannelFrame> responseStream, ServerCallContext context)
     {
-        string? peer = trust.Verify(context.GetHttpContext().Connection.ClientCertificate, out string reason);
-        if (peer is null)
-        {
-            LogRefused(logger, context.Peer, reason);
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"client certificate refused: {reason}"));
-        }
+        string peer = VerifiedPeer(context);
 
         CancellationToken ct = context.CancellationToken;
         if (!await requestStream.MoveNext(ct).ConfigureAwait(false) || requestStream.Current.KindCase != ChannelFrame.KindOneofCase.Open)
@@ -121,6 +111,19 @@ internal sealed partial class ExportService(BridgeTask bridge, PeerTrust trust, 
                 // gone with its object
             }
         }
+    }
+
+    /// <summary>Who the peer is: its client certificate's CN (Kestrel checked the chain already; checked again here, as the allow-lists rest on it).</summary>
+    private string VerifiedPeer(ServerCallContext context)
+    {
+        string? peer = trust.Verify(context.GetHttpContext().Connection.ClientCertificate, out string reason);
+        if (peer is null)
+        {
+            LogRefused(logger, context.Peer, reason);
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"client certificate refused: {reason}"));
+        }
+
+        return peer;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "channel '{Name}' bridged for peer '{Peer}' ({Direction})")]

@@ -164,6 +164,25 @@ static void PrintStatus(JsonElement s)
     Section(s, "dataspaces", ["dataspace", "task", "size", "caps", "mapped through"], d => [d.GetProperty("id").ToString(), d.GetProperty("task").ToString(), d.GetProperty("size").ToString(), d.GetProperty("capabilities").ToString(), d.GetProperty("mappings").ToString()]);
     Section(s, "factories", ["factory", "task", "bytes used/quota", "objects used/quota"], f => [f.GetProperty("id").ToString(), f.GetProperty("task").ToString(), $"{f.GetProperty("usedBytes")}/{f.GetProperty("bytes")}", $"{f.GetProperty("usedObjects")}/{f.GetProperty("objects")}"]);
     Section(s, "names", ["name", "kind", "rights", "registrant"], n => [n.GetProperty("name").GetString()!, n.GetProperty("kind").GetString()!, n.GetProperty("rights").GetString()!, n.GetProperty("registrant").ToString()]);
+
+    // Gate bridges (l4rt-bridge tasks): the names they imported from other hosts are the names they registered here;
+    // what they export they hold capabilities to (see the bridge's configuration for which names to which peers).
+    Console.WriteLine();
+    Table(["bridge", "task", "imported names (registered here)", "caps held"],
+        s.GetProperty("tasks").EnumerateArray()
+            .Where(t => t.GetProperty("name").GetString()!.StartsWith("l4rt-bridge:", StringComparison.Ordinal))
+            .Select(t => new[]
+            {
+                t.GetProperty("name").GetString()!["l4rt-bridge:".Length..], t.GetProperty("id").ToString(),
+                ImportedBy(s, t.GetProperty("id").ToString()),
+                t.GetProperty("capabilities").ToString(),
+            }));
+}
+
+static string ImportedBy(JsonElement s, string task)
+{
+    string list = string.Join(" ", s.GetProperty("names").EnumerateArray().Where(n => n.GetProperty("registrant").ToString() == task).Select(n => n.GetProperty("name").GetString()));
+    return list.Length > 0 ? list : "-";
 }
 
 static void Section(JsonElement s, string property, string[] headers, Func<JsonElement, string[]> row)

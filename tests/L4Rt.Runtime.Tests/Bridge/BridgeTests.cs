@@ -55,6 +55,14 @@ public sealed class BridgeTests(ITestOutputHelper output)
         Irq irq = await client.Names.QueryAsync<Irq>("b/svc-irq", TimeSpan.FromSeconds(30));
         Assert.Equal(L4Status.Ok, irq.Trigger());
         Assert.EndsWith(" 7", hosts.Server.WaitForLine("IRQ ", 10_000), StringComparison.Ordinal); // the label of the server's own IRQ
+
+        // The operator sees the bridge and what it imported.
+        (int code, string status, string err) = ToolProcess.Cli("--socket", hosts.A.SocketPath, "status");
+        Assert.True(code == 0, err);
+        string[] bridgeRow = status[status.IndexOf("bridge  ", StringComparison.Ordinal)..].Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("a", bridgeRow[0]);
+        Assert.Contains("b/svc", bridgeRow);
+        Assert.Contains("b/svc-irq", bridgeRow);
     }
 
     [Fact]
