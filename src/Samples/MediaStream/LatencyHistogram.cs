@@ -27,7 +27,7 @@ internal sealed class LatencyHistogram
         Max = Math.Max(Max, v);
     }
 
-    /// <summary>The latency at quantile <paramref name="q"/> (0..1): the middle of its bucket, at most <see cref="Max"/>; 0 when empty.</summary>
+    /// <summary>The latency at quantile <paramref name="q"/> (0..1): the middle of its bucket, at most <see cref="Max"/> (the last one: <see cref="Max"/>); 0 when empty.</summary>
     public long Percentile(double q)
     {
         long count = Count;
@@ -37,6 +37,11 @@ internal sealed class LatencyHistogram
         }
 
         long rank = Math.Max(1, (long)Math.Ceiling(q * count));
+        if (rank >= count)
+        {
+            return Max; // the top of the distribution is known exactly
+        }
+
         long seen = 0;
         for (int i = 0; i < _counts.Length; i++)
         {
