@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace L4Rt.Samples.MediaStream;
 
@@ -26,6 +27,7 @@ internal sealed class GrayBlur
     }
 
     /// <summary>Filters <paramref name="source"/> into <paramref name="destination"/> (each one frame; they may be the same memory).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first frame: no slow tier-0 frames at the start
     public void Apply(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         FrameGeometry g = _geometry;
@@ -63,6 +65,7 @@ internal sealed class GrayBlur
         destination.Slice(g.LumaSize, 2 * g.ChromaSize).Fill(128);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BlurRow(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c, Span<byte> output)
     {
         int w = output.Length;

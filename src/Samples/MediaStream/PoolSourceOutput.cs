@@ -76,7 +76,10 @@ internal sealed class PoolSourceOutput : PoolFrameOutput
         {
             return status == L4Status.DestinationDeleted && _freeSlots.IsCompleted
                 ? false
-                : throw ChannelFailure.Reading(_freeSlots, status, "sink", "free-slot channel", _returned);
+                : throw (status == L4Status.DestinationDeleted
+                    // The sink closes it when it fails, also because the filter died: the source cannot tell which.
+                    ? new PipelineException($"the stream broke downstream: the sink stage's free-slot channel ended without completion (DestinationDeleted) after {_returned} slots returned")
+                    : ChannelFailure.Reading(_freeSlots, status, "sink", "free-slot channel", _returned));
         }
 
         FrameInfo info = default;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using L4Rt.Ipc;
 using L4Rt.Objects;
@@ -21,11 +22,9 @@ internal sealed class Runner(MediaOptions options, IReadOnlyList<Transport> tran
 
     public async Task<int> RunAsync()
     {
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true; // a graceful stop first: the source ends the stream, the sink closes the file
-            _stop.Cancel();
-        };
+        // Ctrl-C and SIGTERM stop gracefully: the source ends the stream, the sink closes the file, everything exits.
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
         using PrivateBroker? broker = options.Socket is null ? new PrivateBroker() : null;
         string socket = options.Socket ?? broker!.SocketPath;
@@ -50,6 +49,12 @@ internal sealed class Runner(MediaOptions options, IReadOnlyList<Transport> tran
 
         Console.WriteLine(options.Json ? Json(results) : string.Join('\n', results.Select(Line)));
         return 0;
+    }
+
+    private void Stop(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        _stop.Cancel();
     }
 
     private string Limit() => options.Frames > 0 ? $"{options.Frames} frames" : options.Seconds > 0 ? $"{options.Seconds} s" : "until Ctrl-C";
@@ -96,6 +101,11 @@ internal sealed class Runner(MediaOptions options, IReadOnlyList<Transport> tran
                 if (stages.Values.FirstOrDefault(p => p.HasExited && p.ExitCode != 0) is { } dead)
                 {
                     return Failed(transport, stages, $"{dead} exited with code {dead.ExitCode}");
+                }
+
+                if (stages[Stage.Sink].HasExited)
+                {
+                    return Failed(transport, stages, "the sink exited before it reported the end of the stream");
                 }
 
                 if (_stop.IsCancellationRequested && !stopSent)

@@ -58,8 +58,9 @@ internal static class StageProcess
                 default:
                 {
                     using FrameInput input = await StageSetup.SinkAsync(task, names, o, transport);
-                    using ControlServer server = await ControlServer.StartAsync(task, names.Control(stage), control);
                     string path = o.OutputFor(transport);
+                    Console.WriteLine($"sink: ready, writing {path}"); // also makes the console ready before the first frame
+                    using ControlServer server = await ControlServer.StartAsync(task, names.Control(stage), control);
                     using (Y4mWriter writer = new(path, o.Geometry))
                     {
                         Sink(input, writer, control);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace L4Rt.Samples.MediaStream;
 
 // Linked as source into the tests, which compute the expected output from the pure functions below.
@@ -42,6 +44,7 @@ internal sealed class TestPattern
     }
 
     /// <summary>Draws frame <paramref name="frame"/> into <paramref name="destination"/> (<see cref="FrameGeometry.FrameSize"/> bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first frame
     public void Render(long frame, Span<byte> destination)
     {
         FrameGeometry g = _geometry;
