@@ -111,7 +111,7 @@ internal sealed class Runner(MediaOptions options, IReadOnlyList<Transport> tran
                 if (_stop.IsCancellationRequested && !stopSent)
                 {
                     stopSent = true;
-                    Status($"{Name(transport)}: stopping (Ctrl-C): the source ends the stream");
+                    Status($"{Name(transport)}: stopping (Ctrl-C or SIGTERM): the source ends the stream");
                     Call(me, source, ControlOp.Stop, out _);
                 }
 

@@ -127,6 +127,30 @@ public class MediaStreamSampleTests
         Assert.Equal(100_000_000, histogram.Percentile(1.0));
     }
 
+    [Fact]
+    public void PerFrameWork_RenderFilterRecordLatencyWrite_AllocatesNothing()
+    {
+        FrameGeometry g = new(64, 36, 60);
+        TestPattern pattern = new(g);
+        GrayBlur blur = new(g);
+        LatencyHistogram histogram = new();
+        byte[] record = new byte[FrameRecord.HeaderSize + g.FrameSize];
+        using Y4mWriter writer = new("/dev/null", g);
+        int bad = 0;
+        long allocated = Allocations.OverRounds(i =>
+        {
+            Span<byte> frame = record.AsSpan(FrameRecord.HeaderSize);
+            pattern.Render(i, frame);
+            blur.Apply(frame, frame);
+            FrameRecord.Write(record, new FrameInfo(i, Stopwatch.GetTimestamp(), 3));
+            bad += FrameRecord.TryRead(record, out FrameInfo info) && info.Index == i && info.Slot == 3 ? 0 : 1;
+            histogram.Record(Stopwatch.GetTimestamp() - info.Stamp);
+            writer.WriteFrame(frame);
+        }, warmup: 200, rounds: 2000);
+        Assert.Equal(0, bad);
+        Assert.Equal(0, allocated);
+    }
+
     private static ProcessStartInfo Dotnet(params string[] args)
     {
         ProcessStartInfo info = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
