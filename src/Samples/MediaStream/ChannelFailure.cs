@@ -18,11 +18,11 @@ internal static class ChannelFailure
 
     /// <summary>A reading end's failure: the peer died (no completion), or anything else that is not Ok.</summary>
     public static PipelineException Reading(ChannelConsumer consumer, L4Status status, string peer, string what, long frames) => status == L4Status.DestinationDeleted
-        ? new PipelineException($"the {peer} stage died: its {what} ended without completion (DestinationDeleted) after {frames} frames")
+        ? new PipelineException($"the {peer} stage died or failed: its {what} ended without completion (DestinationDeleted) after {frames} frames")
         : new PipelineException($"reading the {what} from the {peer} stage: {status}{(consumer.IsFaulted ? " (the ring is corrupt)" : "")} after {frames} frames");
 
     /// <summary>A writing end's failure: the reader died, or anything else that is not Ok.</summary>
     public static PipelineException Writing(L4Status status, string peer, string what) => status == L4Status.DestinationDeleted
-        ? new PipelineException($"the {peer} stage died: its {what} has no reader any more (DestinationDeleted)")
+        ? new PipelineException($"the {peer} stage died or failed: its {what} has no reader any more (DestinationDeleted)")
         : new PipelineException($"writing the {what} to the {peer} stage: {status}");
 }

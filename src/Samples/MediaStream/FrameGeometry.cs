@@ -23,19 +23,25 @@ internal sealed class FrameGeometry
         Fps = fps;
     }
 
+    /// <summary>Frame width in pixels (even).</summary>
     public int Width { get; }
 
+    /// <summary>Frame height in pixels (even).</summary>
     public int Height { get; }
 
     /// <summary>The nominal frame rate (what the source paces to unless unthrottled, and what the .y4m header says).</summary>
     public int Fps { get; }
 
+    /// <summary>Bytes of the Y plane.</summary>
     public int LumaSize => Width * Height;
 
+    /// <summary>Width of the U and V planes.</summary>
     public int ChromaWidth => Width / 2;
 
+    /// <summary>Height of the U and V planes.</summary>
     public int ChromaHeight => Height / 2;
 
+    /// <summary>Bytes of the U plane (and of the V plane).</summary>
     public int ChromaSize => ChromaWidth * ChromaHeight;
 
     /// <summary>Bytes of one frame: Y, then U, then V.</summary>

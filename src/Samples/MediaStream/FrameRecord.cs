@@ -14,8 +14,10 @@ namespace L4Rt.Samples.MediaStream;
 /// </summary>
 internal static class FrameRecord
 {
+    /// <summary>Bytes of the header.</summary>
     public const int HeaderSize = 24;
 
+    /// <summary>Writes <paramref name="info"/> as the header at the start of <paramref name="record"/>.</summary>
     public static void Write(Span<byte> record, in FrameInfo info)
     {
         BinaryPrimitives.WriteInt64LittleEndian(record, info.Index);

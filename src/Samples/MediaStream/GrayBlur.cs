@@ -19,6 +19,7 @@ internal sealed class GrayBlur
     private readonly byte[][] _rows; // the window: three copies of input rows
     private readonly ushort[] _columns; // per x: the sum of the window's three rows
 
+    /// <summary>A filter for frames of <paramref name="geometry"/> (allocates its row window once).</summary>
     public GrayBlur(FrameGeometry geometry)
     {
         _geometry = geometry;

@@ -3,6 +3,7 @@ namespace L4Rt.Samples.MediaStream;
 /// <summary>The settings of a run and of each stage (the runner passes its own on to the stages it starts).</summary>
 internal sealed class MediaOptions
 {
+    /// <summary>The frames' size and nominal rate.</summary>
     public required FrameGeometry Geometry { get; init; }
 
     /// <summary>Frames to stream (0: no limit; then <see cref="Seconds"/> or a stop ends the stream).</summary>

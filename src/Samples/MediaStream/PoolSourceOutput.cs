@@ -16,6 +16,7 @@ internal sealed class PoolSourceOutput : PoolFrameOutput
     private int _freeCount;
     private long _returned;
 
+    /// <summary>Every slot of <paramref name="pool"/> starts free; <paramref name="freeSlots"/> brings them back, <paramref name="indices"/> carries the frames to the filter.</summary>
     public PoolSourceOutput(FramePool pool, ChannelConsumer freeSlots, ChannelProducer indices)
         : base(pool, indices, "filter")
     {

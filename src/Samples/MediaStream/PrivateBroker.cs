@@ -12,6 +12,7 @@ internal sealed class PrivateBroker : IDisposable
     private readonly string _directory;
     private readonly ManagedProcess _process;
 
+    /// <summary>Starts l4rtd and waits (up to 30 s) until it listens.</summary>
     public PrivateBroker()
     {
         _directory = Directory.CreateTempSubdirectory("l4rt-mediastream-").FullName;
@@ -34,10 +35,13 @@ internal sealed class PrivateBroker : IDisposable
         }
     }
 
+    /// <summary>Where it listens.</summary>
     public string SocketPath { get; }
 
+    /// <summary>Its process id.</summary>
     public int Pid => _process.Pid;
 
+    /// <summary>Kills it if it still runs and removes its directory.</summary>
     public void Dispose()
     {
         _process.Dispose();

@@ -20,6 +20,7 @@ internal sealed class Runner(MediaOptions options, IReadOnlyList<Transport> tran
     private static readonly TimeSpan s_grace = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _stop = new();
 
+    /// <summary>Runs every transport in turn and prints the summary; 0 when all completed, 1 when one failed.</summary>
     public async Task<int> RunAsync()
     {
         // Ctrl-C and SIGTERM stop gracefully: the source ends the stream, the sink closes the file, everything exits.

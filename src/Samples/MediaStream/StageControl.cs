@@ -24,16 +24,20 @@ internal sealed class StageControl(int frameSize)
     /// <summary>The sink's end-to-end latencies.</summary>
     public LatencyHistogram Latency { get; } = new();
 
+    /// <summary>Set by <see cref="ControlOp.Stop"/>: the source ends the stream after the current frame.</summary>
     public bool StopRequested => Volatile.Read(ref _stop) != 0;
 
+    /// <summary>Where the stage is (the data path sets it, the gate reports it).</summary>
     public StageState State
     {
         get => (StageState)Volatile.Read(ref _state);
         set => Volatile.Write(ref _state, (int)value);
     }
 
+    /// <summary>Frames this stage is done with.</summary>
     public long Frames => Volatile.Read(ref _frames);
 
+    /// <summary>Asks the data path to end the stream.</summary>
     public void RequestStop() => Volatile.Write(ref _stop, 1);
 
     /// <summary>A frame passed this stage: <paramref name="stamp"/> is its source stamp, <paramref name="now"/> when this stage was done with it.</summary>

@@ -11,6 +11,7 @@ namespace L4Rt.Samples.MediaStream;
 /// </summary>
 internal static class StageProcess
 {
+    /// <summary>Runs <paramref name="stage"/> to the end of the stream: the process's exit code.</summary>
     public static async Task<int> RunAsync(Stage stage, Transport transport, MediaOptions o)
     {
         ProcessLifetime.ExitWhenParentExits(); // never outlive the runner
@@ -83,6 +84,11 @@ internal static class StageProcess
         catch (PipelineException e)
         {
             return Fail(who, control, e.Message);
+        }
+        catch (L4RtException e) when (e.Status == L4Status.InvalidCapability && transport == Transport.Pool && stage != Stage.Source)
+        {
+            // The pool is the source's dataspace: it is destroyed, and every mapping of it revoked, when the source's task ends.
+            return Fail(who, control, $"the frame pool was revoked (InvalidCapability): the source stage, which created it, is gone");
         }
         catch (L4RtException e)
         {

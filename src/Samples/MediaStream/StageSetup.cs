@@ -14,6 +14,7 @@ internal static class StageSetup
 {
     private static readonly TimeSpan s_query = TimeSpan.FromSeconds(30);
 
+    /// <summary>The source's output: the raw channel (FIFO), or the pool it creates, its free-slot channel and the raw index channel.</summary>
     public static async Task<FrameOutput> SourceAsync(L4Task task, StageNames names, MediaOptions o, Transport transport)
     {
         FrameGeometry g = o.Geometry;
@@ -29,6 +30,7 @@ internal static class StageSetup
         return new PoolSourceOutput(pool, freeSlots, await OpenProducerAsync(task, names.Raw));
     }
 
+    /// <summary>The filter's input (the raw channel it creates) and output (the filtered channel; with the pool, the pool it maps read-write).</summary>
     public static async Task<(FrameInput Input, FrameOutput Output)> FilterAsync(L4Task task, StageNames names, MediaOptions o, Transport transport)
     {
         FrameGeometry g = o.Geometry;
@@ -43,6 +45,7 @@ internal static class StageSetup
         return (new PoolFrameInput(indices, pool, null, "source"), new PoolFrameOutput(pool, await OpenProducerAsync(task, names.Filtered), "sink"));
     }
 
+    /// <summary>The sink's input: the filtered channel it creates (and, with the pool, the pool mapped read-only and the free-slot channel).</summary>
     public static async Task<FrameInput> SinkAsync(L4Task task, StageNames names, MediaOptions o, Transport transport)
     {
         FrameGeometry g = o.Geometry;

@@ -7,6 +7,7 @@ namespace L4Rt.Samples.MediaStream;
 /// </summary>
 internal readonly record struct StageStats(StageState State, long Frames, long Bytes, long ElapsedNs, long P50Ns, long P99Ns, long MaxNs)
 {
+    /// <summary>Message words of a stats reply.</summary>
     public const int Words = 7;
 
     /// <summary>Frames per second over the elapsed time.</summary>
@@ -15,6 +16,7 @@ internal readonly record struct StageStats(StageState State, long Frames, long B
     /// <summary>Payload gigabytes (10⁹ bytes) per second over the elapsed time.</summary>
     public double GigabytesPerSecond => ElapsedNs > 0 ? (double)Bytes / ElapsedNs : 0;
 
+    /// <summary>Encodes the stats into the reply's message registers.</summary>
     public void WriteTo(Span<ulong> mr)
     {
         mr[0] = (ulong)State;

@@ -13,6 +13,7 @@ internal sealed class TestPattern
     private readonly FrameGeometry _geometry;
     private readonly byte[] _ramp; // _ramp[i] == (byte)i, long enough for a row starting at any of the 256 phases
 
+    /// <summary>A renderer for frames of <paramref name="geometry"/> (allocates its ramp once).</summary>
     public TestPattern(FrameGeometry geometry)
     {
         _geometry = geometry;

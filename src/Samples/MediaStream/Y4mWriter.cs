@@ -13,6 +13,7 @@ internal sealed class Y4mWriter : IDisposable
     private readonly SafeFileHandle _file;
     private long _offset;
 
+    /// <summary>Creates (or truncates) <paramref name="path"/> and writes the stream header.</summary>
     public Y4mWriter(string path, FrameGeometry geometry)
     {
         _file = File.OpenHandle(path, FileMode.Create, FileAccess.Write);
