@@ -81,6 +81,37 @@ public class MediaStreamSampleTests
     }
 
     [Fact]
+    public void MediaStream_RunnerWhoseFilterIsKilled_ReportsEachStageAndExitsOne_NothingLeftBehind()
+    {
+        string[] brokerDirsBefore = Directory.GetDirectories(Path.GetTempPath(), "l4rt-mediastream-*");
+        using TempDir dir = new();
+        string output = Path.Combine(dir.Path, "out.y4m");
+        using ManagedProcess runner = ManagedProcess.Start(Dotnet("--transport", "fifo", "--width", $"{Width}", "--height", $"{Height}", "--frames", "0", "--output", output));
+        long start = Stopwatch.GetTimestamp();
+        int filter = 0;
+        while ((filter == 0 || !File.Exists(output) || new FileInfo(output).Length < 10 * s_geometry.FrameSize) && Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(30))
+        {
+            filter = filter != 0 ? filter : MediaStreamProcesses().FirstOrDefault(p => p.CommandLine.Contains(" filter ", StringComparison.Ordinal) && p.CommandLine.Contains(dir.Path, StringComparison.Ordinal)).Pid;
+            Thread.Sleep(50); // polling a file's size: the runner's progress goes to its stderr
+        }
+
+        Assert.True(filter != 0 && new FileInfo(output).Length >= 10 * s_geometry.FrameSize, $"the stream did not flow:\n{runner.Output}");
+        using (Process victim = Process.GetProcessById(filter))
+        {
+            victim.Kill();
+        }
+
+        Assert.True(runner.WaitForExit(TimeSpan.FromSeconds(20)), $"the runner did not exit:\n{runner.Output}");
+        string stderr = runner.Stderr;
+        Assert.True(runner.ExitCode == 1, stderr);
+        Assert.Contains("fifo: the run failed: ", stderr, StringComparison.Ordinal);
+        Assert.Matches(@"  sink \(exit code 1\):\n(    .*\n)*    stderr: sink: the filter stage died or failed", stderr);
+        Assert.Matches(@"  source \(exit code 1\):\n(    .*\n)*    stderr: source: the filter stage died or failed", stderr);
+        AssertNoMediaStreamProcessLeft();
+        Assert.Equal(brokerDirsBefore, Directory.GetDirectories(Path.GetTempPath(), "l4rt-mediastream-*"));
+    }
+
+    [Fact]
     public void GrayBlur_InPlaceAndOutOfPlace_EqualsTheNaiveBoxBlur()
     {
         Assert.True(GrayBlur.NinthIsExact());
@@ -254,18 +285,26 @@ public class MediaStreamSampleTests
         return output;
     }
 
-    /// <summary>No stage and no private broker of a MediaStream run is left: no process whose command line names the sample or a private broker directory.</summary>
+    /// <summary>No stage and no private broker of a MediaStream run is left.</summary>
     private static void AssertNoMediaStreamProcessLeft()
     {
-        List<string> left = [];
+        List<(int Pid, string CommandLine)> left = MediaStreamProcesses();
+        Assert.True(left.Count == 0, string.Join('\n', left));
+    }
+
+    /// <summary>Processes whose command line names the sample or a private broker directory of its runner.</summary>
+    private static List<(int Pid, string CommandLine)> MediaStreamProcesses()
+    {
+        List<(int Pid, string CommandLine)> found = [];
         foreach (string proc in Directory.GetDirectories("/proc"))
         {
             try
             {
                 string cmdline = File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' ');
-                if (cmdline.Contains("l4rt-mediastream-", StringComparison.Ordinal) || cmdline.Contains("L4Rt.Samples.MediaStream.dll", StringComparison.Ordinal))
+                if (int.TryParse(Path.GetFileName(proc), out int pid) &&
+                    (cmdline.Contains("l4rt-mediastream-", StringComparison.Ordinal) || cmdline.Contains("L4Rt.Samples.MediaStream.dll", StringComparison.Ordinal)))
                 {
-                    left.Add($"{Path.GetFileName(proc)}: {cmdline}");
+                    found.Add((pid, cmdline));
                 }
             }
             catch (IOException)
@@ -276,6 +315,6 @@ public class MediaStreamSampleTests
             }
         }
 
-        Assert.True(left.Count == 0, string.Join('\n', left));
+        return found;
     }
 }
