@@ -112,7 +112,7 @@ MediaOptions? Options(ParseResult parse)
 
 static Option<int> Number(string name, string description, int defaultValue) => new(name)
 {
-    Description = $"{description} (default {defaultValue})",
+    Description = description,
     DefaultValueFactory = _ => defaultValue,
     Recursive = true,
     CustomParser = result =>
