@@ -25,6 +25,26 @@ internal static class Program
             return Server(args[1]);
         }
 
+        if (!TryParse(args, out int seconds, out bool json, out string? error))
+        {
+            Console.Error.WriteLine(error);
+            Console.Error.WriteLine("usage: L4Rt.Samples.Demo [--seconds N (live part, default 8)] [--json (the summary as JSON on stdout)]");
+            return error is null ? 0 : 2;
+        }
+
+        // Ctrl-C ends the run, not the process: everything started is stopped in the finally blocks.
+        using CancellationTokenSource interrupted = new();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            interrupted.Cancel();
+        };
+        TextWriter stdout = Console.Out;
+        if (json)
+        {
+            Console.SetOut(Console.Error); // the tour's lines; stdout gets only the JSON
+        }
+
         string dir = Directory.CreateTempSubdirectory("l4rt-demo-").FullName;
         string socket = Path.Combine(dir, "broker.sock");
         ManagedProcess? broker = null, server = null;
@@ -33,7 +53,13 @@ internal static class Program
             broker = StartBroker(socket);
             Console.WriteLine($"l4rtd:  broker pid {broker.Pid} listening on {socket}");
             server = StartSelf("--server", socket);
-            return Client(socket, server).GetAwaiter().GetResult();
+            int code = Client(socket, server, seconds, json, stdout, interrupted.Token).GetAwaiter().GetResult();
+            return interrupted.IsCancellationRequested ? 130 : code;
+        }
+        catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("demo: interrupted; stopping everything it started");
+            return 130;
         }
         finally
         {
@@ -41,6 +67,36 @@ internal static class Program
             broker?.Dispose();
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    private static bool TryParse(string[] args, out int seconds, out bool json, out string? error)
+    {
+        seconds = 8;
+        json = false;
+        error = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--seconds" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int s) && s is >= 1 and <= 3600:
+                    seconds = s;
+                    i++;
+                    break;
+                case "--seconds":
+                    error = "demo: --seconds takes a whole number of seconds, 1..3600";
+                    return false;
+                case "--json":
+                    json = true;
+                    break;
+                case "--help" or "-h":
+                    return false;
+                default:
+                    error = $"demo: unknown argument '{args[i]}'";
+                    return false;
+            }
+        }
+
+        return true;
     }
 
     private static ManagedProcess StartBroker(string socket)
@@ -173,7 +229,7 @@ internal static class Program
         return records;
     }
 
-    private static async Task<int> Client(string socket, ManagedProcess server)
+    private static async Task<int> Client(string socket, ManagedProcess server, int seconds, bool json, TextWriter stdout, CancellationToken ct)
     {
         await using L4Task task = await L4Task.ConnectAsync(new L4TaskOptions { SocketPath = socket, Name = "demo-client" });
         Console.WriteLine($"tasks:  client pid {Environment.ProcessId} (task {task.Id}), server pid {server.Pid}");
@@ -257,9 +313,9 @@ internal static class Program
 
             GC.KeepAlive(sum);
 
-            double seconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
+            double streamSeconds = Stopwatch.GetElapsedTime(first).TotalSeconds;
             await asking;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stream: {bytes >> 20} MiB of 64 KiB frames through a 1 MiB zero-copy channel (written and read in place): {bytes / seconds / 1e9:0.00} GB/s, {consumer.WakeupsIssued} wake calls by the consumer"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stream: {bytes >> 20} MiB of 64 KiB frames through a 1 MiB zero-copy channel (written and read in place): {bytes / streamSeconds / 1e9:0.00} GB/s, {consumer.WakeupsIssued} wake calls by the consumer"));
         }
 
         FactoryUsage usage = await task.Factory.GetUsageAsync();
@@ -279,6 +335,27 @@ internal static class Program
         Console.WriteLine($"death:  server killed (SIGKILL) during a call without timeout → {r.Status}, {Stopwatch.GetElapsedTime(killedAt, returnedAt).TotalMilliseconds:0.0} ms after the kill");
         await Task.Delay(100);
         Console.WriteLine($"names:  after the server's death: {string.Join(", ", (await task.Names.ListAsync()).Select(n => n.Name))}");
-        return r.Status == L4Status.DestinationDeleted ? 0 : 1;
+        if (r.Status != L4Status.DestinationDeleted)
+        {
+            return 1;
+        }
+
+        // 8. Live: the Echo and MediaStream samples as their own processes, watched each second.
+        Console.WriteLine($"live:   Echo (a hosted service) and MediaStream (source → filter → sink, 1280×720) for {seconds} s …");
+        LivePhase.Summary live = await new LivePhase(socket, task, seconds, quiet: json).RunAsync(ct);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"summary: echo {live.EchoCalls:N0} calls ({live.EchoCallsPerSecond:N0}/s), RTT p50 {live.RttP50Us:0.00} µs, p99 {live.RttP99Us:0.00} µs; media {live.Frames} frames, {live.Fps:0} fps, {live.Gbps:0.00} GB/s, frame latency p50 {live.FrameLatencyP50Ms:0.00} ms, p99 {live.FrameLatencyP99Ms:0.00} ms; {live.Wakeups:N0} futex wake-ups here"));
+        if (json)
+        {
+            stdout.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                callRttMedianUs = Math.Round(rtt[Calls / 2] / 1000, 3),
+                callRttP99Us = Math.Round(rtt[(int)(Calls * 0.99)] / 1000, 3),
+                deathDetectedMs = Math.Round(Stopwatch.GetElapsedTime(killedAt, returnedAt).TotalMilliseconds, 2),
+                live,
+            }));
+        }
+
+        return live.EchoCalls > 0 && live.Frames > 0 ? 0 : 1;
     }
 }
