@@ -232,7 +232,9 @@ public sealed unsafe class DataspaceMapping : IDisposable
                     throw new L4RtException(L4Status.Aborted, "the mapping was disposed before it was made");
                 }
 
-                _address = Libc.Mmap.MapShared(memory, size, IsWritable ? Libc.Mmap.PROT_READ | Libc.Mmap.PROT_WRITE : Libc.Mmap.PROT_READ);
+                _address = IsWritable ? Libc.Mmap.MapShared(memory, size, Libc.Mmap.PROT_READ | Libc.Mmap.PROT_WRITE)
+                    : _faults is null ? Libc.Mmap.MapShared(memory, size, Libc.Mmap.PROT_READ)
+                    : Libc.Mmap.MapPrivate(memory, size, Libc.Mmap.PROT_READ); // see MapPrivate: userfaultfd needs it
                 _length = size;
                 Token = token;
                 if (_faults is not null)
