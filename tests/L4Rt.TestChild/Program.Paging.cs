@@ -15,6 +15,7 @@ internal static partial class Program
     {
         "page-pager" => PagePager(args[1], args[2], long.Parse(args[3], CultureInfo.InvariantCulture), args[4], Int(args[5])),
         "page-reader" => PageReader(args[1], args[2], args[3..]),
+        "throw-reported" => ThrowReported(args[1], args[2], args[3] == "opt-in"),
         _ => null,
     };
 
@@ -169,6 +170,30 @@ internal static partial class Program
         }
 
         Say("DONE");
+        return 0;
+    }
+
+    /// <summary>
+    /// Finds the exception handler gate <paramref name="name"/>; a thread named "worker-7" opts in (unless
+    /// <paramref name="optIn"/> is false), prints <c>THROWING</c> and throws an unhandled InvalidOperationException,
+    /// which ends this process.
+    /// </summary>
+    private static int ThrowReported(string socket, string name, bool optIn)
+    {
+        L4Task task = Join(socket, "thrower"); // not disposed: the unhandled exception ends the process
+        Gate handler = task.Names.QueryAsync<Gate>(name, TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
+        Thread worker = new(() =>
+        {
+            if (optIn)
+            {
+                _ = ExceptionReporting.OptIn(handler, TimeSpan.FromSeconds(10));
+            }
+
+            Say("THROWING");
+            throw new InvalidOperationException("the worker's disk is on fire: ünïcödé");
+        }) { Name = "worker-7" };
+        worker.Start();
+        worker.Join();
         return 0;
     }
 
