@@ -79,6 +79,52 @@ public sealed class KernelTests : IDisposable
         Assert.Equal((8, 8), (usage.QuotaObjects, usage.UsedObjects));
     }
 
+    [Fact]
+    public void PagedDataspace_CreationChecks_PagerCapabilityPerTask_BackingRules_RevocationReachesThePager()
+    {
+        RecordingPort creator = new(104);
+        RecordingPort mapper = new(105);
+        Msg.Hello.Reply a = Join(creator);
+        Msg.Hello.Reply b = Join(mapper);
+        using DoorbellRegion doorbell = DoorbellRegion.Create();
+        Msg.CreateThread.Reply thread = Ok<Msg.CreateThread.Reply>(creator, new Msg.CreateThread.Request(a.FactorySlot, Dup(doorbell)));
+        SlotReply gate = Ok<SlotReply>(creator, new Msg.CreateGate.Request(a.FactorySlot, thread.Slot, 7));
+        const long size = 16 * ProtocolLimits.PageSize;
+
+        // Hostile or wrong fields: each refused with its status, nothing created.
+        Assert.Equal(L4Status.InvalidArgument, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, gate.Slot, 1, 0)));
+        Assert.Equal(L4Status.InvalidArgument, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, gate.Slot, 1, Msg.CreatePagedDataspace.MaxFaultTimeoutMs + 1)));
+        Assert.Equal(L4Status.InvalidArgument, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size + 1, gate.Slot, 1, 100)));
+        Assert.Equal(L4Status.InvalidCapability, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, thread.Slot, 1, 100))); // a thread is no gate
+        Assert.Equal(L4Status.InvalidCapability, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, 999, 1, 100)));
+
+        SlotReply paged = Ok<SlotReply>(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, gate.Slot, 0xFEED, 100));
+        SlotReply plain = Ok<SlotReply>(creator, new Msg.CreateDataspace.Request(a.FactorySlot, size));
+        Assert.Equal(L4Status.InvalidArgument, Error(creator, new Msg.DataspaceAttach.Request(plain.Slot, Msg.DataspaceAttach.Backing)));
+        Assert.Equal(L4Status.ProtocolViolation, Error(creator, new Msg.DataspaceAttach.Request(paged.Slot, 3)));
+        Msg.DataspaceAttach.Reply backing = Ok<Msg.DataspaceAttach.Reply>(creator, new Msg.DataspaceAttach.Request(paged.Slot, Msg.DataspaceAttach.Backing));
+        Assert.Equal(-1, backing.PagerSlot); // a backing gets no pager capability
+        Msg.DataspaceAttach.Reply ordinary = Ok<Msg.DataspaceAttach.Reply>(creator, new Msg.DataspaceAttach.Request(plain.Slot, Msg.DataspaceAttach.ReadOnly));
+        Assert.Equal((-1, 0), (ordinary.PagerSlot, ordinary.FaultTimeoutMs));
+
+        // Another task maps it (read-only, the capability from the name service): a send-only pager capability, one per task.
+        Ok<Empty>(creator, new Msg.NameRegister.Request(a.NamespaceSlot, paged.Slot, CapRights.Read, "pg/k"));
+        Msg.NameQuery.Reply found = Ok<Msg.NameQuery.Reply>(mapper, new Msg.NameQuery.Request(b.NamespaceSlot, 0, "pg/k"));
+        Msg.DataspaceAttach.Reply first = Ok<Msg.DataspaceAttach.Reply>(mapper, new Msg.DataspaceAttach.Request(found.Slot, Msg.DataspaceAttach.ReadOnly));
+        Msg.DataspaceAttach.Reply second = Ok<Msg.DataspaceAttach.Reply>(mapper, new Msg.DataspaceAttach.Request(found.Slot, Msg.DataspaceAttach.ReadOnly));
+        Assert.Equal((0xFEEDUL, 100), (first.PagerId, first.FaultTimeoutMs));
+        Assert.True(first.PagerSlot >= 0);
+        Assert.Equal(first.PagerSlot, second.PagerSlot);
+        Msg.CapInfo.Reply info = Ok<Msg.CapInfo.Reply>(mapper, new Msg.CapInfo.Request(first.PagerSlot));
+        Assert.Equal((CapKind.Gate, CapRights.Send), (info.Kind, info.Rights));
+        Assert.Equal(L4Status.NoRights, Error(mapper, new Msg.DataspaceAttach.Request(found.Slot, Msg.DataspaceAttach.Backing))); // backing needs Write
+
+        // The creator deletes its gate: the pager capability derived from it goes, and a new mapping is refused.
+        Ok<Empty>(creator, new Msg.Delete.Request(gate.Slot));
+        Assert.Equal(L4Status.InvalidCapability, Error(mapper, new Msg.CapInfo.Request(first.PagerSlot)));
+        Assert.Equal(L4Status.DestinationDeleted, Error(mapper, new Msg.DataspaceAttach.Request(found.Slot, Msg.DataspaceAttach.ReadOnly)));
+    }
+
     public void Dispose()
     {
         _kernel.Dispose();
