@@ -85,7 +85,8 @@ internal static partial class Program
     /// <c>read FIRST COUNT</c> touches pages FIRST.. and checks each against <see cref="Content.FillRecord"/>
     /// (<c>READ good bad status served</c>); <c>race PAGE THREADS</c> touches one page from that many threads at once
     /// (<c>RACE same status served</c>); <c>touch PAGE</c> touches one page and prints <c>TOUCHED status first-byte
-    /// nonzero monotonic-ns-after</c>.
+    /// nonzero monotonic-ns-after</c>; <c>alloc FIRST COUNT</c> touches that many fresh pages and prints <c>ALLOC
+    /// bytes-per-fault faults status</c>, the bytes allocated by every thread of this process (the fault thread's included).
     /// </summary>
     private static int PageReader(string socket, string name, string[] steps)
     {
@@ -150,6 +151,21 @@ internal static partial class Program
                     Content.FillRecord(expected, page);
                     ulong want = System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(expected);
                     Say($"RACE {Array.TrueForAll(seen, v => v == want)} {mapping.Status} {mapping.FaultsServed}");
+                    break;
+                case "alloc":
+                    long from = long.Parse(steps[++i], CultureInfo.InvariantCulture);
+                    int faults = Int(steps[++i]);
+                    long servedBefore = mapping.FaultsServed;
+                    long before = GC.GetTotalAllocatedBytes(precise: true);
+                    ulong sum = 0;
+                    for (long p = from; p < from + faults; p++)
+                    {
+                        sum += System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(Page(start, p));
+                    }
+
+                    long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                    GC.KeepAlive(sum);
+                    Say(string.Create(CultureInfo.InvariantCulture, $"ALLOC {allocated / (double)faults:0.00} {mapping.FaultsServed - servedBefore} {mapping.Status}"));
                     break;
                 case "touch":
                     int at = Int(steps[++i]);

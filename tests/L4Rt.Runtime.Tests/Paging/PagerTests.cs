@@ -41,6 +41,17 @@ public class PagerTests
     }
 
     [UserFaultFdFact]
+    public void FaultPath_AfterWarmUp_AllocatesNothing_InTheFaultingProcess()
+    {
+        using BrokerProcess broker = new();
+        using ChildProcess pager = StartPager(broker, "pg/alloc", "serve");
+        using ChildProcess reader = ChildProcess.Start("page-reader", broker.SocketPath, "pg/alloc", "read", "0", "16", "alloc", "16", "48");
+        Assert.Equal("READ 16 0 Ok 16", reader.WaitForLine("READ")); // warm-up: the link, JIT, the first faults
+        Assert.Equal("ALLOC 0.00 48 Ok", reader.WaitForLine("ALLOC"));
+        reader.WaitForLine("DONE");
+    }
+
+    [UserFaultFdFact]
     public void ConcurrentFaultsOnOnePage_FromFourThreads_ServedOnce()
     {
         using BrokerProcess broker = new();
