@@ -38,8 +38,7 @@ public sealed class KernelTests : IDisposable
         Msg.Hello.Reply c = Join(client);
 
         using DoorbellRegion doorbell = DoorbellRegion.Create();
-        Msg.CreateThread.Reply thread = Ok<Msg.CreateThread.Reply>(server, new Msg.CreateThread.Request(s.FactorySlot, Dup(doorbell)));
-        SlotReply gate = Ok<SlotReply>(server, new Msg.CreateGate.Request(s.FactorySlot, thread.Slot, 7));
+        (Msg.CreateThread.Reply thread, SlotReply gate) = ThreadAndGate(server, s, doorbell);
         Ok<Empty>(server, new Msg.NameRegister.Request(s.NamespaceSlot, gate.Slot, CapRights.Send | CapRights.Map, "svc/echo"));
 
         Msg.NameQuery.Reply found = Ok<Msg.NameQuery.Reply>(client, new Msg.NameQuery.Request(c.NamespaceSlot, 0, "svc/echo"));
@@ -87,8 +86,7 @@ public sealed class KernelTests : IDisposable
         Msg.Hello.Reply a = Join(creator);
         Msg.Hello.Reply b = Join(mapper);
         using DoorbellRegion doorbell = DoorbellRegion.Create();
-        Msg.CreateThread.Reply thread = Ok<Msg.CreateThread.Reply>(creator, new Msg.CreateThread.Request(a.FactorySlot, Dup(doorbell)));
-        SlotReply gate = Ok<SlotReply>(creator, new Msg.CreateGate.Request(a.FactorySlot, thread.Slot, 7));
+        (Msg.CreateThread.Reply thread, SlotReply gate) = ThreadAndGate(creator, a, doorbell);
         const long size = 16 * ProtocolLimits.PageSize;
 
         // Hostile or wrong fields: each refused with its status, nothing created.
@@ -130,6 +128,13 @@ public sealed class KernelTests : IDisposable
         _kernel.Dispose();
         _metrics.Dispose();
         _services.Dispose();
+    }
+
+    /// <summary>A thread (with <paramref name="doorbell"/>) and a gate bound to it, label 7, made by a task that joined.</summary>
+    private (Msg.CreateThread.Reply Thread, SlotReply Gate) ThreadAndGate(RecordingPort port, Msg.Hello.Reply joined, DoorbellRegion doorbell)
+    {
+        Msg.CreateThread.Reply thread = Ok<Msg.CreateThread.Reply>(port, new Msg.CreateThread.Request(joined.FactorySlot, Dup(doorbell)));
+        return (thread, Ok<SlotReply>(port, new Msg.CreateGate.Request(joined.FactorySlot, thread.Slot, 7)));
     }
 
     private Msg.Hello.Reply Join(RecordingPort port) => Ok<Msg.Hello.Reply>(port, new Msg.Hello.Request(ProtocolLimits.ProtocolVersion, $"task{port.Pid}"));

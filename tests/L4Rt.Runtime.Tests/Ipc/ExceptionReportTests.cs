@@ -13,10 +13,7 @@ public class ExceptionReportTests
     {
         using BrokerProcess broker = new();
         await using L4Task supervisor = await broker.ConnectAsync("supervisor");
-        using L4Thread handler = await supervisor.CreateThreadAsync();
-        Gate gate = await supervisor.Factory.CreateGateAsync(handler, 5);
-        await supervisor.Names.RegisterAsync("sup/exceptions", gate);
-
+        using L4Thread handler = await Handler(supervisor);
         using ChildProcess child = ChildProcess.Start("throw-reported", broker.SocketPath, "sup/exceptions", "opt-in");
         IpcResult received = handler.Wait(L4Timeout.FromSeconds(30));
         Assert.True(received.IsOk, received.ToString());
@@ -35,10 +32,7 @@ public class ExceptionReportTests
     {
         using BrokerProcess broker = new();
         await using L4Task supervisor = await broker.ConnectAsync("supervisor");
-        using L4Thread handler = await supervisor.CreateThreadAsync();
-        Gate gate = await supervisor.Factory.CreateGateAsync(handler, 5);
-        await supervisor.Names.RegisterAsync("sup/exceptions", gate);
-
+        using L4Thread handler = await Handler(supervisor);
         using ChildProcess child = ChildProcess.Start("throw-reported", broker.SocketPath, "sup/exceptions", "no");
         child.WaitForLine("THROWING");
         Assert.True(child.WaitForExit(30_000));
@@ -61,5 +55,14 @@ public class ExceptionReportTests
         Assert.False(ExceptionReport.TryRead(utcb, tag, out _));
         Assert.False(ExceptionReport.TryRead(utcb, new MsgTag(SystemProtocol.Exception, 2), out _));
         Assert.False(ExceptionReport.TryRead(utcb, new MsgTag(SystemProtocol.PageFault, 8), out _));
+    }
+
+    /// <summary>The supervisor's handler thread, behind a gate registered as <c>sup/exceptions</c>.</summary>
+    private static async Task<L4Thread> Handler(L4Task supervisor)
+    {
+        L4Thread handler = await supervisor.CreateThreadAsync();
+        Gate gate = await supervisor.Factory.CreateGateAsync(handler, 5);
+        await supervisor.Names.RegisterAsync("sup/exceptions", gate);
+        return handler;
     }
 }
