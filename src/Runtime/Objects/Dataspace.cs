@@ -58,14 +58,22 @@ public sealed class Dataspace : Capability
         try
         {
             DataspaceAttach.Reply attached = await Owner.RequestAsync(new DataspaceAttach.Request(Slot, access), operation, cancellationToken).ConfigureAwait(false);
-            if (access == DataspaceAttach.Backing)
+            try
             {
-                mapping.UseAsBacking(Owner.PageFaults);
+                if (access == DataspaceAttach.Backing)
+                {
+                    mapping.UseAsBacking(Owner.PageFaults);
+                }
+                else if (attached.PagerSlot >= 0)
+                {
+                    PageFaultHandler faults = Owner.PageFaults; // PlatformNotSupportedException where userfaultfd is refused
+                    mapping.UsePager(faults, faults.PagerAt(attached.PagerSlot), attached.PagerId, attached.FaultTimeoutMs);
+                }
             }
-            else if (attached.PagerSlot >= 0)
+            catch
             {
-                PageFaultHandler faults = Owner.PageFaults;
-                mapping.UsePager(faults, faults.PagerAt(attached.PagerSlot), attached.PagerId, attached.FaultTimeoutMs);
+                attached.Memory.Dispose(); // Map takes it over only once it is called
+                throw;
             }
 
             mapping.Map(attached.Memory, attached.Size, attached.Token);
