@@ -159,6 +159,9 @@ public class PagerTests
         Assert.Equal(5000, paged.GetProperty("faultTimeoutMs").GetInt32());
         Assert.Equal(1, paged.GetProperty("tasksWithPager").GetInt32());
         Assert.Equal(1, paged.GetProperty("backingMappings").GetInt32());
+        (int code, string stdout, string stderr) = ToolProcess.Cli("--socket", broker.SocketPath, "status");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains($"gate {paged.GetProperty("gate").GetInt64()}, 5000 ms, 1 tasks, 1 backings", stdout, StringComparison.Ordinal); // the operator's view
         server.Abort();
         pagerLoop.Join();
     }
