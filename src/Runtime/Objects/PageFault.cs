@@ -40,7 +40,11 @@ public readonly struct PageFault
     /// <summary>The offset of the faulting page in the dataspace (a multiple of <see cref="PageSize"/>).</summary>
     public long Offset { get; }
 
-    /// <summary>Whether the faulting access was a write.</summary>
+    /// <summary>
+    /// Whether the kernel reported the faulting access as a write. A hint, not a right: a copy routine (memmove) writing
+    /// a whole page may touch it first with a read, and then the fault is reported as a read; the rights of the mapping
+    /// are the protection, not this flag.
+    /// </summary>
     public bool IsWrite { get; }
 
     /// <summary>

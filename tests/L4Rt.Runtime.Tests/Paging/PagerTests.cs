@@ -125,7 +125,7 @@ public class PagerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => backing.Supply(100, page));
         Assert.Throws<ArgumentException>(() => backing.Supply(0, page.AsSpan(1)));
 
-        int faults = 0;
+        int faults = 0, writeFaults = 0;
         Thread pagerLoop = new(() =>
         {
             byte[] content = new byte[PageFault.PageSize];
@@ -133,6 +133,11 @@ public class PagerTests
             while (received.IsOk && PageFault.TryRead(server.Utcb, received.Tag, out PageFault fault))
             {
                 Interlocked.Increment(ref faults);
+                if (fault.IsWrite)
+                {
+                    Interlocked.Increment(ref writeFaults);
+                }
+
                 Content.FillRecord(content, fault.Offset / PageFault.PageSize);
                 L4Status placed = backing.Supply(fault.Offset, content);
                 received = server.ReplyAndWait(PageFault.Reply(server.Utcb, fault, placed is L4Status.Ok or L4Status.AlreadyExists ? L4Status.Ok : L4Status.Aborted), L4Timeout.Never);
@@ -154,10 +159,21 @@ public class PagerTests
         Assert.Equal(3, mapping.FaultsServed); // pages 0, 1, 3: page 2 was prefetched
         Assert.Equal(3, Volatile.Read(ref faults));
 
+        // A read-write mapping: a store to a missing page faults as a write, is served, then lands in the page every mapping sees.
+        using DataspaceMapping writable = await dataspace.MapAsync(CapRights.Write);
+        StoreByte(writable, 5 * PageFault.PageSize, 9);
+        Assert.Equal((1, 4, 1), (Volatile.Read(ref writeFaults), Volatile.Read(ref faults), writable.FaultsServed));
+        byte[] back = new byte[PageFault.PageSize];
+        Assert.Equal(L4Status.Ok, mapping.Read(5 * PageFault.PageSize, back)); // the read-only view: no fault, the written page
+        Content.FillRecord(expected, 5);
+        expected[0] = 9;
+        Assert.Equal(expected, back);
+        Assert.Equal(3, mapping.FaultsServed);
+
         using JsonDocument status = JsonDocument.Parse(await task.GetBrokerStatusJsonAsync());
         JsonElement paged = status.RootElement.GetProperty("dataspaces")[0].GetProperty("paged");
         Assert.Equal(5000, paged.GetProperty("faultTimeoutMs").GetInt32());
-        Assert.Equal(1, paged.GetProperty("tasksWithPager").GetInt32());
+        Assert.Equal(1, paged.GetProperty("tasksWithPager").GetInt32()); // one pager capability for both mappings of this task
         Assert.Equal(1, paged.GetProperty("backingMappings").GetInt32());
         (int code, string stdout, string stderr) = ToolProcess.Cli("--socket", broker.SocketPath, "status");
         Assert.True(code == 0, stdout + stderr);
@@ -184,6 +200,9 @@ public class PagerTests
         e = await Assert.ThrowsAsync<L4RtException>(() => other.Factory.CreatePagedDataspaceAsync(Size, sendOnly, 1, TimeSpan.FromSeconds(1)));
         Assert.Equal(L4Status.NoRights, e.Status);
     }
+
+    /// <summary>One store through the mapping's memory (a write fault when the page is missing; a copy routine may read first).</summary>
+    private static unsafe void StoreByte(DataspaceMapping mapping, long offset, byte value) => Volatile.Write(ref mapping.Pointer[offset], value);
 
     private static ChildProcess StartPager(BrokerProcess broker, string name, string behaviour, int timeoutMs = 5_000)
     {
