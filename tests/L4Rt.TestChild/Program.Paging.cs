@@ -25,7 +25,8 @@ internal static partial class Program
     /// and serves faults, printing <c>FAULT offset access id</c> for each before answering as <paramref name="behaviour"/>
     /// says: <c>serve</c> (page i filled by <see cref="Content.FillRecord"/> with index i), <c>wrong-offset</c> (supplies the
     /// page, answers for the next one), <c>oversize</c> (supplies it, answers a length of two pages), <c>lie</c> (answers Ok,
-    /// supplies nothing), <c>refuse</c> (answers NoRights), <c>hold</c> (never answers: sleeps).
+    /// supplies nothing), <c>refuse</c> (answers NoRights), <c>hold</c> (never answers: sleeps), <c>revoke</c> (deletes the
+    /// dataspace instead of answering, then sleeps).
     /// </summary>
     private static int PagePager(string socket, string name, long size, string behaviour, int timeoutMs)
     {
@@ -52,6 +53,11 @@ internal static partial class Program
             switch (behaviour)
             {
                 case "hold":
+                    Thread.Sleep(Timeout.Infinite);
+                    return 0;
+                case "revoke":
+                    dataspace.DeleteAsync().GetAwaiter().GetResult(); // the creator's original: the dataspace goes, every mapping is revoked
+                    Say("REVOKED");
                     Thread.Sleep(Timeout.Infinite);
                     return 0;
                 case "refuse":

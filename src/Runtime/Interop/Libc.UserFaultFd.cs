@@ -26,7 +26,6 @@ internal static partial class Libc
         // _IOWR/_IOR(0xAA, nr, struct): the same numbers on x86_64 and arm64 (the generic ioctl encoding).
         private const nuint UFFDIO_API = 0xC018AA3F;
         private const nuint UFFDIO_REGISTER = 0xC020AA00;
-        private const nuint UFFDIO_UNREGISTER = 0x8010AA01;
         private const nuint UFFDIO_WAKE = 0x8010AA02;
         private const nuint UFFDIO_COPY = 0xC028AA03;
 
@@ -129,13 +128,6 @@ internal static partial class Libc
             {
                 throw LastErrnoException("ioctl(UFFDIO_REGISTER)");
             }
-        }
-
-        /// <summary>Unregisters a range (ignores errors: the range may be gone already, replaced or unmapped).</summary>
-        internal static void Unregister(SafeHandle uffd, byte* address, long length)
-        {
-            Range range = new() { Start = (ulong)address, Length = (ulong)length };
-            _ = Ioctl(uffd, UFFDIO_UNREGISTER, &range);
         }
 
         /// <summary>Wakes the threads blocked on faults in a range, to retry their access.</summary>

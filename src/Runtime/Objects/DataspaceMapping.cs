@@ -369,8 +369,8 @@ public sealed unsafe class DataspaceMapping : IDisposable
         {
             if (_state == Live)
             {
-                _faults?.Unregister(this); // the fault thread must not tear it down a second time
-                Libc.Mmap.ReplaceWithZeroPages(_address, _length);
+                Libc.Mmap.ReplaceWithZeroPages(_address, _length); // first: a paged range's registration goes with it
+                _faults?.Forget(this);
                 _state = Revoked;
                 _faults?.Wake(_address, _length); // a thread blocked on a fault here retries on the zero pages
             }
@@ -390,7 +390,7 @@ public sealed unsafe class DataspaceMapping : IDisposable
             bool wasMapped = _state is Live or Revoked or Failed;
             if (wasMapped)
             {
-                _faults?.Unregister(this);
+                _faults?.Forget(this); // before the range goes: the fault thread must not tear down addresses no longer ours
             }
 
             if (wasMapped && _window is not null)

@@ -88,15 +88,16 @@ internal sealed unsafe class PageFaultHandler : IDisposable
         }
     }
 
-    /// <summary>Takes a mapping out (revoked or disposed): the fault thread no longer touches its range.</summary>
-    internal void Unregister(DataspaceMapping mapping)
+    /// <summary>
+    /// Takes a mapping out (revoked or disposed): the fault thread no longer touches its range. No UFFDIO_UNREGISTER: that
+    /// wakes the threads blocked on the range while it still maps the file, and their retried faults would put zero
+    /// pages into the dataspace for everyone. The caller replaces or unmaps the range instead, which ends its registration.
+    /// </summary>
+    internal void Forget(DataspaceMapping mapping)
     {
         lock (_lock)
         {
-            if (_ranges.Remove(mapping))
-            {
-                Libc.UserFaultFd.Unregister(_uffd, mapping.Address, mapping.Length);
-            }
+            _ranges.Remove(mapping);
         }
     }
 

@@ -81,6 +81,20 @@ public class PagerTests
     }
 
     [UserFaultFdFact]
+    public void DataspaceRevokedWhileAThreadIsBlockedOnAFault_ThreadGoesOnAtOnce_ReadsZeros_InvalidCapability()
+    {
+        using BrokerProcess broker = new();
+        using ChildProcess pager = StartPager(broker, "pg/revoke", "revoke", timeoutMs: 60_000);
+        using ChildProcess reader = ChildProcess.Start("page-reader", broker.SocketPath, "pg/revoke", "touch", "2");
+        pager.WaitForLine("REVOKED");
+        // Long before the 60 s fault timeout: the revocation itself wakes the blocked thread.
+        Assert.StartsWith("TOUCHED InvalidCapability 0 False ", reader.WaitForLine("TOUCHED", timeoutMs: 20_000), StringComparison.Ordinal);
+        reader.WaitForLine("DONE");
+        Assert.True(reader.WaitForExit(10_000));
+        Assert.Equal(0, reader.ExitCode);
+    }
+
+    [UserFaultFdFact]
     public void PagerSilent_FaultTimesOut_MappingTornDownWithReceiveTimeout()
     {
         using BrokerProcess broker = new();
