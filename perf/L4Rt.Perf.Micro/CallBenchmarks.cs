@@ -5,7 +5,8 @@ namespace L4Rt.Perf.Micro;
 
 /// <summary>
 /// One Call (post, wait, take the reply) against a ReplyAndWait server on another thread of this process,
-/// over a real link region: the slot publish/take protocol without process boundaries. Expect 0 B allocated.
+/// over a real link region: the slot publish/take protocol without process boundaries, synchronous and awaited.
+/// Expect 0 B allocated.
 /// </summary>
 [MemoryDiagnoser]
 public class CallBenchmarks
@@ -40,6 +41,10 @@ public class CallBenchmarks
 
     [Benchmark]
     public L4Status Call() => _client.Call(_link, _tag, L4Timeout.Never).Status;
+
+    /// <summary>The same call awaited: bounded spin, then the futex reactor (no thread held). Expect 0 B after warm-up.</summary>
+    [Benchmark]
+    public async ValueTask<L4Status> CallAsync() => (await _client.CallAsync(_link, _tag, L4Timeout.Never).ConfigureAwait(false)).Status;
 
     [GlobalCleanup]
     public void Cleanup()

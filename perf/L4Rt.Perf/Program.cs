@@ -130,24 +130,24 @@ Rtt("pipe_rtt_ns", "anonymous pipes (stdin/stdout) 64-byte request/response RTT,
 const int IdleMs = 5;
 int idleSamples = quick ? 200 : 400;
 Dictionary<string, List<double>> idleMedians = [];
-Dictionary<string, List<double>> idleSamplesPooled = [];
-void RecordIdle(string name, double median, IEnumerable<double> samples)
+Dictionary<string, List<double>> idleP99s = [];
+void RecordIdle(string name, double median, double p99)
 {
     (idleMedians.TryGetValue(name, out var m) ? m : idleMedians[name] = []).Add(median);
-    (idleSamplesPooled.TryGetValue(name, out var p) ? p : idleSamplesPooled[name] = []).AddRange(samples);
+    (idleP99s.TryGetValue(name, out var p) ? p : idleP99s[name] = []).Add(p99);
 }
 
 List<(string Name, Action Run)> idleSteps =
 [
-    ("idle_wake_ipc_us", () => { double[] s = IdleWake.IpcUs(idleSamples, IdleMs); RecordIdle("idle_wake_ipc_us", new Stats(s).Median, s); }),
-    ("idle_wake_fifo_us", () => { double[] s = IdleWake.FifoUs(idleSamples, IdleMs); RecordIdle("idle_wake_fifo_us", new Stats(s).Median, s); }),
+    ("idle_wake_ipc_us", () => { double[] s = IdleWake.IpcUs(idleSamples, IdleMs); Stats st = new(s); RecordIdle("idle_wake_ipc_us", st.Median, st.P99); }),
+    ("idle_wake_fifo_us", () => { double[] s = IdleWake.FifoUs(idleSamples, IdleMs); Stats st = new(s); RecordIdle("idle_wake_fifo_us", st.Median, st.P99); }),
 ];
 if (c is not null)
 {
     idleSteps.Add(("c_idle_wake_us", () =>
     {
         JsonElement result = c.Run("idle-wake", ("iterations", idleSamples), ("warmup", 20), ("rounds", 1), ("idle-us", IdleMs * 1000));
-        RecordIdle("c_idle_wake_us", result.GetProperty("median").GetDouble(), [result.GetProperty("p99").GetDouble()]);
+        RecordIdle("c_idle_wake_us", result.GetProperty("median").GetDouble(), result.GetProperty("p99").GetDouble());
     }));
 }
 
@@ -168,13 +168,13 @@ void Idle(string name, string description, string? baseline, double? goal)
 {
     List<double> m = idleMedians[name];
     double[]? ratios = baseline is not null && idleMedians.TryGetValue(baseline, out var b) ? m.Select((v, i) => v / b[i]).ToArray() : null;
-    double p99 = name.StartsWith("c_", StringComparison.Ordinal) ? new Stats([.. idleSamplesPooled[name]]).Median : new Stats([.. idleSamplesPooled[name]]).P99;
+    double p99 = new Stats([.. idleP99s[name]]).Median; // the same for L4Rt and C: the median of per-round p99
     metrics.Add(new Metric(name, "µs", new Stats(m).Median, p99, [.. m], description, baseline,
         ratios is null ? null : new Stats(ratios).Median, ratios, ratios is null ? null : goal, true));
 }
 
-Idle("idle_wake_ipc_us", $"one-way wake of a direct-link server idle {IdleMs} ms in open wait: its take stamp minus the caller's send stamp ({idleSamples} per round)", c is null ? null : "c_idle_wake_us", 1.2);
-Idle("idle_wake_fifo_us", $"one-way wake of a FIFO consumer idle {IdleMs} ms in Read: its read stamp minus the producer's write stamp ({idleSamples} per round)", c is null ? null : "c_idle_wake_us", 1.2);
+Idle("idle_wake_ipc_us", $"one-way wake of a direct-link server idle {IdleMs} ms in open wait: its take stamp minus the caller's send stamp ({idleSamples} per round; p99 = median of per-round p99)", c is null ? null : "c_idle_wake_us", 1.2);
+Idle("idle_wake_fifo_us", $"one-way wake of a FIFO consumer idle {IdleMs} ms in Read: its read stamp minus the producer's write stamp ({idleSamples} per round; p99 = median of per-round p99)", c is null ? null : "c_idle_wake_us", 1.2);
 if (c is not null)
 {
     Idle("c_idle_wake_us", $"C: a process idle {IdleMs} ms in FUTEX_WAIT, woken by a stamp + FUTEX_WAKE, cc -O2; p99 = median of per-round p99", null, null);
@@ -309,6 +309,41 @@ using (BrokerHost broker = new(root))
     Stats irq = new(await IrqLatency.RunUs(broker, quick ? 1000 : 5000));
     metrics.Add(new Metric("irq_latency_us", "µs", irq.Median, irq.P99, [irq.Median], $"IRQ trigger (direct, shared memory) → delivery in another process's open wait, n={irq.Count}"));
     Console.WriteLine($"link setup {setup.Median:0} µs (prepare {prepare.Median:0}, first call {firstAfter.Median:0}); control RTT {control.Median:0.0} µs; IRQ latency {irq.Median:0.0} µs; page fault {fault.Median:0.0} µs (call alone {faultCall.Median:0.0})  [{total.Elapsed.TotalSeconds:0}s]");
+}
+
+// ---- Bridge group: a call through two gate bridges (gRPC, mutual TLS, loopback) beside a plain gRPC unary call.
+await using (BridgePair bridges = new(root))
+{
+    int bridgeCount = quick ? 1000 : 3000;
+    List<double> bridgedMedians = [], unaryMedians = [], bridgeRatios = [];
+    List<double> bridgedAll = [], unaryAll = [];
+    for (int round = 0; round < (quick ? 3 : 5); round++)
+    {
+        double[] bridged, unary;
+        if (round % 2 == 0)
+        {
+            bridged = await bridges.BridgedCallUs(bridgeCount);
+            unary = await bridges.UnaryCallUs(bridgeCount);
+        }
+        else
+        {
+            unary = await bridges.UnaryCallUs(bridgeCount);
+            bridged = await bridges.BridgedCallUs(bridgeCount);
+        }
+
+        bridgedMedians.Add(new Stats(bridged).Median);
+        unaryMedians.Add(new Stats(unary).Median);
+        bridgeRatios.Add(bridgedMedians[^1] / unaryMedians[^1]);
+        bridgedAll.AddRange(bridged);
+        unaryAll.AddRange(unary);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bridge round {round + 1}: bridged call {bridgedMedians[^1]:0.0} µs, gRPC unary {unaryMedians[^1]:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]"));
+    }
+
+    metrics.Add(new Metric("bridged_call_rtt_us", "µs", new Stats([.. bridgedMedians]).Median, new Stats([.. bridgedAll]).P99, [.. bridgedMedians],
+        $"Call RTT, 8 words, through two gate bridges: a client at broker A → bridge a → gRPC stream (HTTP/2, mutual TLS, loopback) → bridge b → a server at broker B, and back (n={bridgeCount} per round)",
+        "grpc_unary_rtt_us", new Stats([.. bridgeRatios]).Median, [.. bridgeRatios], 1.2));
+    metrics.Add(new Metric("grpc_unary_rtt_us", "µs", new Stats([.. unaryMedians]).Median, new Stats([.. unaryAll]).P99, [.. unaryMedians],
+        $"plain gRPC unary call, 8 words, from this process to bridge b (same endpoint: HTTP/2, mutual TLS, loopback), n={bridgeCount} per round"));
 }
 
 long allocated = CallRtt.AllocatedPerCalls(20_000);

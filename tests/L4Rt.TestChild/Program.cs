@@ -30,7 +30,7 @@ internal static partial class Program
                 "receiver-script" => ReceiverScript(args[1], args[2]),
                 "listen-hang" => ListenHang(args[1], args[2]),
                 "hostile-sender" => HostileSender(args[1], Int(args[2]), Int(args[3]), args[4]),
-                _ => RunTaskMode(args) ?? RunChannelMode(args) ?? RunDataspaceMode(args) ?? RunItemsMode(args) ?? RunHostileMode(args) ?? RunPagingMode(args) ?? throw new ArgumentException($"unknown mode {args[0]}"),
+                _ => RunTaskMode(args) ?? RunChannelMode(args) ?? RunDataspaceMode(args) ?? RunItemsMode(args) ?? RunHostileMode(args) ?? RunBridgeMode(args) ?? RunPagingMode(args) ?? throw new ArgumentException($"unknown mode {args[0]}"),
             };
         }
         catch (Exception e)
@@ -112,6 +112,12 @@ internal static partial class Program
                     Say("HOLD");
                     Thread.Sleep(Timeout.Infinite);
                     break;
+                case "timeout":
+                    // Tell the caller what the link said of it: its receive timeout, and whether a reply capability is held.
+                    server.Utcb.Mr[0] = (ulong)server.CallerReceiveTimeout.Nanoseconds;
+                    server.Utcb.Mr[1] = server.HasReplyCapability ? 1UL : 0UL;
+                    msg = server.ReplyAndWait(new MsgTag(msg.Tag.Protocol, 2), L4Timeout.Never);
+                    continue;
                 case "evil":
                     Say("EVIL");
                     ForgeReply(accepted[(int)(msg.Label - 100)]);

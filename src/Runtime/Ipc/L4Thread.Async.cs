@@ -114,7 +114,7 @@ public sealed partial class L4Thread
 
         try
         {
-            if (!Post(link, tag, sendTimeout, out int seq, out L4Status early))
+            if (!Post(link, tag, sendTimeout, receiveTimeout, out int seq, out L4Status early))
             {
                 return new IpcResult(early);
             }
@@ -151,8 +151,11 @@ public sealed partial class L4Thread
         }
     }
 
-    private bool Post(SendLink link, MsgTag tag, L4Timeout timeout, out int seq, out L4Status status) =>
-        TryPost(link, ref link.Region.Layout, tag, timeout, LinkState.PostedCall, out seq, out status);
+    private bool Post(SendLink link, MsgTag tag, L4Timeout timeout, L4Timeout receiveTimeout, out int seq, out L4Status status)
+    {
+        link.Region.Layout.CallReceiveTimeout = receiveTimeout.Nanoseconds; // as in CallCore: published with the post
+        return TryPost(link, ref link.Region.Layout, tag, timeout, LinkState.PostedCall, out seq, out status);
+    }
 
     /// <summary>A spin (first look only), then one armed look; false with the wake word to sleep on.</summary>
     private bool Look(SendLink link, int observed, long deadline, bool spin, bool canceled, out Progress progress, out int state, out int wake)

@@ -16,10 +16,25 @@ public sealed partial class L4Thread
     // The implicit reply capability: the link and message seq of the last call received.
     private ReceiveLink? _replyLink;
     private int _replySeq;
+    private long _callerReceiveTimeout; // the caller's receive timeout (L4Timeout encoding), read from the link as the call was taken
 
     // A message with items that its sender withdrew at the broker: it takes it back from the link itself.
     private ReceiveLink? _withdrawnLink;
     private int _withdrawnSeq;
+
+    /// <summary>
+    /// True while this thread holds a reply capability: the last message it received was a call, and it has neither replied
+    /// nor started another wait (which drops the capability: the caller gets <see cref="L4Status.ReplyDropped"/>).
+    /// </summary>
+    public bool HasReplyCapability => _replyLink is not null;
+
+    /// <summary>
+    /// The receive timeout the caller of the pending call (<see cref="HasReplyCapability"/>) gave, as it started waiting
+    /// for the reply, about when this thread took the call. A server that forwards the call (a proxy, the gRPC bridge)
+    /// bounds its own wait by it, so the caller's deadline holds end to end. <see cref="L4Timeout.Zero"/> when no call
+    /// is pending. The value comes from the caller's memory: it is a hint about the caller, never trusted for safety.
+    /// </summary>
+    public L4Timeout CallerReceiveTimeout => _replyLink is null ? L4Timeout.Zero : L4Timeout.FromEncoded(_callerReceiveTimeout);
 
     /// <summary>The link of the call this thread received last and has not answered yet (tests and helpers watch its caller).</summary>
     internal ReceiveLink? ReplyLink => _replyLink;
@@ -443,9 +458,10 @@ public sealed partial class L4Thread
         }
 
         ((ReadOnlySpan<ulong>)l.Request.Mr)[..tag.Words].CopyTo(Utcb.Mr);
+        long callerTimeout = Volatile.Read(ref l.CallReceiveTimeout); // copied with the words: valid only if the CAS below succeeds
         if (tag.Items != 0)
         {
-            return TakeWithItems(link, state, tag, out result);
+            return TakeWithItems(link, state, tag, callerTimeout, out result);
         }
 
         int committed = LinkState.Make(seq, code == LinkState.PostedCall ? LinkState.AwaitingReply : LinkState.Taken);
@@ -460,6 +476,7 @@ public sealed partial class L4Thread
         {
             _replyLink = link;
             _replySeq = seq;
+            _callerReceiveTimeout = callerTimeout;
         }
 
         LastSource = link;
@@ -471,7 +488,7 @@ public sealed partial class L4Thread
     /// The slow path of <see cref="TryTakeFrom"/> for a message with typed items (its words already copied): the broker
     /// accepts the items into this thread's buffer registers, or refuses them; only then is the message committed.
     /// </summary>
-    private bool TakeWithItems(ReceiveLink link, int state, MsgTag tag, out IpcResult result)
+    private bool TakeWithItems(ReceiveLink link, int state, MsgTag tag, long callerTimeout, out IpcResult result)
     {
         ref LinkLayout l = ref link.Region.Layout;
         int seq = LinkState.Seq(state);
@@ -506,6 +523,7 @@ public sealed partial class L4Thread
         {
             _replyLink = link;
             _replySeq = seq;
+            _callerReceiveTimeout = callerTimeout;
         }
 
         LastSource = link;

@@ -147,6 +147,7 @@ public sealed partial class L4Thread
     private IpcResult CallCore(SendLink link, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
     {
         ref LinkLayout l = ref link.Region.Layout;
+        l.CallReceiveTimeout = receiveTimeout.Nanoseconds; // the sender's field; published with the post (read by the receiver after its acquire)
         if (!TryPost(link, ref l, tag, sendTimeout, LinkState.PostedCall, out int seq, out L4Status early))
         {
             return new IpcResult(early);

@@ -32,6 +32,9 @@ public readonly struct L4Timeout : IEquatable<L4Timeout>
         return new(nanoseconds);
     }
 
+    /// <summary>Any encoded value (as it travels in shared memory or on a wire): 0 zero, &lt; 0 never, &gt; 0 nanoseconds. Total: no value is invalid.</summary>
+    internal static L4Timeout FromEncoded(long value) => new(value < 0 ? -1 : value);
+
     /// <summary>A finite timeout in microseconds.</summary>
     public static L4Timeout FromMicroseconds(long microseconds) => FromNanoseconds(checked(microseconds * 1_000));
 

@@ -22,7 +22,10 @@ namespace L4Rt.Memory;
 ///                                 on this link's State)
 ///      80    4  SenderDead        death marker                   receiver
 ///      84    4  ReceiverDead      death marker                   sender
-///      88   40  (reserved)
+///      88    8  CallReceiveTimeout sender, before posting a call  receiver, as it takes the call
+///                                 (its receive timeout in ns:
+///                                 0 zero, &lt; 0 never)
+///      96   32  (reserved)
 ///  ---- 128: Request slot, 512 B (tag + MR0..62), written by the sender only -------------------
 ///  ---- 640: Reply slot,   512 B (tag + MR0..62), written by the receiver only -----------------
 ///    1152       end (the region is one 4 KiB page)
@@ -35,7 +38,7 @@ namespace L4Rt.Memory;
 internal struct LinkLayout
 {
     internal const uint MagicValue = 0x4B4C344C; // "L4LK" little-endian
-    internal const uint CurrentVersion = 2; // 2: no Receiving/Replying states
+    internal const uint CurrentVersion = 3; // 2: no Receiving/Replying states; 3: CallReceiveTimeout
     internal const int RegionSize = 4096;
 
     [FieldOffset(0)]
@@ -64,6 +67,10 @@ internal struct LinkLayout
 
     [FieldOffset(84)]
     public int ReceiverDead;
+
+    /// <summary>The caller's receive timeout (ns; 0 zero, &lt; 0 never), written before a call is posted: a server that forwards the call bounds its own wait by it.</summary>
+    [FieldOffset(88)]
+    public long CallReceiveTimeout;
 
     [FieldOffset(128)]
     public MessageSlot Request;

@@ -70,6 +70,37 @@ public class CallTests
         Assert.Equal(L4Status.Ok, shared.Call(server.Link, new MsgTag(1, 1), L4Timeout.FromMilliseconds(10_000)).Status);
     }
 
+    [Theory]
+    [InlineData(250_000_000L)]
+    [InlineData(10_000_000_000L)]
+    [InlineData(-1L)] // never
+    public async Task Call_ServerSeesTheCallersReceiveTimeout_AndHoldsAReplyCapability(long receiveNanoseconds)
+    {
+        using EchoServer server = new("timeout");
+        using L4Thread me = new();
+        L4Timeout receive = receiveNanoseconds < 0 ? L4Timeout.Never : L4Timeout.FromNanoseconds(receiveNanoseconds);
+        for (int round = 0; round < 3; round++)
+        {
+            IpcResult r = me.Call(server.Link, new MsgTag(1, 0), L4Timeout.FromSeconds(10), receive);
+            Assert.Equal(L4Status.Ok, r.Status);
+            Assert.Equal(receive.Nanoseconds, (long)me.Utcb.Mr[0]);
+            Assert.Equal(1UL, me.Utcb.Mr[1]);
+        }
+
+        // Asynchronous calls carry it too.
+        IpcResult a = await me.CallAsync(server.Link, new MsgTag(1, 0), L4Timeout.FromSeconds(10), L4Timeout.FromMilliseconds(777));
+        Assert.Equal(L4Status.Ok, a.Status);
+        Assert.Equal(777_000_000L, (long)me.Utcb.Mr[0]);
+    }
+
+    [Fact]
+    public void CallerReceiveTimeout_WithoutAPendingCall_IsZero_AndNoReplyCapability()
+    {
+        using L4Thread idle = new();
+        Assert.False(idle.HasReplyCapability);
+        Assert.True(idle.CallerReceiveTimeout.IsZero);
+    }
+
     [Fact]
     public void Call_FutexOnlyWaiting_StillDeliversEveryReply()
     {

@@ -1,0 +1,346 @@
+using System.Diagnostics;
+using L4Rt.Bridge.Wire;
+using L4Rt.Ipc;
+using L4Rt.Objects;
+
+namespace L4Rt.Bridge;
+
+/// <summary>
+/// One imported name: while the exporter has its object, a local gate (or IRQ) of the bridge's task registered under
+/// the local name and served by a thread of its own, which forwards each message to the exporter and answers the local
+/// caller with the outcome — the reply, a dropped reply, a timeout, or <c>DestinationDeleted</c> when the remote server
+/// or the link is gone (then the local object is deleted and the name unregistered, as when a local server dies; it is
+/// registered again, with a new object, once the exporter has the name again).
+/// </summary>
+internal sealed partial class ImportedName : IAsyncDisposable
+{
+    private readonly ImportLink _link;
+    private readonly uint _index;
+    private readonly ImportRule _rule;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _changes = new(1, 1); // availability changes, one at a time
+    private readonly ManualResetEventSlim _answered = new(false, spinCount: 0);
+    private readonly ulong[] _words = new ulong[MsgTag.MaxWords];
+    private L4Thread? _thread;
+    private Thread? _server;
+    private Capability? _object; // the local gate or IRQ while available
+    private ulong _pendingId;    // the call the server thread waits for (0: none)
+    private int _outcomeStatus;
+    private ulong _outcomeTag;
+    private volatile bool _stopping;
+
+    internal ImportedName(ImportLink link, uint index, ImportRule rule, ILogger logger)
+    {
+        _link = link;
+        _index = index;
+        _rule = rule;
+        _logger = logger;
+    }
+
+    internal string LocalName => _rule.LocalName;
+
+    internal string Remote => _rule.Remote;
+
+    internal bool IsAvailable => Volatile.Read(ref _object) is not null;
+
+    /// <summary>Creates the serving thread (once, with the bridge's task).</summary>
+    internal async Task StartAsync(CancellationToken ct)
+    {
+        _thread = await _link.Task.CreateThreadAsync(ct).ConfigureAwait(false);
+        _server = new Thread(Serve) { IsBackground = true, Name = $"l4rt-bridge import {LocalName}" };
+        _server.Start();
+    }
+
+    /// <summary>The exporter has the object (again): a local one of the same kind, registered under the local name.</summary>
+    internal async Task SetAvailableAsync(string kind, CancellationToken ct)
+    {
+        await _changes.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_object is not null || _stopping || _thread is null)
+            {
+                return;
+            }
+
+            L4Task task = _link.Task;
+            Capability created = kind switch
+            {
+                "Gate" => await task.Factory.CreateGateAsync(_thread, label: _index, ct).ConfigureAwait(false),
+                "Irq" => await task.Factory.CreateIrqAsync(_thread, label: _index, ct).ConfigureAwait(false),
+                _ => throw new InvalidOperationException($"the exporter offers '{Remote}' as a {kind}, which is not bridged"),
+            };
+            try
+            {
+                await task.Names.RegisterAsync(LocalName, created, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                await created.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
+            Volatile.Write(ref _object, created);
+            LogImported(_logger, LocalName, Remote, _link.Peer, kind);
+        }
+        catch (L4RtException e)
+        {
+            LogImportFailed(_logger, LocalName, e.Message);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>
+    /// The remote object or the link is gone: the local object is deleted (a caller waiting on it gets
+    /// <c>DestinationDeleted</c>) and the name unregistered. A call in flight is answered so at once.
+    /// </summary>
+    internal async Task SetUnavailableAsync(string why)
+    {
+        FailPending(L4Status.DestinationDeleted);
+        await _changes.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            Capability? held = Interlocked.Exchange(ref _object, null);
+            if (held is null)
+            {
+                return;
+            }
+
+            L4Task task = _link.Task;
+            try
+            {
+                await task.Names.UnregisterAsync(LocalName).ConfigureAwait(false);
+            }
+            catch (L4RtException)
+            {
+                // not registered any more
+            }
+
+            try
+            {
+                await held.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (L4RtException)
+            {
+                // gone with the broker
+            }
+
+            LogUnavailable(_logger, LocalName, why);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>An outcome from the exporter, on the link's reading thread.</summary>
+    internal void Complete(Outcome outcome)
+    {
+        if (outcome.Id != Volatile.Read(ref _pendingId))
+        {
+            return; // for a call whose caller gave up already
+        }
+
+        int words = 0;
+        if (outcome.Status == (int)L4Status.Ok)
+        {
+            // The peer's bytes: a tag that decodes to words only, and as many words as it says.
+            if (!MsgTag.TryDecode(outcome.Tag, out MsgTag tag) || tag.Items != 0 || tag.Words != outcome.Words.Count)
+            {
+                FailPending(L4Status.ProtocolViolation);
+                return;
+            }
+
+            words = tag.Words;
+        }
+
+        for (int i = 0; i < words; i++)
+        {
+            _words[i] = outcome.Words[i];
+        }
+
+        _outcomeTag = outcome.Tag;
+        Volatile.Write(ref _outcomeStatus, outcome.Status);
+        if (Interlocked.CompareExchange(ref _pendingId, 0, outcome.Id) == outcome.Id)
+        {
+            _answered.Set();
+        }
+    }
+
+    private void FailPending(L4Status status)
+    {
+        ulong id = Volatile.Read(ref _pendingId);
+        if (id != 0)
+        {
+            Volatile.Write(ref _outcomeStatus, (int)status);
+            if (Interlocked.CompareExchange(ref _pendingId, 0, id) == id)
+            {
+                _answered.Set();
+            }
+        }
+    }
+
+    /// <summary>The server loop: open wait on the local object, each message forwarded, each call answered as the outcome says.</summary>
+    private void Serve()
+    {
+        L4Thread thread = _thread!;
+        IpcResult msg = thread.Wait(L4Timeout.Never);
+        while (true)
+        {
+            if (msg.Status is L4Status.Aborted or L4Status.BrokerLost || _stopping)
+            {
+                return;
+            }
+
+            if (!msg.IsOk)
+            {
+                msg = thread.Wait(L4Timeout.Never); // a local client's link ended: nothing to answer
+                continue;
+            }
+
+            if (msg.Tag.Protocol == SystemProtocol.Irq)
+            {
+                Forward(thread, RequestKind.Trigger, new MsgTag(0, 1), 0, L4Timeout.Zero);
+                msg = thread.Wait(L4Timeout.Never);
+                continue;
+            }
+
+            if (!thread.HasReplyCapability)
+            {
+                Forward(thread, RequestKind.Send, msg.Tag, 0, L4Timeout.Zero);
+                msg = thread.Wait(L4Timeout.Never);
+                continue;
+            }
+
+            msg = Call(thread, msg.Tag);
+        }
+    }
+
+    /// <summary>One bridged call, answered to the local caller; returns the next message (the reply-and-wait's or the wait's).</summary>
+    private IpcResult Call(L4Thread thread, MsgTag tag)
+    {
+        L4Timeout remaining = thread.CallerReceiveTimeout;
+        long took = Stopwatch.GetTimestamp();
+        _answered.Reset();
+        ulong id = _link.NextId(_index);
+        Volatile.Write(ref _pendingId, id);
+        if (!IsAvailable || !Forward(thread, RequestKind.Call, tag, id, remaining))
+        {
+            FailPending(L4Status.DestinationDeleted);
+        }
+
+        // The caller's own receive timeout ends its wait; ours ends a little later, so a late outcome is never mistaken
+        // for a reply to a later call (the id is checked too).
+        bool answered = remaining.IsNever
+            ? WaitAnswered(Timeout.Infinite)
+            : WaitAnswered((int)Math.Min(int.MaxValue, (remaining.Nanoseconds / 1_000_000) + 50));
+        Interlocked.Exchange(ref _pendingId, 0);
+        BridgeMetrics.Message(LocalName, "import");
+        if (!answered)
+        {
+            BridgeMetrics.Error(LocalName, "import", L4Status.ReceiveTimeout);
+            return thread.Wait(L4Timeout.Never); // the caller gave up already (ReceiveTimeout)
+        }
+
+        L4Status status = (L4Status)Volatile.Read(ref _outcomeStatus);
+        BridgeMetrics.Rtt(LocalName, Stopwatch.GetElapsedTime(took).TotalMicroseconds);
+        if (status != L4Status.Ok)
+        {
+            BridgeMetrics.Error(LocalName, "import", status);
+        }
+
+        switch (status)
+        {
+            case L4Status.Ok:
+                MsgTag reply = MsgTag.TryDecode(_outcomeTag, out MsgTag t) ? t : default;
+                _words.AsSpan(0, reply.Words).CopyTo(thread.Utcb.Mr);
+                return thread.ReplyAndWait(reply, L4Timeout.Never);
+            case L4Status.ReceiveTimeout or L4Status.SendTimeout:
+                // The remote side timed out at the caller's deadline; let the caller's own timer end its wait, so it
+                // sees ReceiveTimeout as it would locally, not a dropped reply.
+                SleepUntil(took, remaining);
+                return thread.Wait(L4Timeout.Never);
+            case L4Status.DestinationDeleted or L4Status.BrokerLost:
+                // Delete the gate before waiting again (which would drop the reply): the caller gets DestinationDeleted.
+                SetUnavailableAsync("the remote server is gone").GetAwaiter().GetResult();
+                return thread.Wait(L4Timeout.Never);
+            default:
+                // ReplyDropped as locally: wait again without replying. Anything else (a refusal by the exporter) too,
+                // after a line in the log: the caller sees ReplyDropped.
+                if (status != L4Status.ReplyDropped)
+                {
+                    LogRefusedCall(_logger, LocalName, status);
+                }
+
+                return thread.Wait(L4Timeout.Never);
+        }
+    }
+
+    private bool WaitAnswered(int milliseconds)
+    {
+        try
+        {
+            return _answered.Wait(milliseconds);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    private static void SleepUntil(long took, L4Timeout remaining)
+    {
+        if (remaining.IsNever)
+        {
+            return;
+        }
+
+        TimeSpan left = TimeSpan.FromTicks(remaining.Nanoseconds / 100) - Stopwatch.GetElapsedTime(took) + TimeSpan.FromMilliseconds(1);
+        if (left > TimeSpan.Zero)
+        {
+            Thread.Sleep(left < TimeSpan.FromSeconds(5) ? left : TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private bool Forward(L4Thread thread, RequestKind kind, MsgTag tag, ulong id, L4Timeout timeout)
+    {
+        Request request = new() { Id = id, Name = _index, Kind = kind, Tag = tag.Raw, TimeoutNs = timeout.Nanoseconds };
+        ReadOnlySpan<ulong> mr = thread.Utcb.Mr;
+        for (int i = 0; i < tag.Words; i++)
+        {
+            request.Words.Add(mr[i]);
+        }
+
+        if (kind != RequestKind.Call)
+        {
+            BridgeMetrics.Message(LocalName, "import");
+        }
+
+        return _link.Post(new ImportFrame { Request = request });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping = true;
+        await SetUnavailableAsync("the bridge stops").ConfigureAwait(false);
+        _thread?.Abort();
+        _server?.Join();
+        _thread?.Dispose();
+        _answered.Dispose();
+        _changes.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "imported '{Local}' ← '{Remote}' at peer '{Peer}' ({Kind})")]
+    private static partial void LogImported(ILogger logger, string local, string remote, string peer, string kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "cannot import '{Local}': {Reason}")]
+    private static partial void LogImportFailed(ILogger logger, string local, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "'{Local}' is unavailable: {Why}")]
+    private static partial void LogUnavailable(ILogger logger, string local, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the exporter refused a call on '{Local}': {Status}; the caller sees ReplyDropped")]
+    private static partial void LogRefusedCall(ILogger logger, string local, L4Status status);
+}

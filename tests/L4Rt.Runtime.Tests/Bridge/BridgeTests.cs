@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using L4Rt.Ipc;
+using L4Rt.Objects;
+using L4Rt.Tests.Support;
+using Xunit.Abstractions;
+
+namespace L4Rt.Tests.Bridge;
+
+/// <summary>
+/// A client on broker A calls a server on broker B through two gate bridges (gRPC, mutual TLS, loopback) with the
+/// same code as a local call, and sees the same statuses: replies, the label, timeouts, dropped replies, the server's
+/// death, the exporting bridge's death; unexported names and untrusted peers get nothing.
+/// </summary>
+[Collection(ProcessCollection.Name)]
+public sealed class BridgeTests(ITestOutputHelper output)
+{
+    private const int Increment = 1, SleepThenReply = 2, Drop = 3, Hold = 4, Label = 5;
+
+    [Fact]
+    public async Task Call_OnAnImportedName_IsALocalCall_RepliesLabelSendsAndIrqs()
+    {
+        using BridgeHosts hosts = new();
+        await using L4Task client = await hosts.A.ConnectAsync("client");
+        Gate svc = await client.Names.QueryAsync<Gate>("b/svc", TimeSpan.FromSeconds(30));
+        using L4Thread me = new();
+        for (int i = 0; i < 200; i++)
+        {
+            int words = 1 + (i % MsgTag.MaxWords);
+            for (int w = 0; w < words; w++)
+            {
+                me.Utcb.Mr[w] = (ulong)((i * 1000) + w);
+            }
+
+            IpcResult r = me.Call(svc, new MsgTag(Increment, words), L4Timeout.FromSeconds(10));
+            Assert.Equal(L4Status.Ok, r.Status);
+            Assert.Equal(words, r.Tag.Words);
+            Assert.Equal((ulong)(i * 1000) + 1, me.Utcb.Mr[0]);
+            for (int w = 1; w < words; w++)
+            {
+                Assert.Equal((ulong)((i * 1000) + w), me.Utcb.Mr[w]);
+            }
+        }
+
+        // The server sees the label of the gate it registered, as for a local caller.
+        IpcResult labelled = me.Call(svc, new MsgTag(Label, 0), L4Timeout.FromSeconds(10));
+        Assert.Equal(L4Status.Ok, labelled.Status);
+        Assert.Equal(42UL, me.Utcb.Mr[0]);
+
+        // One-way sends and IRQ triggers arrive too.
+        me.Utcb.Mr[0] = 4711;
+        Assert.Equal(L4Status.Ok, me.Send(svc, new MsgTag(Increment, 1), L4Timeout.FromSeconds(10)).Status);
+        hosts.Server!.WaitForLine("SEND 4711 42", 10_000);
+        Irq irq = await client.Names.QueryAsync<Irq>("b/svc-irq", TimeSpan.FromSeconds(30));
+        Assert.Equal(L4Status.Ok, irq.Trigger());
+        Assert.EndsWith(" 7", hosts.Server.WaitForLine("IRQ ", 10_000), StringComparison.Ordinal); // the label of the server's own IRQ
+    }
+
+    [Fact]
+    public async Task Timeouts_AndDroppedReplies_GiveTheLocalStatuses()
+    {
+        using BridgeHosts hosts = new();
+        await using L4Task client = await hosts.A.ConnectAsync("client");
+        Gate svc = await client.Names.QueryAsync<Gate>("b/svc", TimeSpan.FromSeconds(30));
+        using L4Thread me = new();
+
+        // The caller's receive timeout travels: a server slower than it gives ReceiveTimeout, at the caller's deadline.
+        me.Utcb.Mr[0] = 600;
+        long start = Stopwatch.GetTimestamp();
+        IpcResult late = me.Call(svc, new MsgTag(SleepThenReply, 1), L4Timeout.FromSeconds(10), L4Timeout.FromMilliseconds(200));
+        TimeSpan took = Stopwatch.GetElapsedTime(start);
+        Assert.Equal(L4Status.ReceiveTimeout, late.Status);
+        Assert.InRange(took.TotalMilliseconds, 190, 590);
+
+        // After the slow reply is refused, the next call is served normally (the late outcome is not taken for it).
+        Thread.Sleep(600);
+        me.Utcb.Mr[0] = 5;
+        IpcResult inTime = me.Call(svc, new MsgTag(SleepThenReply, 1), L4Timeout.FromSeconds(10));
+        Assert.Equal(L4Status.Ok, inTime.Status);
+        Assert.Equal(6UL, me.Utcb.Mr[0]);
+
+        // A server that waits again without replying: ReplyDropped, as locally.
+        Assert.Equal(L4Status.ReplyDropped, me.Call(svc, new MsgTag(Drop, 0), L4Timeout.FromSeconds(10)).Status);
+        me.Utcb.Mr[0] = 1;
+        Assert.Equal(L4Status.Ok, me.Call(svc, new MsgTag(Increment, 1), L4Timeout.FromSeconds(10)).Status);
+    }
+
+    [Fact]
+    public async Task ServerKilledMidCall_GivesDestinationDeleted_AndTheNameComesBackWithANewServer()
+    {
+        using BridgeHosts hosts = new();
+        await using L4Task client = await hosts.A.ConnectAsync("client");
+        Gate svc = await client.Names.QueryAsync<Gate>("b/svc", TimeSpan.FromSeconds(30));
+        using L4Thread me = new();
+        Task<IpcResult> held = Task.Run(() => me.Call(svc, new MsgTag(Hold, 0), L4Timeout.Never));
+        hosts.Server!.WaitForLine("HOLD", 10_000);
+        long killed = hosts.Server.Kill();
+        IpcResult r = await held.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(L4Status.DestinationDeleted, r.Status);
+        output.WriteLine($"server SIGKILL → DestinationDeleted at A after {Stopwatch.GetElapsedTime(killed).TotalMilliseconds:0.0} ms");
+
+        // As after a local server's restart: the old gate stays dead, the name finds the new server.
+        Assert.Equal(L4Status.DestinationDeleted, me.Call(svc, new MsgTag(Increment, 1), L4Timeout.FromSeconds(5)).Status);
+        hosts.StartServer();
+        Gate again = await client.Names.QueryAsync<Gate>("b/svc", TimeSpan.FromSeconds(30));
+        me.Utcb.Mr[0] = 9;
+        IpcResult served = me.Call(again, new MsgTag(Increment, 1), L4Timeout.FromSeconds(10));
+        if (served.Status == L4Status.DestinationDeleted)
+        {
+            // The name may still have named the old import for a moment: query once more.
+            again = await client.Names.QueryAsync<Gate>("b/svc", TimeSpan.FromSeconds(30));
+            served = me.Call(again, new MsgTag(Increment, 1), L4Timeout.FromSeconds(10));
+        }
+
+        Assert.Equal(L4Status.Ok, served.Status);
+        Assert.Equal(10UL, me.Utcb.Mr[0]);
+    }
+
+    [Fact]
+    public async Task ExportingBridgeKilled_GivesDestinationDeleted_WithinTheDetectionTime()
+    {
+        using BridgeHosts hosts = new(detection: TimeSpan.FromSeconds(1));
+        await using L4Task client = await hosts.A.ConnectAsync("client");
+        Gate svc = await client.Names.QueryAsync<Gate>("b/svc", TimeSpan.FromSeconds(30));
+        using L4Thread me = new();
+        Task<IpcResult> held = Task.Run(() => me.Call(svc, new MsgTag(Hold, 0), L4Timeout.Never));
+        hosts.Server!.WaitForLine("HOLD", 10_000);
+        long killed = hosts.Bridge("b").Kill();
+        IpcResult r = await held.WaitAsync(TimeSpan.FromSeconds(10));
+        double ms = Stopwatch.GetElapsedTime(killed).TotalMilliseconds;
+        Assert.Equal(L4Status.DestinationDeleted, r.Status);
+        Assert.True(ms < hosts.Detection.TotalMilliseconds + 500, $"DestinationDeleted came {ms:0} ms after the kill (detection time {hosts.Detection.TotalMilliseconds} ms)");
+        output.WriteLine($"exporting bridge SIGKILL → DestinationDeleted at A after {ms:0.0} ms");
+
+        // The imported names leave A's name service while the peer is gone.
+        await Assert.ThrowsAsync<L4RtException>(() => client.Names.QueryAsync<Gate>("b/svc", TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task NamesNotExported_AndPeersWithoutATrustedCertificate_GetNothing()
+    {
+        using BridgeHosts hosts = new();
+        await using L4Task client = await hosts.A.ConnectAsync("client");
+        await client.Names.QueryAsync<Gate>("b/svc", TimeSpan.FromSeconds(30)); // the link is up and imports work
+
+        // Not exported at all, and exported only to another peer: never registered at A.
+        L4RtException none = await Assert.ThrowsAsync<L4RtException>(() => client.Names.QueryAsync<Gate>("b/not-exported", TimeSpan.FromMilliseconds(1500)));
+        Assert.Equal(L4Status.NameNotFound, none.Status);
+        L4RtException other = await Assert.ThrowsAsync<L4RtException>(() => client.Names.QueryAsync<Gate>("b/only-for-c", TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(L4Status.NameNotFound, other.Status);
+
+        // A bridge whose certificate a CA nobody trusts signed, with the CN of an allowed peer: refused at the TLS handshake.
+        using BrokerProcess third = new();
+        var intruder = hosts.StartBridge("a", third.SocketPath, new
+        {
+            Imports = new object[] { new { Peer = "b", Address = $"https://127.0.0.1:{hosts.PortB}", Remote = "svc", Local = "stolen" } },
+        }, intruder: true);
+        await using L4Task thief = await third.ConnectAsync("thief");
+        L4RtException stolen = await Assert.ThrowsAsync<L4RtException>(() => thief.Names.QueryAsync<Gate>("stolen", TimeSpan.FromSeconds(3)));
+        Assert.Equal(L4Status.NameNotFound, stolen.Status);
+        Assert.Contains("is down", intruder.Output, StringComparison.Ordinal);
+    }
+}
