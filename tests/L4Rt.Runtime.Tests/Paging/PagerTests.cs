@@ -115,7 +115,18 @@ public class PagerTests
         using BrokerProcess broker = new();
         using ChildProcess pager = StartPager(broker, "pg/bad", behaviour);
         using ChildProcess reader = ChildProcess.Start("page-reader", broker.SocketPath, "pg/bad", "touch", "5", "touch", "6");
-        Assert.StartsWith($"TOUCHED {status} 0 False ", reader.WaitForLine("TOUCHED"), StringComparison.Ordinal);
+        string first = reader.WaitForLine("TOUCHED");
+        if (behaviour is "wrong-offset" or "oversize")
+        {
+            // These pagers place the page before the bad answer: a blocked access that the kernel retried meanwhile (a
+            // signal interrupts the wait) may read that page before the mapping is torn down.
+            Assert.Matches($@"^TOUCHED ({status} 0 False|(Ok|{status}) [0-9]+ True) ", first);
+        }
+        else
+        {
+            Assert.StartsWith($"TOUCHED {status} 0 False ", first, StringComparison.Ordinal);
+        }
+
         Assert.StartsWith($"TOUCHED {status} 0 False ", reader.WaitForLine("TOUCHED"), StringComparison.Ordinal); // torn down: no second fault
         reader.WaitForLine("DONE");
         Assert.Single(FaultLines(pager));
@@ -218,7 +229,7 @@ public class PagerTests
     /// <summary>One store through the mapping's memory (a write fault when the page is missing; a copy routine may read first).</summary>
     private static unsafe void StoreByte(DataspaceMapping mapping, long offset, byte value) => Volatile.Write(ref mapping.Pointer[offset], value);
 
-    private static ChildProcess StartPager(BrokerProcess broker, string name, string behaviour, int timeoutMs = 5_000)
+    private static ChildProcess StartPager(BrokerProcess broker, string name, string behaviour, int timeoutMs = 20_000)
     {
         ChildProcess pager = ChildProcess.Start("page-pager", broker.SocketPath, name, $"{Size}", behaviour, $"{timeoutMs}");
         try
