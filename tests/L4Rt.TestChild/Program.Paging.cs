@@ -91,7 +91,8 @@ internal static partial class Program
     /// <c>read FIRST COUNT</c> touches pages FIRST.. and checks each against <see cref="Content.FillRecord"/>
     /// (<c>READ good bad status served</c>); <c>race PAGE THREADS</c> touches one page from that many threads at once
     /// (<c>RACE same status served</c>); <c>touch PAGE</c> touches one page and prints <c>TOUCHED status first-byte
-    /// nonzero monotonic-ns-after</c>; <c>alloc FIRST COUNT</c> touches that many fresh pages and prints <c>ALLOC
+    /// nonzero monotonic-ns-after</c>; <c>touch-dispose PAGE FLAG</c> touches one page on another thread, waits for the
+    /// file FLAG, disposes the task and prints <c>DISPOSED joined status byte</c>; <c>alloc FIRST COUNT</c> touches that many fresh pages and prints <c>ALLOC
     /// bytes-per-fault faults status</c>, the bytes allocated by every thread of this process (the fault thread's included).
     /// </summary>
     private static int PageReader(string socket, string name, string[] steps)
@@ -172,6 +173,23 @@ internal static partial class Program
                     long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
                     GC.KeepAlive(sum);
                     Say(string.Create(CultureInfo.InvariantCulture, $"ALLOC {allocated / (double)faults:0.00} {mapping.FaultsServed - servedBefore} {mapping.Status}"));
+                    break;
+                case "touch-dispose":
+                    int blockedPage = Int(steps[++i]);
+                    string flag = steps[++i];
+                    byte seenByte = 1;
+                    Thread toucher = new(() =>
+                    {
+                        unsafe
+                        {
+                            seenByte = *((byte*)start + ((long)blockedPage * PageFault.PageSize)); // blocks: the pager holds
+                        }
+                    });
+                    toucher.Start();
+                    SpinUntil(() => File.Exists(flag)); // the test saw the pager receive the fault
+                    task.Dispose(); // the task leaves while a thread is blocked on a fault of its mapping
+                    bool joined = toucher.Join(TimeSpan.FromSeconds(20));
+                    Say($"DISPOSED {joined} {mapping.Status} {seenByte}");
                     break;
                 case "touch":
                     int at = Int(steps[++i]);

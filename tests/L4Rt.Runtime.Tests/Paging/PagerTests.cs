@@ -95,6 +95,22 @@ public class PagerTests
     }
 
     [UserFaultFdFact]
+    public void TaskDisposedWhileAThreadIsBlockedOnAFault_ThreadGoesOn_MappingAborted()
+    {
+        using BrokerProcess broker = new();
+        using TempDir dir = new();
+        string flag = Path.Combine(dir.Path, "fault-seen");
+        using ChildProcess pager = StartPager(broker, "pg/dispose", "hold", timeoutMs: 60_000);
+        using ChildProcess reader = ChildProcess.Start("page-reader", broker.SocketPath, "pg/dispose", "touch-dispose", "4", flag);
+        pager.WaitForLine("FAULT");
+        File.WriteAllText(flag, "");
+        Assert.Equal("DISPOSED True Aborted 0", reader.WaitForLine("DISPOSED"));
+        reader.WaitForLine("DONE");
+        Assert.True(reader.WaitForExit(10_000));
+        Assert.Equal(0, reader.ExitCode);
+    }
+
+    [UserFaultFdFact]
     public void PagerSilent_FaultTimesOut_MappingTornDownWithReceiveTimeout()
     {
         using BrokerProcess broker = new();
