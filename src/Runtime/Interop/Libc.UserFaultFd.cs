@@ -144,7 +144,8 @@ internal static partial class Libc
         /// </summary>
         internal static int Copy(SafeHandle uffd, byte* destination, byte* source, long length)
         {
-            while (true)
+            const int MaxTries = 64; // EAGAIN/EINTR are transient; a bounded number of tries, then the caller hears EAGAIN
+            for (int attempt = 1; ; attempt++)
             {
                 CopyArgs copy = new() { Destination = (ulong)destination, Source = (ulong)source, Length = (ulong)length, Mode = UFFDIO_COPY_MODE_DONTWAKE };
                 if (Ioctl(uffd, UFFDIO_COPY, &copy) == 0)
@@ -153,7 +154,7 @@ internal static partial class Libc
                 }
 
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno != Errno.EAGAIN && errno != Errno.EINTR)
+                if ((errno != Errno.EAGAIN && errno != Errno.EINTR) || attempt == MaxTries)
                 {
                     return errno;
                 }
