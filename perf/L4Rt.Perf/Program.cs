@@ -18,8 +18,9 @@ if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("""
         L4Rt benchmark harness: real processes, same-run C and .NET baselines, a ratio per round (perf/README.md).
-        usage: L4Rt.Perf [--quick] [--rounds N] [--out DIR]
+        usage: L4Rt.Perf [--quick] [--rounds N] [--out DIR] [--page-faults]
           --quick     fewer iterations and 5 rounds (under a minute)
+          --page-faults  only the page-fault rows (page_fault_us, page_fault_call_us), printed, nothing written
           --rounds N  rounds per group (default 7, 5 with --quick)
           --out DIR   where the results go (default perf/results)
         """);
@@ -27,6 +28,15 @@ if (args.Contains("--help") || args.Contains("-h"))
 }
 
 bool quick = args.Contains("--quick");
+if (args.Contains("--page-faults"))
+{
+    using BrokerHost pagerBroker = new(RepoRoot.Find());
+    (double[] faultsOnly, double[] callsOnly) = await BrokerScenarios.PageFaultUs(pagerBroker, quick ? 1000 : 5000);
+    Stats f = new(faultsOnly), c1 = new(callsOnly);
+    Console.WriteLine($"page_fault_us median {f.Median:0.0} p99 {f.P99:0.0}; page_fault_call_us median {c1.Median:0.0} p99 {c1.P99:0.0} (n={f.Count})");
+    return 0;
+}
+
 int rounds = ArgValue("--rounds") is { } r ? Math.Max(1, int.Parse(r, CultureInfo.InvariantCulture)) : quick ? 5 : 7;
 string root = RepoRoot.Find();
 string outDir = ArgValue("--out") ?? Path.Combine(root, "perf", "results");
@@ -284,9 +294,21 @@ using (BrokerHost broker = new(root))
             double.IsNaN(callNs) ? null : "call_rtt_ns", double.IsNaN(callNs) ? null : ratio, double.IsNaN(callNs) ? null : [ratio]));
     }
 
+    (double[] faults, double[] faultCalls) = await BrokerScenarios.PageFaultUs(broker, quick ? 1000 : 5000);
+    Stats fault = new(faults);
+    Stats faultCall = new(faultCalls);
+    double faultRatio = fault.Median * 1000 / callNs;
+    metrics.Add(new Metric("page_fault_us", "µs", fault.Median, fault.P99, [fault.Median],
+        $"first touch of a page of a paged dataspace, served by a pager in another process (userfaultfd → fault thread → PageFault call → UFFDIO_COPY → wake); ratio = this / call_rtt_ns (n={fault.Count})",
+        double.IsNaN(callNs) ? null : "call_rtt_ns", double.IsNaN(callNs) ? null : faultRatio, double.IsNaN(callNs) ? null : [faultRatio]));
+    double callRatio = faultCall.Median / fault.Median;
+    metrics.Add(new Metric("page_fault_call_us", "µs", faultCall.Median, faultCall.P99, [faultCall.Median],
+        $"the same PageFault call made directly for a fresh page (IPC + the pager placing it, no fault); ratio = this / page_fault_us: the share of a fault that is the IPC and the placing, the rest is userfaultfd and the wake (n={faultCall.Count})",
+        "page_fault_us", callRatio, [callRatio]));
+
     Stats irq = new(await IrqLatency.RunUs(broker, quick ? 1000 : 5000));
     metrics.Add(new Metric("irq_latency_us", "µs", irq.Median, irq.P99, [irq.Median], $"IRQ trigger (direct, shared memory) → delivery in another process's open wait, n={irq.Count}"));
-    Console.WriteLine($"link setup {setup.Median:0} µs (prepare {prepare.Median:0}, first call {firstAfter.Median:0}); control RTT {control.Median:0.0} µs; IRQ latency {irq.Median:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]");
+    Console.WriteLine($"link setup {setup.Median:0} µs (prepare {prepare.Median:0}, first call {firstAfter.Median:0}); control RTT {control.Median:0.0} µs; IRQ latency {irq.Median:0.0} µs; page fault {fault.Median:0.0} µs (call alone {faultCall.Median:0.0})  [{total.Elapsed.TotalSeconds:0}s]");
 }
 
 // Scenario and baseline of one round, the order alternating from round to round.

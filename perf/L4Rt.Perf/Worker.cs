@@ -19,6 +19,8 @@ internal static partial class Worker
                 return GateEcho(args[2], args[3]);
             case "gate-items":
                 return GateItems(args[2], args[3]);
+            case "pager":
+                return Pager(args[2], args[3], long.Parse(args[4], CultureInfo.InvariantCulture));
             case "uds-echo":
                 return UdsEcho(args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
             case "tcp-echo":
@@ -64,6 +66,44 @@ internal static partial class Worker
     /// As <see cref="GateEcho"/>, accepting one capability and flexpages into a 64 KiB window: each call is answered with
     /// its words; a received flexpage is unmapped after the reply (received capabilities are kept).
     /// </summary>
+    /// <summary>
+    /// Serves a paged dataspace of <paramref name="size"/> bytes, registered as <paramref name="name"/> (read and map), its
+    /// gate as <paramref name="name"/>-gate: each fault (or direct PageFault call) is answered with a page of words derived
+    /// from its offset, placed through the backing.
+    /// </summary>
+    private static int Pager(string socket, string name, long size)
+    {
+        using L4Task task = L4Task.ConnectAsync(new L4TaskOptions { SocketPath = socket, Name = "bench-pager", ConnectTimeout = TimeSpan.FromSeconds(30) }).GetAwaiter().GetResult();
+        using L4Thread server = task.CreateThread();
+        Objects.Gate gate = task.Factory.CreateGateAsync(server, 1).GetAwaiter().GetResult();
+        Objects.Dataspace dataspace = task.Factory.CreatePagedDataspaceAsync(size, gate, 1, TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        using Objects.PagerBacking backing = dataspace.MapBackingAsync().GetAwaiter().GetResult();
+        task.Names.RegisterAsync(name, dataspace, Protocol.CapRights.Read | Protocol.CapRights.Map).GetAwaiter().GetResult();
+        task.Names.RegisterAsync(name + "-gate", gate).GetAwaiter().GetResult();
+        Console.WriteLine("READY");
+        ulong[] page = new ulong[Objects.PageFault.PageSize / sizeof(ulong)];
+        IpcResult msg = server.Wait(L4Timeout.Never);
+        while (msg.Status is L4Status.Ok or L4Status.ReceiveTimeout)
+        {
+            if (!msg.IsOk || !Objects.PageFault.TryRead(server.Utcb, msg.Tag, out Objects.PageFault fault) || fault.Offset >= backing.Length)
+            {
+                msg = server.Wait(L4Timeout.Never);
+                continue;
+            }
+
+            for (int i = 0; i < page.Length; i++)
+            {
+                page[i] = (ulong)fault.Offset + (ulong)i;
+            }
+
+            L4Status placed = backing.Supply(fault.Offset, System.Runtime.InteropServices.MemoryMarshal.AsBytes(page.AsSpan()));
+            MsgTag reply = Objects.PageFault.Reply(server.Utcb, fault, placed is L4Status.Ok or L4Status.AlreadyExists ? L4Status.Ok : L4Status.Aborted);
+            msg = server.ReplyAndWait(reply, L4Timeout.Never);
+        }
+
+        return 0;
+    }
+
     private static int GateItems(string socket, string name)
     {
         using L4Task task = L4Task.ConnectAsync(new L4TaskOptions { SocketPath = socket, Name = "bench-items", ConnectTimeout = TimeSpan.FromSeconds(30) }).GetAwaiter().GetResult();

@@ -161,7 +161,7 @@ static void PrintStatus(JsonElement s)
     Section(s, "gates", ["gate", "task", "thread", "links"], g => [g.GetProperty("id").ToString(), g.GetProperty("task").ToString(), g.GetProperty("thread").ToString(), g.GetProperty("links").ToString()]);
     Section(s, "irqs", ["irq", "task", "thread", "broker triggers"], i => [i.GetProperty("id").ToString(), i.GetProperty("task").ToString(), i.GetProperty("thread").ToString(), i.GetProperty("triggersThroughBroker").ToString()]);
     Section(s, "channels", ["channel", "task", "capacity", "producer task", "consumer task"], c => [c.GetProperty("id").ToString(), c.GetProperty("task").ToString(), c.GetProperty("capacity").ToString(), c.GetProperty("producer").ToString(), c.GetProperty("consumer").ToString()]);
-    Section(s, "dataspaces", ["dataspace", "task", "size", "caps", "mapped through"], d => [d.GetProperty("id").ToString(), d.GetProperty("task").ToString(), d.GetProperty("size").ToString(), d.GetProperty("capabilities").ToString(), d.GetProperty("mappings").ToString()]);
+    Section(s, "dataspaces", ["dataspace", "task", "size", "caps", "mapped through", "pager"], d => [d.GetProperty("id").ToString(), d.GetProperty("task").ToString(), d.GetProperty("size").ToString(), d.GetProperty("capabilities").ToString(), d.GetProperty("mappings").ToString(), Pager(d)]);
     Section(s, "factories", ["factory", "task", "bytes used/quota", "objects used/quota"], f => [f.GetProperty("id").ToString(), f.GetProperty("task").ToString(), $"{f.GetProperty("usedBytes")}/{f.GetProperty("bytes")}", $"{f.GetProperty("usedObjects")}/{f.GetProperty("objects")}"]);
     Section(s, "names", ["name", "kind", "rights", "registrant"], n => [n.GetProperty("name").GetString()!, n.GetProperty("kind").GetString()!, n.GetProperty("rights").GetString()!, n.GetProperty("registrant").ToString()]);
 
@@ -184,6 +184,12 @@ static string ImportedBy(JsonElement s, string task)
     string list = string.Join(" ", s.GetProperty("names").EnumerateArray().Where(n => n.GetProperty("registrant").ToString() == task).Select(n => n.GetProperty("name").GetString()));
     return list.Length > 0 ? list : "-";
 }
+
+// A paged dataspace's pager: its gate, fault timeout, how many tasks were given the pager capability, backings mapped.
+static string Pager(JsonElement dataspace) =>
+    dataspace.TryGetProperty("paged", out JsonElement paged) && paged.ValueKind == JsonValueKind.Object
+        ? $"gate {paged.GetProperty("gate")}, {paged.GetProperty("faultTimeoutMs")} ms, {paged.GetProperty("tasksWithPager")} tasks, {paged.GetProperty("backingMappings")} backings"
+        : "-";
 
 static void Section(JsonElement s, string property, string[] headers, Func<JsonElement, string[]> row)
 {

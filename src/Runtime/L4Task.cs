@@ -229,6 +229,26 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         }
     }
 
+    private PageFaultHandler? _pageFaults;
+
+    /// <summary>This process's page-fault thread, started with the first paged mapping or pager backing.</summary>
+    internal PageFaultHandler PageFaults
+    {
+        get
+        {
+            if (Volatile.Read(ref _pageFaults) is { } existing)
+            {
+                return existing;
+            }
+
+            lock (_mappings)
+            {
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+                return _pageFaults ??= PageFaultHandler.Create(this);
+            }
+        }
+    }
+
     /// <summary>Mappings still held (tests).</summary>
     internal int MappingCount => _mappings.Count;
 
@@ -369,6 +389,11 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        lock (_mappings)
+        {
+            _pageFaults?.Dispose(); // first: no thread stays blocked on a fault of a paged mapping
         }
 
         _connection.Dispose();

@@ -98,4 +98,52 @@ internal static class BrokerScenarios
 
         return us;
     }
+
+    /// <summary>
+    /// Page faults as IPC, against a pager in another process: <c>Fault</c> is the first touch of a page of a paged
+    /// dataspace (userfaultfd → this process's fault thread → PageFault call → the pager places the page with
+    /// UFFDIO_COPY → wake), <c>Call</c> the same PageFault call made directly for another fresh page (no fault: the IPC
+    /// and the placing alone). Alternating, one fresh page each; microseconds.
+    /// </summary>
+    internal static async Task<(double[] Fault, double[] Call)> PageFaultUs(BrokerHost broker, int count)
+    {
+        const int warmUp = 200;
+        long pages = 2L * (count + warmUp);
+        using WorkerProcess server = WorkerProcess.Start("pager", broker.SocketPath, "bench/paged", (pages * PageFault.PageSize).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using L4Task task = await broker.ConnectAsync("bench-page-faults");
+        Dataspace dataspace = await task.Names.QueryAsync<Dataspace>("bench/paged", TimeSpan.FromSeconds(10));
+        Gate pager = await task.Names.QueryAsync<Gate>("bench/paged-gate", TimeSpan.FromSeconds(10));
+        using DataspaceMapping mapping = await dataspace.MapAsync(L4Rt.Protocol.CapRights.Read);
+        using L4Thread me = new();
+        double[] fault = new double[count], call = new double[count];
+        MeasureFaults(mapping, me, pager, warmUp, fault, call);
+        return (fault, call);
+    }
+
+    private static void MeasureFaults(DataspaceMapping mapping, L4Thread me, Gate pager, int warmUp, double[] fault, double[] call)
+    {
+        ReadOnlySpan<byte> all = mapping.ReadOnlySpan;
+        for (int i = -warmUp; i < fault.Length; i++)
+        {
+            int page = 2 * (i + warmUp);
+            long t0 = Stopwatch.GetTimestamp();
+            byte seen = all[page * PageFault.PageSize]; // faults: served by the pager process
+            long t1 = Stopwatch.GetTimestamp();
+            me.Utcb.Mr[0] = 1;
+            me.Utcb.Mr[1] = (ulong)((page + 1) * PageFault.PageSize);
+            me.Utcb.Mr[2] = 0;
+            IpcResult r = me.Call(pager, new MsgTag(SystemProtocol.PageFault, PageFault.Words), L4Timeout.FromMilliseconds(10_000));
+            long t2 = Stopwatch.GetTimestamp();
+            if (!r.IsOk || mapping.Status != L4Status.Ok || seen != 0)
+            {
+                throw new InvalidOperationException($"page fault {page} failed: call {r.Status}, mapping {mapping.Status}");
+            }
+
+            if (i >= 0)
+            {
+                fault[i] = (t1 - t0) * 1e6 / Stopwatch.Frequency;
+                call[i] = (t2 - t1) * 1e6 / Stopwatch.Frequency;
+            }
+        }
+    }
 }

@@ -262,10 +262,29 @@ internal sealed partial class BrokerKernel
     /// truncate through it (EBADF), add seals (EPERM), or reopen it read-write through <c>/proc/self/fd</c>, since
     /// the mode refuses writing to everyone without CAP_DAC_OVERRIDE (a process running as root could).
     /// </summary>
-    private SlotReply CreateDataspace(TaskObject task, Msg.CreateDataspace.Request request)
+    private SlotReply CreateDataspace(TaskObject task, Msg.CreateDataspace.Request request) =>
+        InstallDataspace(task, request.Factory, request.Size, null, 0, 0);
+
+    /// <summary>
+    /// A paged dataspace: an ordinary one (same memfd, same quota) that names a pager gate. The creator's capability to
+    /// the gate needs send and map: every task that maps the dataspace gets a send-only capability derived from it.
+    /// </summary>
+    private SlotReply CreatePagedDataspace(TaskObject task, Msg.CreatePagedDataspace.Request request)
     {
-        FactoryObject factory = Expect<FactoryObject>(Lookup(task, request.Factory), CapRights.Write);
-        long size = request.Size;
+        Capability pager = Lookup(task, request.Pager);
+        _ = Expect<GateObject>(pager, CapRights.Send | CapRights.Map);
+        int timeout = request.FaultTimeoutMs;
+        if (timeout < 1 || timeout > Msg.CreatePagedDataspace.MaxFaultTimeoutMs)
+        {
+            throw new L4RtException(L4Status.InvalidArgument, $"a fault timeout is 1 to {Msg.CreatePagedDataspace.MaxFaultTimeoutMs} ms; {timeout} is not");
+        }
+
+        return InstallDataspace(task, request.Factory, request.Size, pager, request.PagerId, timeout);
+    }
+
+    private SlotReply InstallDataspace(TaskObject task, int factorySlot, long size, Capability? pager, ulong pagerId, int faultTimeoutMs)
+    {
+        FactoryObject factory = Expect<FactoryObject>(Lookup(task, factorySlot), CapRights.Write);
         if (size <= 0 || size > ProtocolLimits.MaxDataspaceSize || size % ProtocolLimits.PageSize != 0)
         {
             throw new L4RtException(L4Status.InvalidArgument, $"a dataspace's size is a whole number of {ProtocolLimits.PageSize}-byte pages, at most {ProtocolLimits.MaxDataspaceSize} bytes; {size} is not");
@@ -277,7 +296,12 @@ internal sealed partial class BrokerKernel
             try
             {
                 Libc.Files.Chmod(readWrite, 0x100); // 0400: read-only opens of it stay read-only
-                return new DataspaceObject(NextId(), task, readWrite, Libc.Files.ReopenReadOnly(readWrite), size);
+                return new DataspaceObject(NextId(), task, readWrite, Libc.Files.ReopenReadOnly(readWrite), size)
+                {
+                    Pager = pager,
+                    PagerId = pagerId,
+                    FaultTimeoutMs = faultTimeoutMs,
+                };
             }
             catch
             {
@@ -286,27 +310,71 @@ internal sealed partial class BrokerKernel
             }
         });
         int slot = Install(task, new Capability(dataspace, CapRights.All, task, null));
-        BrokerLog.ObjectCreated(_log, task.Id, "dataspace", dataspace.Id);
+        BrokerLog.ObjectCreated(_log, task.Id, pager is null ? "dataspace" : "paged dataspace", dataspace.Id);
         return new(slot);
     }
 
-    /// <summary>The memory of a dataspace: read-write with the write right, read-only with the read right.</summary>
+    /// <summary>
+    /// The memory of a dataspace: read-write with the write right, read-only with the read right; a pager's backing
+    /// (paged dataspaces only) with the write right. A paged mapping also gets the pager capability of this task.
+    /// </summary>
     private Msg.DataspaceAttach.Reply DataspaceAttach(TaskObject task, Msg.DataspaceAttach.Request request)
     {
         Capability cap = Lookup(task, request.Dataspace);
-        bool writable = request.Writable switch
+        byte access = request.Writable;
+        bool writable = access switch
         {
-            1 => true,
-            0 => false,
-            _ => throw new L4RtException(L4Status.ProtocolViolation, $"unknown dataspace access {request.Writable}"),
+            Msg.DataspaceAttach.ReadWrite or Msg.DataspaceAttach.Backing => true,
+            Msg.DataspaceAttach.ReadOnly => false,
+            _ => throw new L4RtException(L4Status.ProtocolViolation, $"unknown dataspace access {access}"),
         };
         DataspaceObject dataspace = Expect<DataspaceObject>(cap, writable ? CapRights.Write : CapRights.Read);
+        if (access == Msg.DataspaceAttach.Backing && dataspace.Pager is null)
+        {
+            throw new L4RtException(L4Status.InvalidArgument, "only a paged dataspace has a backing to map");
+        }
+
+        int pagerSlot = -1;
+        if (dataspace.Pager is { } pager && access != Msg.DataspaceAttach.Backing)
+        {
+            pagerSlot = PagerCapability(task, dataspace, pager).Slot;
+        }
+        else if (access == Msg.DataspaceAttach.Backing)
+        {
+            dataspace.BackingAttaches++;
+        }
+
         if (!dataspace.Attached.TryGetValue(cap, out long token))
         {
             dataspace.Attached[cap] = token = NextId();
         }
 
-        return new(dataspace.Size, token, writable ? dataspace.ReadWrite : dataspace.ReadOnly);
+        return dataspace.Pager is null
+            ? new(dataspace.Size, token, writable ? dataspace.ReadWrite : dataspace.ReadOnly)
+            : new(dataspace.Size, token, writable ? dataspace.ReadWrite : dataspace.ReadOnly, pagerSlot, dataspace.PagerId, dataspace.FaultTimeoutMs);
+    }
+
+    /// <summary>This task's send-only capability to a paged dataspace's pager, derived from the creator's, made on its first mapping.</summary>
+    private static Capability PagerCapability(TaskObject task, DataspaceObject dataspace, Capability pager)
+    {
+        if (dataspace.PagerCaps.TryGetValue(task, out Capability? given) && given.Object.Caps.Contains(given))
+        {
+            return given;
+        }
+
+        if (pager.Object.Destroyed || !pager.Object.Caps.Contains(pager))
+        {
+            throw new L4RtException(L4Status.DestinationDeleted, "the dataspace's pager is gone");
+        }
+
+        foreach (TaskObject gone in dataspace.PagerCaps.Keys.Where(t => t.Destroyed).ToList())
+        {
+            dataspace.PagerCaps.Remove(gone); // entries of ended tasks go when the next task maps it
+        }
+
+        given = MapInto(pager, CapRights.Send, task);
+        dataspace.PagerCaps[task] = given;
+        return given;
     }
 
     /// <summary>Hands one end of a channel to a task: the producer end needs Write, the consumer end Send.</summary>

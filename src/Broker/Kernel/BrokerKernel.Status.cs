@@ -80,7 +80,15 @@ internal sealed partial class BrokerKernel
             gates = gates.Select(g => new { id = g.Id, task = g.Creator!.Id, thread = g.Thread.Id, links = g.Links.Count }),
             irqs = irqs.Select(i => new { id = i.Id, task = i.Creator!.Id, thread = i.Thread.Id, triggersThroughBroker = i.Triggers }),
             channels = channels.Select(c => new { id = c.Id, task = c.Creator!.Id, capacity = c.Region.Capacity, producer = c.Producer?.Id, consumer = c.Consumer?.Id }),
-            dataspaces = dataspaces.Select(d => new { id = d.Id, task = d.Creator!.Id, size = d.Size, capabilities = d.Caps.Count, mappings = d.Attached.Count }),
+            dataspaces = dataspaces.Select(d => new
+            {
+                id = d.Id,
+                task = d.Creator!.Id,
+                size = d.Size,
+                capabilities = d.Caps.Count,
+                mappings = d.Attached.Count,
+                paged = d.Pager is { } pager ? new { gate = pager.Object.Id, faultTimeoutMs = d.FaultTimeoutMs, tasksWithPager = d.PagerCaps.Count(p => !p.Key.Destroyed), backingMappings = d.BackingAttaches } : null,
+            }),
             factories = factories.Select(f => new { id = f.Id, task = f.Creator?.Id, bytes = f.QuotaBytes, usedBytes = f.UsedBytes, objects = f.QuotaObjects, usedObjects = f.UsedObjects }),
             names = _namespace.Entries.Values.Select(e => new { name = e.Name, kind = e.Held.Object.Kind.ToString(), rights = e.Rights.ToString(), registrant = e.Registrant.Id }),
         };

@@ -108,6 +108,7 @@ internal sealed partial class BrokerKernel : IDisposable
                     Opcode.CreateChannel => Reply.Of(CreateChannel(task, Read<Msg.CreateChannel.Request>(ref reader, fds))),
                     Opcode.ChannelAttach => Reply.Of(ChannelAttach(task, Read<Msg.ChannelAttach.Request>(ref reader, fds))),
                     Opcode.CreateDataspace => Reply.Of(CreateDataspace(task, Read<Msg.CreateDataspace.Request>(ref reader, fds))),
+                    Opcode.CreatePagedDataspace => Reply.Of(CreatePagedDataspace(task, Read<Msg.CreatePagedDataspace.Request>(ref reader, fds))),
                     Opcode.DataspaceAttach => Reply.Of(DataspaceAttach(task, Read<Msg.DataspaceAttach.Request>(ref reader, fds))),
                     Opcode.ItemOffer => Reply.Of(ItemOffer(task, Read<Msg.ItemOffer.Request>(ref reader, fds))),
                     Opcode.ItemAccept => Reply.Of(ItemAccept(task, Read<Msg.ItemAccept.Request>(ref reader, fds))),

@@ -13,6 +13,9 @@ internal static partial class Libc
         internal const int EINTR = 4;
         internal const int EBADF = 9;
         internal const int EAGAIN = 11;
+        internal const int EEXIST = 17;
+        internal const int ENOSYS = 38;
+        internal const int EPERM = 1;
         internal const int EFAULT = 14;
         internal const int EINVAL = 22;
         internal const int EPIPE = 32;

@@ -25,13 +25,23 @@ internal static partial class Libc
         private static readonly nint s_failed = -1;
 
         /// <summary>Maps <paramref name="length"/> bytes of <paramref name="fd"/> shared, with <paramref name="prot"/>.</summary>
-        internal static byte* MapShared(SafeHandle fd, long length, int prot)
+        internal static byte* MapShared(SafeHandle fd, long length, int prot) => Map(fd, length, prot, MAP_SHARED);
+
+        /// <summary>
+        /// Maps <paramref name="length"/> bytes of <paramref name="fd"/> private, with <paramref name="prot"/>: pages not
+        /// written through it are the file's own (a read-only view sees the file as it is now). userfaultfd registers only
+        /// mappings that may be made writable, which a shared mapping of a read-only descriptor never may; a private one may
+        /// (a write would copy the page privately), so a read-only paged mapping is made this way.
+        /// </summary>
+        internal static byte* MapPrivate(SafeHandle fd, long length, int prot) => Map(fd, length, prot, MAP_PRIVATE);
+
+        private static byte* Map(SafeHandle fd, long length, int prot, int flags)
         {
             bool added = false;
             fd.DangerousAddRef(ref added);
             try
             {
-                nint address = MmapNative(0, (nuint)length, prot, MAP_SHARED, (int)fd.DangerousGetHandle(), 0);
+                nint address = MmapNative(0, (nuint)length, prot, flags, (int)fd.DangerousGetHandle(), 0);
                 return address == s_failed ? throw LastErrnoException("mmap") : (byte*)address;
             }
             finally

@@ -11,6 +11,9 @@ namespace L4Rt.Objects;
 /// is then mapped without write permission). Map the capability to another task with just the rights it needs.
 /// </summary>
 /// <remarks>
+/// A paged dataspace (<see cref="Factory.CreatePagedDataspaceAsync"/>) is mapped the same way; its pages are supplied by
+/// its pager on first touch (see <see cref="DataspaceMapping"/>), and the pager itself places them through
+/// <see cref="MapBackingAsync"/>.
 /// When this capability is revoked (deleted, revoked above it, or the dataspace destroyed, which happens when its
 /// creating task ends), this process's runtime takes the pages out of every mapping made through it: see
 /// <see cref="DataspaceMapping"/>.
@@ -36,11 +39,43 @@ public sealed class Dataspace : Capability
             throw new ArgumentException("A mapping is read-only (CapRights.Read) or read-write (CapRights.Write).", nameof(rights));
         }
 
-        DataspaceMapping mapping = Owner.TrackMapping(new DataspaceMapping(this, writable)); // tracked until disposed
+        return await AttachAsync(writable ? DataspaceAttach.ReadWrite : DataspaceAttach.ReadOnly,
+            writable ? "map the dataspace read-write" : "map the dataspace read-only", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Maps a paged dataspace as its pager's backing: the mapping through which the pager places pages
+    /// (<see cref="PagerBacking.Supply"/>); it never faults pages in itself. Needs the write right; a dataspace made
+    /// without a pager fails with <see cref="L4Status.InvalidArgument"/>, and a process where the kernel refuses
+    /// userfaultfd with <see cref="PlatformNotSupportedException"/> (the message says why).
+    /// </summary>
+    public async Task<PagerBacking> MapBackingAsync(CancellationToken cancellationToken = default) =>
+        new(await AttachAsync(DataspaceAttach.Backing, "map the dataspace as a pager's backing", cancellationToken).ConfigureAwait(false));
+
+    private async Task<DataspaceMapping> AttachAsync(byte access, string operation, CancellationToken cancellationToken)
+    {
+        DataspaceMapping mapping = Owner.TrackMapping(new DataspaceMapping(this, access != DataspaceAttach.ReadOnly)); // tracked until disposed
         try
         {
-            DataspaceAttach.Reply attached = await Owner.RequestAsync(new DataspaceAttach.Request(Slot, writable ? (byte)1 : (byte)0),
-                writable ? "map the dataspace read-write" : "map the dataspace read-only", cancellationToken).ConfigureAwait(false);
+            DataspaceAttach.Reply attached = await Owner.RequestAsync(new DataspaceAttach.Request(Slot, access), operation, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (access == DataspaceAttach.Backing)
+                {
+                    mapping.UseAsBacking(Owner.PageFaults);
+                }
+                else if (attached.PagerSlot >= 0)
+                {
+                    PageFaultHandler faults = Owner.PageFaults; // PlatformNotSupportedException where userfaultfd is refused
+                    mapping.UsePager(faults, faults.PagerAt(attached.PagerSlot), attached.PagerId, attached.FaultTimeoutMs);
+                }
+            }
+            catch
+            {
+                attached.Memory.Dispose(); // Map takes it over only once it is called
+                throw;
+            }
+
             mapping.Map(attached.Memory, attached.Size, attached.Token);
             if (Owner.WasRevoked(attached.Token))
             {

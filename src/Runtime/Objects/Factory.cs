@@ -48,6 +48,25 @@ public sealed class Factory : Capability
         return new Dataspace(Owner, created.Slot, CapRights.All);
     }
 
+    /// <summary>
+    /// Creates a paged dataspace of <paramref name="size"/> bytes (a whole number of pages, charged to the byte quota like
+    /// any dataspace) whose pages are supplied on first touch by the pager behind <paramref name="pager"/> (a gate with
+    /// the send and map rights): a task that maps it and touches a page nobody supplied yet sends a <see cref="PageFault"/>
+    /// IPC naming <paramref name="pagerId"/>, and waits at most <paramref name="faultTimeout"/> (1 ms to 60 s) for the
+    /// answer before its mapping is torn down (see <see cref="DataspaceMapping"/>). The pager places pages through
+    /// <see cref="Dataspace.MapBackingAsync"/>.
+    /// </summary>
+    public async Task<Dataspace> CreatePagedDataspaceAsync(long size, Gate pager, ulong pagerId, TimeSpan faultTimeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pager);
+        double ms = Math.Ceiling(faultTimeout.TotalMilliseconds);
+        int timeoutMs = ms is >= 1 and <= CreatePagedDataspace.MaxFaultTimeoutMs
+            ? (int)ms
+            : throw new ArgumentOutOfRangeException(nameof(faultTimeout), $"a fault timeout is 1 ms to {CreatePagedDataspace.MaxFaultTimeoutMs / 1000} s");
+        SlotReply created = await Owner.RequestAsync(new CreatePagedDataspace.Request(Slot, size, pager.Slot, pagerId, timeoutMs), "create paged dataspace", cancellationToken).ConfigureAwait(false);
+        return new Dataspace(Owner, created.Slot, CapRights.All);
+    }
+
     /// <summary>Creates a child factory whose quota (<paramref name="bytes"/>, <paramref name="objects"/>) is carved out of this one's.</summary>
     public async Task<Factory> CreateFactoryAsync(long bytes, int objects, CancellationToken cancellationToken = default)
     {

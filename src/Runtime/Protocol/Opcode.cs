@@ -32,6 +32,9 @@ internal enum Opcode : ushort
     /// <summary>Factory: create a dataspace (its size charged to the byte quota). Fields: <see cref="Messages.CreateDataspace"/>.</summary>
     CreateDataspace = 16,
 
+    /// <summary>Factory: create a dataspace whose pages a pager supplies on first touch (its size charged to the byte quota). Fields: <see cref="Messages.CreatePagedDataspace"/>.</summary>
+    CreatePagedDataspace = 17,
+
     /// <summary>Gate: set up the link for a sending thread. Fields: <see cref="Messages.GateLink"/>.</summary>
     GateLink = 20,
 
@@ -47,7 +50,7 @@ internal enum Opcode : ushort
     /// <summary>Channel: take one end. Fields: <see cref="Messages.ChannelAttach"/>.</summary>
     ChannelAttach = 23,
 
-    /// <summary>Dataspace: its memory to map, read-write or read-only by rights. Fields: <see cref="Messages.DataspaceAttach"/>.</summary>
+    /// <summary>Dataspace: its memory to map, read-write or read-only by rights, or as a pager's backing. Fields: <see cref="Messages.DataspaceAttach"/>.</summary>
     DataspaceAttach = 25,
 
     /// <summary>The items of a message the sender is about to post, checked and kept for the receiver. Fields: <see cref="Messages.ItemOffer"/>.</summary>

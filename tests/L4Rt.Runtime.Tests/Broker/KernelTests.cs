@@ -38,8 +38,7 @@ public sealed class KernelTests : IDisposable
         Msg.Hello.Reply c = Join(client);
 
         using DoorbellRegion doorbell = DoorbellRegion.Create();
-        Msg.CreateThread.Reply thread = Ok<Msg.CreateThread.Reply>(server, new Msg.CreateThread.Request(s.FactorySlot, Dup(doorbell)));
-        SlotReply gate = Ok<SlotReply>(server, new Msg.CreateGate.Request(s.FactorySlot, thread.Slot, 7));
+        (Msg.CreateThread.Reply thread, SlotReply gate) = ThreadAndGate(server, s, doorbell);
         Ok<Empty>(server, new Msg.NameRegister.Request(s.NamespaceSlot, gate.Slot, CapRights.Send | CapRights.Map, "svc/echo"));
 
         Msg.NameQuery.Reply found = Ok<Msg.NameQuery.Reply>(client, new Msg.NameQuery.Request(c.NamespaceSlot, 0, "svc/echo"));
@@ -79,11 +78,63 @@ public sealed class KernelTests : IDisposable
         Assert.Equal((8, 8), (usage.QuotaObjects, usage.UsedObjects));
     }
 
+    [Fact]
+    public void PagedDataspace_CreationChecks_PagerCapabilityPerTask_BackingRules_RevocationReachesThePager()
+    {
+        RecordingPort creator = new(104);
+        RecordingPort mapper = new(105);
+        Msg.Hello.Reply a = Join(creator);
+        Msg.Hello.Reply b = Join(mapper);
+        using DoorbellRegion doorbell = DoorbellRegion.Create();
+        (Msg.CreateThread.Reply thread, SlotReply gate) = ThreadAndGate(creator, a, doorbell);
+        const long size = 16 * ProtocolLimits.PageSize;
+
+        // Hostile or wrong fields: each refused with its status, nothing created.
+        Assert.Equal(L4Status.InvalidArgument, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, gate.Slot, 1, 0)));
+        Assert.Equal(L4Status.InvalidArgument, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, gate.Slot, 1, Msg.CreatePagedDataspace.MaxFaultTimeoutMs + 1)));
+        Assert.Equal(L4Status.InvalidArgument, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size + 1, gate.Slot, 1, 100)));
+        Assert.Equal(L4Status.InvalidCapability, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, thread.Slot, 1, 100))); // a thread is no gate
+        Assert.Equal(L4Status.InvalidCapability, Error(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, 999, 1, 100)));
+
+        SlotReply paged = Ok<SlotReply>(creator, new Msg.CreatePagedDataspace.Request(a.FactorySlot, size, gate.Slot, 0xFEED, 100));
+        SlotReply plain = Ok<SlotReply>(creator, new Msg.CreateDataspace.Request(a.FactorySlot, size));
+        Assert.Equal(L4Status.InvalidArgument, Error(creator, new Msg.DataspaceAttach.Request(plain.Slot, Msg.DataspaceAttach.Backing)));
+        Assert.Equal(L4Status.ProtocolViolation, Error(creator, new Msg.DataspaceAttach.Request(paged.Slot, 3)));
+        Msg.DataspaceAttach.Reply backing = Ok<Msg.DataspaceAttach.Reply>(creator, new Msg.DataspaceAttach.Request(paged.Slot, Msg.DataspaceAttach.Backing));
+        Assert.Equal(-1, backing.PagerSlot); // a backing gets no pager capability
+        Msg.DataspaceAttach.Reply ordinary = Ok<Msg.DataspaceAttach.Reply>(creator, new Msg.DataspaceAttach.Request(plain.Slot, Msg.DataspaceAttach.ReadOnly));
+        Assert.Equal((-1, 0), (ordinary.PagerSlot, ordinary.FaultTimeoutMs));
+
+        // Another task maps it (read-only, the capability from the name service): a send-only pager capability, one per task.
+        Ok<Empty>(creator, new Msg.NameRegister.Request(a.NamespaceSlot, paged.Slot, CapRights.Read, "pg/k"));
+        Msg.NameQuery.Reply found = Ok<Msg.NameQuery.Reply>(mapper, new Msg.NameQuery.Request(b.NamespaceSlot, 0, "pg/k"));
+        Msg.DataspaceAttach.Reply first = Ok<Msg.DataspaceAttach.Reply>(mapper, new Msg.DataspaceAttach.Request(found.Slot, Msg.DataspaceAttach.ReadOnly));
+        Msg.DataspaceAttach.Reply second = Ok<Msg.DataspaceAttach.Reply>(mapper, new Msg.DataspaceAttach.Request(found.Slot, Msg.DataspaceAttach.ReadOnly));
+        Assert.Equal((0xFEEDUL, 100), (first.PagerId, first.FaultTimeoutMs));
+        Assert.True(first.PagerSlot >= 0);
+        Assert.Equal(first.PagerSlot, second.PagerSlot);
+        Msg.CapInfo.Reply info = Ok<Msg.CapInfo.Reply>(mapper, new Msg.CapInfo.Request(first.PagerSlot));
+        Assert.Equal((CapKind.Gate, CapRights.Send), (info.Kind, info.Rights));
+        Assert.Equal(L4Status.NoRights, Error(mapper, new Msg.DataspaceAttach.Request(found.Slot, Msg.DataspaceAttach.Backing))); // backing needs Write
+
+        // The creator deletes its gate: the pager capability derived from it goes, and a new mapping is refused.
+        Ok<Empty>(creator, new Msg.Delete.Request(gate.Slot));
+        Assert.Equal(L4Status.InvalidCapability, Error(mapper, new Msg.CapInfo.Request(first.PagerSlot)));
+        Assert.Equal(L4Status.DestinationDeleted, Error(mapper, new Msg.DataspaceAttach.Request(found.Slot, Msg.DataspaceAttach.ReadOnly)));
+    }
+
     public void Dispose()
     {
         _kernel.Dispose();
         _metrics.Dispose();
         _services.Dispose();
+    }
+
+    /// <summary>A thread (with <paramref name="doorbell"/>) and a gate bound to it, label 7, made by a task that joined.</summary>
+    private (Msg.CreateThread.Reply Thread, SlotReply Gate) ThreadAndGate(RecordingPort port, Msg.Hello.Reply joined, DoorbellRegion doorbell)
+    {
+        Msg.CreateThread.Reply thread = Ok<Msg.CreateThread.Reply>(port, new Msg.CreateThread.Request(joined.FactorySlot, Dup(doorbell)));
+        return (thread, Ok<SlotReply>(port, new Msg.CreateGate.Request(joined.FactorySlot, thread.Slot, 7)));
     }
 
     private Msg.Hello.Reply Join(RecordingPort port) => Ok<Msg.Hello.Reply>(port, new Msg.Hello.Request(ProtocolLimits.ProtocolVersion, $"task{port.Pid}"));

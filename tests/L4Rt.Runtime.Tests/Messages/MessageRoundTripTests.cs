@@ -48,6 +48,7 @@ public class MessageRoundTripTests
         ["Cancel.Request"] = () => Case(new Msg.Cancel.Request(41)),
         ["CreateDataspace.Request"] = () => Case(new Msg.CreateDataspace.Request(1, 1L << 30)),
         ["DataspaceAttach.Request"] = () => Case(new Msg.DataspaceAttach.Request(9, 1)),
+        ["CreatePagedDataspace.Request"] = () => Case(new Msg.CreatePagedDataspace.Request(1, 1L << 30, 4, ulong.MaxValue, 250)),
         ["DataspaceRevoked.Notification"] = () => Case(new Msg.DataspaceRevoked.Notification(long.MaxValue)),
     };
 
@@ -85,7 +86,9 @@ public class MessageRoundTripTests
         });
         AssertCarries(h => new Msg.IrqAttach.Reply(h[0], h[1]), 2, (m, fds) => Assert.Equal([fds[0], fds[1]], new[] { Raw(m.Region), Raw(m.Doorbell) }));
         AssertCarries(h => new Msg.ChannelAttach.Reply(1 << 16, h[0]), 1, (m, fds) => Assert.Equal((1 << 16, fds[0]), (m.Capacity, Raw(m.Ring))));
-        AssertCarries(h => new Msg.DataspaceAttach.Reply(1 << 20, 77, h[0]), 1, (m, fds) => Assert.Equal((1 << 20, 77L, fds[0]), (m.Size, m.Token, Raw(m.Memory))));
+        AssertCarries(h => new Msg.DataspaceAttach.Reply(1 << 20, 77, h[0]), 1, (m, fds) => Assert.Equal((1 << 20, 77L, fds[0], -1), (m.Size, m.Token, Raw(m.Memory), m.PagerSlot)));
+        AssertCarries(h => new Msg.DataspaceAttach.Reply(1 << 20, 78, h[0], 9, ulong.MaxValue, 250), 1, (m, fds) =>
+            Assert.Equal((1 << 20, 78L, fds[0], 9, ulong.MaxValue, 250), (m.Size, m.Token, Raw(m.Memory), m.PagerSlot, m.PagerId, m.FaultTimeoutMs)));
         AssertCarries(h => new Msg.NewLink.Notification(3, 5, 0xABCD, h[0]), 1, (m, fds) => Assert.Equal((3, 5, 0xABCDUL, fds[0]), (m.ThreadId, m.Index, m.Label, Raw(m.Region))));
         AssertCarries(h => new Msg.NewIrq.Notification(3, 6, 7, h[0]), 1, (m, fds) => Assert.Equal((3, 6, 7UL, fds[0]), (m.ThreadId, m.Index, m.Label, Raw(m.Region))));
     }
