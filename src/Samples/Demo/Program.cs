@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using L4Rt.Channels;
 using L4Rt.Ipc;
 using L4Rt.Objects;
@@ -32,13 +33,16 @@ internal static class Program
             return error is null ? 0 : 2;
         }
 
-        // Ctrl-C ends the run, not the process: everything started is stopped in the finally blocks.
+        // Ctrl-C (SIGINT) or SIGTERM ends the run, not the process: everything started is stopped in the finally blocks.
         using CancellationTokenSource interrupted = new();
-        Console.CancelKeyPress += (_, e) =>
+        void Interrupt(PosixSignalContext context)
         {
-            e.Cancel = true;
+            context.Cancel = true;
             interrupted.Cancel();
-        };
+        }
+
+        using PosixSignalRegistration onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using PosixSignalRegistration onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         TextWriter stdout = Console.Out;
         if (json)
         {
