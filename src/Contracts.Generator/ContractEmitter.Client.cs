@@ -75,8 +75,8 @@ internal static partial class ContractEmitter
 
         // Request marshalling, shared by the synchronous and the asynchronous call.
         w.Line();
-        w.Open("private static int Write" + op.Name + "(" + With(Span + " mr", Declared(op)) + ")");
-        w.Line("int at = 0;");
+        w.Open("private static int Write" + op.Name + "(" + With(Span + " __mr", Declared(op)) + ")");
+        w.Line("int __at = 0;");
         foreach (ParameterModel param in op.Parameters)
         {
             string v = "@" + param.Name;
@@ -84,19 +84,19 @@ internal static partial class ContractEmitter
             switch (param.Kind)
             {
                 case ValueKind.Unmanaged:
-                    w.Line(Words + ".Put<" + param.Type + ">(mr, at, " + v + ");");
-                    w.Line("at += " + Words + ".WordsOf<" + param.Type + ">();");
+                    w.Line(Words + ".Put<" + param.Type + ">(__mr, __at, " + v + ");");
+                    w.Line("__at += " + Words + ".WordsOf<" + param.Type + ">();");
                     break;
                 case ValueKind.Bool:
-                    w.Line(Words + ".PutBool(mr, at++, " + v + ");");
+                    w.Line(Words + ".PutBool(__mr, __at++, " + v + ");");
                     break;
                 case ValueKind.String:
-                    w.Line("at = " + Words + ".PutString(mr, at, " + limit + ", " + v + ");");
-                    w.Line("if (at < 0) return -1;");
+                    w.Line("__at = " + Words + ".PutString(__mr, __at, " + limit + ", " + v + ");");
+                    w.Line("if (__at < 0) return -1;");
                     break;
                 case ValueKind.Bytes:
-                    w.Line("at = " + Words + ".PutBytes(mr, at, " + limit + ", " + v + ");");
-                    w.Line("if (at < 0) return -1;");
+                    w.Line("__at = " + Words + ".PutBytes(__mr, __at, " + limit + ", " + v + ");");
+                    w.Line("if (__at < 0) return -1;");
                     break;
             }
         }
@@ -104,56 +104,56 @@ internal static partial class ContractEmitter
         int item = 0;
         foreach (ParameterModel param in op.Parameters.Where(x => x.Kind == ValueKind.Capability))
         {
-            w.Line(Words + ".PutCapability(mr, at, " + Int(item++) + ", @" + param.Name + ");");
+            w.Line(Words + ".PutCapability(__mr, __at, " + Int(item++) + ", @" + param.Name + ");");
         }
 
-        w.Line("return at;");
+        w.Line("return __at;");
         w.Close();
 
         // Reply unmarshalling.
         w.Line();
-        w.Open("private static " + Status + " Read" + op.Name + "(" + With("in " + Result + " reply, " + Span + " mr", outResult) + ")");
+        w.Open("private static " + Status + " Read" + op.Name + "(" + With("scoped in " + Result + " __reply, " + Span + " __mr", outResult) + ")");
         if (op.OneWay)
         {
-            w.Line("return reply.Status;");
+            w.Line("return __reply.Status;");
             w.Close();
         }
         else
         {
-            w.Line(Status + " status = " + Protocol + ".CheckReply(in reply, " + p + ", " + MinReplyWords(op) + ", mr);");
+            w.Line(Status + " __status = " + Protocol + ".CheckReply(in __reply, " + p + ", " + MinReplyWords(op) + ", __mr);");
             if (hasResult)
             {
-                w.Open("if (status != " + Status + ".Ok)");
+                w.Open("if (__status != " + Status + ".Ok)");
                 w.Line("result = default!;");
-                w.Line("return status;");
+                w.Line("return __status;");
                 w.Close();
                 w.Line();
                 switch (op.ReturnKind)
                 {
                     case ValueKind.Unmanaged:
-                        w.Line("result = " + Words + ".Get<" + op.ReturnType + ">(mr, 0);");
-                        w.Line("return status;");
+                        w.Line("result = " + Words + ".Get<" + op.ReturnType + ">(__mr, 0);");
+                        w.Line("return __status;");
                         break;
                     case ValueKind.Bool:
-                        w.Line("result = " + Words + ".GetBool(mr, 0);");
-                        w.Line("return status;");
+                        w.Line("result = " + Words + ".GetBool(__mr, 0);");
+                        w.Line("return __status;");
                         break;
                     case ValueKind.String:
-                        w.Line("int at = 0;");
-                        w.Line("bool ok = " + Words + ".TryGetString(mr, ref at, reply.Tag.Words, out string? text);");
-                        w.Line("result = text!;");
-                        w.Line("return ok && at == reply.Tag.Words ? status : " + Status + ".ProtocolViolation;");
+                        w.Line("int __at = 0;");
+                        w.Line("bool __ok = " + Words + ".TryGetString(__mr, ref __at, __reply.Tag.Words, out string? __text);");
+                        w.Line("result = __text!;");
+                        w.Line("return __ok && __at == __reply.Tag.Words ? __status : " + Status + ".ProtocolViolation;");
                         break;
                     case ValueKind.Bytes:
-                        w.Line("int at = 0;");
-                        w.Line("bool ok = " + Words + ".TryGetBytes(mr, ref at, reply.Tag.Words, out result);");
-                        w.Line("return ok && at == reply.Tag.Words ? status : " + Status + ".ProtocolViolation;");
+                        w.Line("int __at = 0;");
+                        w.Line("bool __ok = " + Words + ".TryGetBytes(__mr, ref __at, __reply.Tag.Words, out result);");
+                        w.Line("return __ok && __at == __reply.Tag.Words ? __status : " + Status + ".ProtocolViolation;");
                         break;
                 }
             }
             else
             {
-                w.Line("return status;");
+                w.Line("return __status;");
             }
 
             w.Close();
@@ -166,9 +166,9 @@ internal static partial class ContractEmitter
         w.Line("/// an IPC failure, the server's refusal, or <see cref=\"global::L4Rt.L4Status.InvalidArgument\"/> when the arguments do not fit the registers.");
         w.Line("/// </summary>");
         w.Open("public " + Status + " Try" + op.Name + "(" + string.Join(", ", new[] { Declared(op), outResult }.Where(s => s.Length > 0)) + ")");
-        w.Line(Span + " mr = _endpoint.Mr;");
-        w.Line("int words = Write" + op.Name + "(" + With("mr", Passed(op)) + ");");
-        w.Open("if (words < 0)");
+        w.Line(Span + " __mr = _endpoint.Mr;");
+        w.Line("int __words = Write" + op.Name + "(" + With("__mr", Passed(op)) + ");");
+        w.Open("if (__words < 0)");
         if (hasResult)
         {
             w.Line("result = default!;");
@@ -178,18 +178,18 @@ internal static partial class ContractEmitter
         w.Line("return " + Status + ".InvalidArgument;");
         w.Close();
         w.Line();
-        w.Line(Result + " reply = _endpoint." + (op.OneWay ? "Send" : "Call") + "(new " + Tag + "(" + p + ", words, " + Int(caps) + "));");
-        w.Line("_reply = reply.Tag;");
-        w.Line("return Read" + op.Name + "(" + With("in reply, mr", hasResult ? "out result" : "") + ");");
+        w.Line(Result + " __reply = _endpoint." + (op.OneWay ? "Send" : "Call") + "(new " + Tag + "(" + p + ", __words, " + Int(caps) + "));");
+        w.Line("_reply = __reply.Tag;");
+        w.Line("return Read" + op.Name + "(" + With("in __reply, __mr", hasResult ? "out result" : "") + ");");
         w.Close();
 
         // The interface's method: throws on failure.
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Open("public " + op.ReturnType + " " + op.Name + "(" + Declared(op) + ")");
-        w.Line(Status + " status = Try" + op.Name + "(" + string.Join(", ", new[] { Passed(op), hasResult ? "out " + op.ReturnType + " result" : "" }.Where(s => s.Length > 0)) + ");");
-        w.Open("if (status != " + Status + ".Ok)");
-        w.Line(Protocol + ".ThrowFailure(status, " + Quote(where) + ", " + p + ", _reply, _endpoint.Mr);");
+        w.Line(Status + " __status = Try" + op.Name + "(" + string.Join(", ", new[] { Passed(op), hasResult ? "out " + op.ReturnType + " result" : "" }.Where(s => s.Length > 0)) + ");");
+        w.Open("if (__status != " + Status + ".Ok)");
+        w.Line(Protocol + ".ThrowFailure(__status, " + Quote(where) + ", " + p + ", _reply, _endpoint.Mr);");
         w.Close();
         if (hasResult)
         {
@@ -221,40 +221,40 @@ internal static partial class ContractEmitter
         w.Line("/// Throws <see cref=\"global::L4Rt.L4RtException\"/> when the call fails or the server refuses it.");
         w.Line("/// </summary>");
         w.Open("public " + task + " " + op.Name + "Async(" + With(Declared(op), "global::System.Threading.CancellationToken cancellationToken = default").TrimStart(',', ' ') + ")");
-        w.Line(Span + " mr = _endpoint.Mr;");
-        w.Line("int words = Write" + op.Name + "(" + With("mr", Passed(op)) + ");");
-        w.Open("if (words < 0)");
+        w.Line(Span + " __mr = _endpoint.Mr;");
+        w.Line("int __words = Write" + op.Name + "(" + With("__mr", Passed(op)) + ");");
+        w.Open("if (__words < 0)");
         w.Line("return " + "global::System.Threading.Tasks.ValueTask.FromException" + (hasResult ? "<" + op.ReturnType + ">" : "")
-            + "(" + Protocol + ".Failure(" + Status + ".InvalidArgument, " + Quote(where) + ", " + p + ", default, mr));");
+            + "(" + Protocol + ".Failure(" + Status + ".InvalidArgument, " + Quote(where) + ", " + p + ", default, __mr));");
         w.Close();
         w.Line();
-        w.Line("global::System.Threading.Tasks.ValueTask<" + Result + "> pending = _endpoint.CallAsync(new " + Tag + "(" + p + ", words, 0), cancellationToken);");
+        w.Line("global::System.Threading.Tasks.ValueTask<" + Result + "> __pending = _endpoint.CallAsync(new " + Tag + "(" + p + ", __words, 0), cancellationToken);");
         if (hasResult)
         {
-            w.Line("return pending.IsCompletedSuccessfully ? new " + task + "(Finish" + op.Name + "(pending.Result)) : Await" + op.Name + "(pending);");
+            w.Line("return __pending.IsCompletedSuccessfully ? new " + task + "(Finish" + op.Name + "(__pending.Result)) : Await" + op.Name + "(__pending);");
         }
         else
         {
-            w.Open("if (pending.IsCompletedSuccessfully)");
-            w.Line("Finish" + op.Name + "(pending.Result);");
+            w.Open("if (__pending.IsCompletedSuccessfully)");
+            w.Line("Finish" + op.Name + "(__pending.Result);");
             w.Line("return default;");
             w.Close();
             w.Line();
-            w.Line("return Await" + op.Name + "(pending);");
+            w.Line("return Await" + op.Name + "(__pending);");
         }
 
         w.Close();
         w.Line();
         w.Line("[global::System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(" + builder + "))]");
-        w.Open("private async " + task + " Await" + op.Name + "(global::System.Threading.Tasks.ValueTask<" + Result + "> pending)");
-        w.Line((hasResult ? "return " : "") + "Finish" + op.Name + "(await pending.ConfigureAwait(false));");
+        w.Open("private async " + task + " Await" + op.Name + "(global::System.Threading.Tasks.ValueTask<" + Result + "> __pending)");
+        w.Line((hasResult ? "return " : "") + "Finish" + op.Name + "(await __pending.ConfigureAwait(false));");
         w.Close();
         w.Line();
-        w.Open("private " + (hasResult ? op.ReturnType : "void") + " Finish" + op.Name + "(" + Result + " reply)");
-        w.Line("_reply = reply.Tag;");
-        w.Line(Status + " status = Read" + op.Name + "(" + With("in reply, _endpoint.Mr", hasResult ? "out " + op.ReturnType + " result" : "") + ");");
-        w.Open("if (status != " + Status + ".Ok)");
-        w.Line(Protocol + ".ThrowFailure(status, " + Quote(where) + ", " + p + ", _reply, _endpoint.Mr);");
+        w.Open("private " + (hasResult ? op.ReturnType : "void") + " Finish" + op.Name + "(" + Result + " __reply)");
+        w.Line("_reply = __reply.Tag;");
+        w.Line(Status + " __status = Read" + op.Name + "(" + With("in __reply, _endpoint.Mr", hasResult ? "out " + op.ReturnType + " result" : "") + ");");
+        w.Open("if (__status != " + Status + ".Ok)");
+        w.Line(Protocol + ".ThrowFailure(__status, " + Quote(where) + ", " + p + ", _reply, _endpoint.Mr);");
         w.Close();
         if (hasResult)
         {

@@ -117,13 +117,13 @@ internal static partial class ContractEmitter
 
     private static void EmitServe(CodeWriter w, ContractModel model, OperationModel op, string iface)
     {
-        string refuse = "return " + Protocol + ".Refuse(mr, " + Status + ".ProtocolViolation, tag.Protocol, tag.Protocol);";
+        string refuse = "return " + Protocol + ".Refuse(__mr, " + Status + ".ProtocolViolation, __tag.Protocol, __tag.Protocol);";
         w.Line();
-        w.Line("private static " + Tag + " Serve" + op.Name + "<TImplementation>(TImplementation implementation, " + Thread + " thread, " + Span + " mr, " + Tag + " tag)");
+        w.Line("private static " + Tag + " Serve" + op.Name + "<TImplementation>(TImplementation __implementation, " + Thread + " __thread, " + Span + " __mr, " + Tag + " __tag)");
         w.Open("    where TImplementation : " + iface);
-        w.Line("int words = tag.Words;");
-        w.Line("int at = 0;");
-        w.Open("if (tag.Items != " + Int(op.Capabilities) + ")");
+        w.Line("int __words = __tag.Words;");
+        w.Line("int __at = 0;");
+        w.Open("if (__tag.Items != " + Int(op.Capabilities) + ")");
         w.Line(refuse);
         w.Close();
         int item = 0;
@@ -134,66 +134,66 @@ internal static partial class ContractEmitter
             switch (p.Kind)
             {
                 case ValueKind.Unmanaged:
-                    w.Open("if (words - at < " + Words + ".WordsOf<" + p.Type + ">())");
+                    w.Open("if (__words - __at < " + Words + ".WordsOf<" + p.Type + ">())");
                     w.Line(refuse);
                     w.Close();
                     w.Line();
-                    w.Line(p.Type + " " + v + " = " + Words + ".Get<" + p.Type + ">(mr, at);");
-                    w.Line("at += " + Words + ".WordsOf<" + p.Type + ">();");
+                    w.Line(p.Type + " " + v + " = " + Words + ".Get<" + p.Type + ">(__mr, __at);");
+                    w.Line("__at += " + Words + ".WordsOf<" + p.Type + ">();");
                     break;
                 case ValueKind.Bool:
-                    w.Open("if (words - at < 1)");
+                    w.Open("if (__words - __at < 1)");
                     w.Line(refuse);
                     w.Close();
                     w.Line();
-                    w.Line("bool " + v + " = " + Words + ".GetBool(mr, at++);");
+                    w.Line("bool " + v + " = " + Words + ".GetBool(__mr, __at++);");
                     break;
                 case ValueKind.String:
-                    w.Open("if (!" + Words + ".TryGetString(mr, ref at, words, out string? " + v + "))");
+                    w.Open("if (!" + Words + ".TryGetString(__mr, ref __at, __words, out string? " + v + "))");
                     w.Line(refuse);
                     w.Close();
                     break;
                 case ValueKind.Bytes:
-                    w.Open("if (!" + Words + ".TryGetBytes(mr, ref at, words, out global::System.ReadOnlySpan<byte> " + v + "))");
+                    w.Open("if (!" + Words + ".TryGetBytes(__mr, ref __at, __words, out global::System.ReadOnlySpan<byte> " + v + "))");
                     w.Line(refuse);
                     w.Close();
                     break;
                 case ValueKind.Capability:
-                    w.Open("if (!" + Words + ".TryGetCapability<" + Bare(p.Type) + ">(thread, " + Int(item++) + ", out " + Bare(p.Type) + " " + v + "))");
-                    w.Line("return " + Protocol + ".Refuse(mr, " + Status + ".InvalidCapability, tag.Protocol, tag.Protocol);");
+                    w.Open("if (!" + Words + ".TryGetCapability<" + Bare(p.Type) + ">(__thread, " + Int(item++) + ", out " + Bare(p.Type) + " " + v + "))");
+                    w.Line("return " + Protocol + ".Refuse(__mr, " + Status + ".InvalidCapability, __tag.Protocol, __tag.Protocol);");
                     w.Close();
                     break;
             }
         }
 
         w.Line();
-        w.Open("if (at != words)");
+        w.Open("if (__at != __words)");
         w.Line(refuse);
         w.Close();
         w.Line();
         string args = string.Join(", ", op.Parameters.Select(p => "@" + p.Name + (p.Kind == ValueKind.String && !p.Type.EndsWith("?", System.StringComparison.Ordinal) ? "!" : "")));
-        string call = "implementation." + op.Name + "(" + args + ")";
+        string call = "__implementation." + op.Name + "(" + args + ")";
         switch (op.ReturnKind)
         {
             case ValueKind.Void:
                 w.Line(call + ";");
-                w.Line("return new " + Tag + "(tag.Protocol);");
+                w.Line("return new " + Tag + "(__tag.Protocol);");
                 break;
             case ValueKind.Unmanaged:
-                w.Line(Words + ".Put<" + op.ReturnType + ">(mr, 0, " + call + ");");
-                w.Line("return new " + Tag + "(tag.Protocol, " + Words + ".WordsOf<" + op.ReturnType + ">());");
+                w.Line(Words + ".Put<" + op.ReturnType + ">(__mr, 0, " + call + ");");
+                w.Line("return new " + Tag + "(__tag.Protocol, " + Words + ".WordsOf<" + op.ReturnType + ">());");
                 break;
             case ValueKind.Bool:
-                w.Line(Words + ".PutBool(mr, 0, " + call + ");");
-                w.Line("return new " + Tag + "(tag.Protocol, 1);");
+                w.Line(Words + ".PutBool(__mr, 0, " + call + ");");
+                w.Line("return new " + Tag + "(__tag.Protocol, 1);");
                 break;
             case ValueKind.String or ValueKind.Bytes:
-                w.Line("int end = " + Words + "." + (op.ReturnKind == ValueKind.String ? "PutString" : "PutBytes") + "(mr, 0, " + Tag + ".MaxWords, " + call + ");");
-                w.Open("if (end < 0)");
+                w.Line("int __end = " + Words + "." + (op.ReturnKind == ValueKind.String ? "PutString" : "PutBytes") + "(__mr, 0, " + Tag + ".MaxWords, " + call + ");");
+                w.Open("if (__end < 0)");
                 w.Line("throw new global::System.InvalidOperationException(" + Quote(model.InterfaceName + "." + op.Name + ": the result does not fit in the message registers") + ");");
                 w.Close();
                 w.Line();
-                w.Line("return new " + Tag + "(tag.Protocol, end);");
+                w.Line("return new " + Tag + "(__tag.Protocol, __end);");
                 break;
         }
 

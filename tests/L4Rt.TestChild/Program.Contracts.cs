@@ -1,0 +1,65 @@
+using L4Rt.Contracts;
+using L4Rt.Ipc;
+using L4Rt.Objects;
+
+namespace L4Rt.TestChild;
+
+/// <summary>The server side of the contract tests: generated dispatchers in hand-written server loops.</summary>
+internal static partial class Program
+{
+    private static int? RunContractMode(string[] args) => args[0] switch
+    {
+        "contract-server" => ContractServer(args[1]),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Serves <see cref="ICalculator"/> as <c>contracts/calc</c> and <see cref="IFileSession"/> as <c>contracts/file</c>
+    /// (label 7 and 8), each on its own thread with its generated dispatcher; prints <c>READY</c>, then serves until killed.
+    /// </summary>
+    private static int ContractServer(string socket)
+    {
+        using L4Task task = Join(socket, "contract-server");
+        using L4Thread calc = task.CreateThread();
+        using L4Thread file = task.CreateThread();
+        CalculatorDispatcher.PrepareReceive(calc);
+        FileSessionDispatcher.PrepareReceive(file);
+        Gate calcGate = task.Factory.CreateGateAsync(calc, 7).GetAwaiter().GetResult();
+        Gate fileGate = task.Factory.CreateGateAsync(file, 8).GetAwaiter().GetResult();
+        CalculatorService calculator = new();
+        Thread calcLoop = new(() => Serve(calc, (L4Thread t, in IpcResult m) => CalculatorDispatcher.Dispatch(calculator, t, in m))) { IsBackground = true };
+        FileSessionService files = new();
+        ContractSessions sessions = FileSessionDispatcher.CreateSessions();
+        Thread fileLoop = new(() => Serve(file, (L4Thread t, in IpcResult m) => FileSessionDispatcher.Dispatch(files, t, in m, sessions))) { IsBackground = true };
+        calcLoop.Start();
+        fileLoop.Start();
+        task.Names.RegisterAsync("contracts/calc", calcGate).GetAwaiter().GetResult();
+        task.Names.RegisterAsync("contracts/file", fileGate).GetAwaiter().GetResult();
+        Say("READY");
+        calcLoop.Join();
+        fileLoop.Join();
+        return 0;
+    }
+
+    private delegate MsgTag Dispatch(L4Thread thread, in IpcResult message);
+
+    /// <summary>The loop a hand-written server runs: open wait, then reply-and-wait with what the dispatcher returns; a fault is answered as the hosting integration does.</summary>
+    private static void Serve(L4Thread thread, Dispatch dispatch)
+    {
+        IpcResult message = thread.Wait(L4Timeout.Never);
+        while (message.IsOk || message.Status == L4Status.ReceiveTimeout)
+        {
+            MsgTag reply;
+            try
+            {
+                reply = dispatch(thread, in message);
+            }
+            catch (InvalidOperationException)
+            {
+                reply = new MsgTag(SystemProtocol.Exception);
+            }
+
+            message = thread.ReplyAndWait(reply, L4Timeout.Never);
+        }
+    }
+}
