@@ -19,27 +19,18 @@ public class MarshallingBenchmarks
     private readonly MarshallingBench _impl = new();
     private readonly L4Thread _local = new();
     private readonly Vector3L _p = new(1, 2, 3);
-    private L4Thread _server = null!;
+    private LocalServer _server = null!;
     private L4Thread _client = null!;
     private SendLink _link = null!;
-    private DirectLinkListener _listener = null!;
-    private Thread _serving = null!;
     private MarshallingBenchClient _generated = null!;
     private volatile int _mode;
 
     [GlobalSetup]
     public void Setup()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"l4rt-micro-{Guid.NewGuid():N}.sock");
-        _server = new L4Thread();
-        _client = new L4Thread();
-        _listener = DirectLinkListener.Listen(path);
-        Task<SendLink> connecting = Task.Run(() => DirectLink.Connect(path, TimeSpan.FromSeconds(10)));
-        _listener.Accept(_server, 1, TimeSpan.FromSeconds(10));
-        _link = connecting.GetAwaiter().GetResult();
+        _server = new LocalServer(Answer);
+        (_client, _link) = (_server.Client, _server.Link);
         _generated = new MarshallingBenchClient(_client, _link, L4Timeout.Never);
-        _serving = new Thread(Serve) { IsBackground = true };
-        _serving.Start();
     }
 
     [Benchmark(Baseline = true)]
@@ -103,37 +94,22 @@ public class MarshallingBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _server.Abort();
-        _serving.Join();
-        _link.Dispose();
-        _listener.Dispose();
-        _client.Dispose();
         _server.Dispose();
         _local.Dispose();
     }
 
-    private void Serve()
+    private MsgTag Answer(L4Thread server, IpcResult msg)
     {
-        IpcResult msg = _server.Wait(L4Timeout.Never);
-        while (msg.IsOk)
+        Span<ulong> mr = server.Utcb.Mr;
+        switch (_mode)
         {
-            Span<ulong> mr = _server.Utcb.Mr;
-            MsgTag reply;
-            switch (_mode)
-            {
-                case 0:
-                    HandServe(mr);
-                    reply = new MsgTag(Protocol, 3);
-                    break;
-                case 1:
-                    reply = MarshallingBenchDispatcher.Dispatch(_impl, _server, in msg);
-                    break;
-                default:
-                    reply = new MsgTag(Protocol, DynamicServe(mr, msg.Tag.Words));
-                    break;
-            }
-
-            msg = _server.ReplyAndWait(reply, L4Timeout.Never);
+            case 0:
+                HandServe(mr);
+                return new MsgTag(Protocol, 3);
+            case 1:
+                return MarshallingBenchDispatcher.Dispatch(_impl, server, in msg);
+            default:
+                return new MsgTag(Protocol, DynamicServe(mr, msg.Tag.Words));
         }
     }
 

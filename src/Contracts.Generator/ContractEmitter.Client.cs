@@ -38,18 +38,16 @@ internal static partial class ContractEmitter
         w.Line("_endpoint = endpoint;");
         w.Close();
         w.Line();
-        w.Line(Doc("A client calling through gate from thread, each phase of each operation within timeout."));
-        w.Line("public " + name + "(" + Thread + " thread, global::L4Rt.Objects.Gate gate, global::L4Rt.Ipc.L4Timeout timeout)");
-        w.Line("    : this(new global::L4Rt.Contracts.ContractEndpoint(thread, gate, timeout))");
-        w.Open("");
-        w.Close();
-        w.Line();
-        w.Line(Doc("A client calling through a direct link from thread, each phase of each operation within timeout."));
-        w.Line("public " + name + "(" + Thread + " thread, global::L4Rt.Ipc.SendLink link, global::L4Rt.Ipc.L4Timeout timeout)");
-        w.Line("    : this(new global::L4Rt.Contracts.ContractEndpoint(thread, link, timeout))");
-        w.Open("");
-        w.Close();
-        w.Line();
+        foreach ((string through, string parameter) in new[] { ("gate", "global::L4Rt.Objects.Gate gate"), ("a direct link", "global::L4Rt.Ipc.SendLink link") })
+        {
+            w.Line(Doc("A client calling through " + through + " from thread, each phase of each operation within timeout."));
+            w.Line("public " + name + "(" + Thread + " thread, " + parameter + ", global::L4Rt.Ipc.L4Timeout timeout)");
+            w.Line("    : this(new global::L4Rt.Contracts.ContractEndpoint(thread, " + parameter.Substring(parameter.LastIndexOf(' ') + 1) + ", timeout))");
+            w.Line("{");
+            w.Line("}");
+            w.Line();
+        }
+
         w.Line(Doc("Where this client sends (its thread and timeout)."));
         w.Line("public global::L4Rt.Contracts.ContractEndpoint Endpoint => _endpoint;");
         foreach (OperationModel op in model.Operations)

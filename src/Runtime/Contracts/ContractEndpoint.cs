@@ -16,22 +16,23 @@ public sealed class ContractEndpoint
 
     /// <summary>Calls through <paramref name="gate"/> from <paramref name="thread"/>, each phase within <paramref name="timeout"/>.</summary>
     public ContractEndpoint(L4Thread thread, Gate gate, L4Timeout timeout)
+        : this(thread, timeout, gate ?? throw new ArgumentNullException(nameof(gate)), null)
     {
-        ArgumentNullException.ThrowIfNull(thread);
-        ArgumentNullException.ThrowIfNull(gate);
-        Thread = thread;
-        _gate = gate;
-        Timeout = timeout;
     }
 
     /// <summary>Calls through the direct <paramref name="link"/> from <paramref name="thread"/>, each phase within <paramref name="timeout"/>.</summary>
     public ContractEndpoint(L4Thread thread, SendLink link, L4Timeout timeout)
+        : this(thread, timeout, null, link ?? throw new ArgumentNullException(nameof(link)))
+    {
+    }
+
+    private ContractEndpoint(L4Thread thread, L4Timeout timeout, Gate? gate, SendLink? link)
     {
         ArgumentNullException.ThrowIfNull(thread);
-        ArgumentNullException.ThrowIfNull(link);
         Thread = thread;
-        _link = link;
         Timeout = timeout;
+        _gate = gate;
+        _link = link;
     }
 
     /// <summary>The calling thread: requests are marshalled into its message registers and replies read from them.</summary>
