@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using L4Rt.Ipc;
+using L4Rt.Shared;
 
 namespace L4Rt.Perf.Micro;
 

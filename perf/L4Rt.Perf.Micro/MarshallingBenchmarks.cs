@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using L4Rt.Contracts;
 using L4Rt.Ipc;
+using L4Rt.Shared;
 
 namespace L4Rt.Perf.Micro;
 

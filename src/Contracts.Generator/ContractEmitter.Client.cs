@@ -186,16 +186,7 @@ internal static partial class ContractEmitter
         w.Line("/// <inheritdoc/>");
         w.Open("public " + op.ReturnType + " " + op.Name + "(" + Declared(op) + ")");
         w.Line(Status + " __status = Try" + op.Name + "(" + string.Join(", ", new[] { Passed(op), hasResult ? "out " + op.ReturnType + " result" : "" }.Where(s => s.Length > 0)) + ");");
-        w.Open("if (__status != " + Status + ".Ok)");
-        w.Line(Protocol + ".ThrowFailure(__status, " + Quote(where) + ", " + p + ", _reply, _endpoint.Mr);");
-        w.Close();
-        if (hasResult)
-        {
-            w.Line();
-            w.Line("return result;");
-        }
-
-        w.Close();
+        ThrowOrReturn(w, where, p, hasResult);
 
         if (!op.OneWay && op.ReturnKind != ValueKind.Bytes && caps == 0)
         {
@@ -251,16 +242,7 @@ internal static partial class ContractEmitter
         w.Open("private " + (hasResult ? op.ReturnType : "void") + " Finish" + op.Name + "(" + Result + " __reply)");
         w.Line("_reply = __reply.Tag;");
         w.Line(Status + " __status = Read" + op.Name + "(" + With("in __reply, _endpoint.Mr", hasResult ? "out " + op.ReturnType + " result" : "") + ");");
-        w.Open("if (__status != " + Status + ".Ok)");
-        w.Line(Protocol + ".ThrowFailure(__status, " + Quote(where) + ", " + p + ", _reply, _endpoint.Mr);");
-        w.Close();
-        if (hasResult)
-        {
-            w.Line();
-            w.Line("return result;");
-        }
-
-        w.Close();
+        ThrowOrReturn(w, where, p, hasResult);
     }
 
     /// <summary>Channel contracts: one wrapper per state with only that state's operations; a transition returns the next state's wrapper.</summary>
@@ -301,5 +283,20 @@ internal static partial class ContractEmitter
 
             w.Close();
         }
+    }
+
+    /// <summary>The end of a throwing method: the failure as an exception, else the result.</summary>
+    private static void ThrowOrReturn(CodeWriter w, string where, string protocol, bool hasResult)
+    {
+        w.Open("if (__status != " + Status + ".Ok)");
+        w.Line(Protocol + ".ThrowFailure(__status, " + Quote(where) + ", " + protocol + ", _reply, _endpoint.Mr);");
+        w.Close();
+        if (hasResult)
+        {
+            w.Line();
+            w.Line("return result;");
+        }
+
+        w.Close();
     }
 }

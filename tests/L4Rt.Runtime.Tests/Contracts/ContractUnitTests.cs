@@ -1,5 +1,6 @@
 using L4Rt.Contracts;
 using L4Rt.Ipc;
+using L4Rt.Shared;
 using L4Rt.TestChild;
 using L4Rt.Tests.Support;
 
@@ -30,7 +31,7 @@ public class ContractUnitTests
     public void GeneratedClient_OverADirectLink_AgainstTheGeneratedDispatcher()
     {
         CalculatorService service = new();
-        using Server server = new((L4Thread thread, in IpcResult msg) => CalculatorDispatcher.Dispatch(service, thread, in msg));
+        using LocalServer server = new((thread, msg) => CalculatorDispatcher.Dispatch(service, thread, in msg));
         CalculatorClient calc = new(server.Client, server.Link, L4Timeout.FromMilliseconds(10_000));
         Assert.Equal(5, calc.Add(2, 3));
         Assert.Equal("hello, link", calc.Greet("link"));
@@ -40,7 +41,7 @@ public class ContractUnitTests
     public void HostileReplies_NeverBecomeResults()
     {
         Func<Span<ulong>, MsgTag>? answer = null;
-        using Server server = new((L4Thread thread, in IpcResult msg) => answer!(thread.Utcb.Mr));
+        using LocalServer server = new((thread, _) => answer!(thread.Utcb.Mr));
         CalculatorClient calc = new(server.Client, server.Link, L4Timeout.FromMilliseconds(10_000));
 
         answer = mr => new MsgTag(12345, words: 1); // not this contract
@@ -187,48 +188,5 @@ public class ContractUnitTests
         });
         Assert.Equal(0, failures);
         Assert.Equal(0, bytes);
-    }
-
-    private delegate MsgTag Answer(L4Thread thread, in IpcResult message);
-
-    /// <summary>A direct link to a server thread of this process that answers each call with what <see cref="Answer"/> returns.</summary>
-    private sealed class Server : IDisposable
-    {
-        private readonly TempDir _dir = new();
-        private readonly DirectLinkListener _listener;
-        private readonly L4Thread _server = new();
-        private readonly Thread _serving;
-
-        public Server(Answer answer)
-        {
-            _listener = DirectLinkListener.Listen(_dir.Socket());
-            Task<SendLink> connecting = Task.Run(() => DirectLink.Connect(_dir.Socket(), TimeSpan.FromSeconds(10)));
-            _listener.Accept(_server, 1, TimeSpan.FromSeconds(10));
-            Link = connecting.GetAwaiter().GetResult();
-            _serving = new Thread(() =>
-            {
-                IpcResult msg = _server.Wait(L4Timeout.Never);
-                while (msg.IsOk)
-                {
-                    msg = _server.ReplyAndWait(answer(_server, in msg), L4Timeout.Never);
-                }
-            }) { IsBackground = true };
-            _serving.Start();
-        }
-
-        public L4Thread Client { get; } = new();
-
-        public SendLink Link { get; }
-
-        public void Dispose()
-        {
-            _server.Abort();
-            _serving.Join();
-            Link.Dispose();
-            _listener.Dispose();
-            Client.Dispose();
-            _server.Dispose();
-            _dir.Dispose();
-        }
     }
 }

@@ -1,6 +1,9 @@
 using L4Rt.Ipc;
 
-namespace L4Rt.Perf.Micro;
+namespace L4Rt.Shared;
+
+// Linked as source into the micro-benchmarks and the tests (as ManagedProcess.cs is), so both measure and test
+// the same in-process link setup.
 
 /// <summary>
 /// A client thread with a direct link to a server thread of this process that answers each call with what
