@@ -69,7 +69,7 @@ internal static partial class ContractEmitter
         string where = model.InterfaceName + "." + op.Name;
         bool hasResult = op.ReturnKind != ValueKind.Void;
         string outResult = hasResult ? "out " + op.ReturnType + " result" : "";
-        int caps = op.Capabilities;
+        int caps = op.Items;
 
         // Request marshalling, shared by the synchronous and the asynchronous call.
         w.Line();
@@ -100,9 +100,9 @@ internal static partial class ContractEmitter
         }
 
         int item = 0;
-        foreach (ParameterModel param in op.Parameters.Where(x => x.Kind == ValueKind.Capability))
+        foreach (ParameterModel param in op.Parameters.Where(x => x.Kind is ValueKind.Capability or ValueKind.Flexpage))
         {
-            w.Line(Words + ".PutCapability(__mr, __at, " + Int(item++) + ", @" + param.Name + ");");
+            w.Line(Words + (param.Kind == ValueKind.Capability ? ".PutCapability" : ".PutFlexpage") + "(__mr, __at, " + Int(item++) + ", @" + param.Name + ");");
         }
 
         w.Line("return __at;");

@@ -29,7 +29,10 @@ internal static partial class ContractEmitter
         w.Line("public " + Tag + " Handle(" + Thread + " thread, in " + Result + " request) => " + dispatcher + ".Dispatch(_implementation, thread, in request" + (model.IsChannel ? ", _sessions" : "") + ");");
         w.Line();
         w.Line("/// <inheritdoc/>");
-        w.Line("public void PrepareReceive(" + Thread + " thread) => " + dispatcher + ".PrepareReceive(thread);");
+        w.Open("public void PrepareReceive(" + Thread + " thread, global::L4Rt.L4Task task)");
+        w.Line("global::System.ArgumentNullException.ThrowIfNull(task);");
+        w.Line(dispatcher + ".PrepareReceive(thread, " + dispatcher + ".ReceivesFlexpages ? task.CreateReceiveWindow(" + dispatcher + ".ReceiveWindowBytes) : null);");
+        w.Close();
         w.Close();
         w.Line();
         w.Line(Doc("Registration of a " + model.BaseName + " server in the Generic Host."));

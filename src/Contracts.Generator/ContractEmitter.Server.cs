@@ -9,6 +9,7 @@ internal static partial class ContractEmitter
         string name = model.BaseName + "Dispatcher";
         string iface = Interface(model);
         int receive = model.Operations.Count == 0 ? 0 : model.Operations.Max(o => o.Capabilities);
+        bool flexpages = model.Operations.Any(o => o.Flexpages > 0);
         string sessions = model.IsChannel ? ", global::L4Rt.Contracts.ContractSessions sessions" : "";
         w.Line("/// <summary>");
         w.Line("/// Server side of contract <see cref=\"" + model.InterfaceName + "\"/> (L4Rt contract " + Int(model.Id) + " version " + Int(model.Version) + "):");
@@ -34,14 +35,18 @@ internal static partial class ContractEmitter
         }
 
         w.Line();
-        w.Line(Doc("Sets the receive buffers the contract's capability arguments need on the serving thread (call once, before its first wait)."));
-        w.Open("public static void PrepareReceive(" + Thread + " thread)");
+        w.Line(Doc("Whether requests may carry flexpages (memory items): the serving thread then needs a receive window."));
+        w.Line("public const bool ReceivesFlexpages = " + (flexpages ? "true" : "false") + ";");
+        w.Line();
+        w.Line(Doc("The receive window the generated hosting handler creates when ReceivesFlexpages."));
+        w.Line("public const long ReceiveWindowBytes = " + model.ReceiveWindowBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) + ";");
+        w.Line();
+        w.Line(Doc("Sets the receive buffers the contract's capability arguments need, and window for its flexpages, on the serving thread (call once, before its first wait)."));
+        w.Open("public static void PrepareReceive(" + Thread + " thread, global::L4Rt.Objects.ReceiveWindow? window = null)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(thread);");
-        if (receive > 0)
-        {
-            w.Line("global::L4Rt.Objects.ReceiveBuffers.SetReceiveBuffers(thread.Utcb, ReceiveCapabilities);");
-        }
-
+        w.Open("if (ReceiveCapabilities > 0 || window is not null)");
+        w.Line("global::L4Rt.Objects.ReceiveBuffers.SetReceiveBuffers(thread.Utcb, ReceiveCapabilities, window);");
+        w.Close();
         w.Close();
         if (model.IsChannel)
         {
@@ -123,7 +128,7 @@ internal static partial class ContractEmitter
         w.Open("    where TImplementation : " + iface);
         w.Line("int __words = __tag.Words;");
         w.Line("int __at = 0;");
-        w.Open("if (__tag.Items != " + Int(op.Capabilities) + ")");
+        w.Open("if (__tag.Items != " + Int(op.Items) + ")");
         w.Line(refuse);
         w.Close();
         int item = 0;
@@ -161,6 +166,11 @@ internal static partial class ContractEmitter
                 case ValueKind.Capability:
                     w.Open("if (!" + Words + ".TryGetCapability<" + Bare(p.Type) + ">(__thread, " + Int(item++) + ", out " + Bare(p.Type) + " " + v + "))");
                     w.Line("return " + Protocol + ".Refuse(__mr, " + Status + ".InvalidCapability, __tag.Protocol, __tag.Protocol);");
+                    w.Close();
+                    break;
+                case ValueKind.Flexpage:
+                    w.Open("if (!" + Words + ".TryGetFlexpage(__thread, " + Int(item++) + ", out global::L4Rt.Contracts.Flexpage " + v + "))");
+                    w.Line(refuse);
                     w.Close();
                     break;
             }

@@ -16,6 +16,7 @@ internal static class ContractReader
     private const string StateAttribute = "L4Rt.Contracts.L4RtStateAttribute";
     private const string CapabilityType = "L4Rt.Objects.Capability";
     private const string HandlerType = "L4Rt.Hosting.IL4RtHandler";
+    private const string FlexpageType = "L4Rt.Contracts.Flexpage";
 
     internal static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
@@ -41,6 +42,7 @@ internal static class ContractReader
 
         int id = Named(attribute, "Id", 0);
         int version = Named(attribute, "Version", 0);
+        long window = Named(attribute, "ReceiveWindowBytes", 16L << 20);
         if (id < 1 || id > 0x7FFF || version < 0 || version > 0xFF)
         {
             diagnostics.Add(new DiagnosticInfo(ContractDiagnostics.ContractIdOutOfRange, where, type.Name, Text(id), Text(version)));
@@ -56,6 +58,7 @@ internal static class ContractReader
             version)
         {
             Hosting = compilation.GetTypeByMetadataName(HandlerType) is not null,
+            ReceiveWindowBytes = window,
         };
 
         ReadStates(type, model, diagnostics, where);
@@ -167,7 +170,7 @@ internal static class ContractReader
         int replyWords = 0;
         if (!method.ReturnsVoid)
         {
-            if (method.ReturnsByRef || method.ReturnsByRefReadonly || Classify(method.ReturnType, compilation, out replyWords) is not { } r || r == ValueKind.Capability)
+            if (method.ReturnsByRef || method.ReturnsByRefReadonly || Classify(method.ReturnType, compilation, out replyWords) is not { } r || r is ValueKind.Capability or ValueKind.Flexpage)
             {
                 diagnostics.Add(new DiagnosticInfo(ContractDiagnostics.ResultNotMarshallable, where, method.Name, method.ReturnType.ToDisplayString()));
                 ok = false;
@@ -243,6 +246,12 @@ internal static class ContractReader
             && generic.TypeArguments[0].SpecialType == SpecialType.System_Byte)
         {
             return ValueKind.Bytes;
+        }
+
+        if (type.ToDisplayString() == FlexpageType)
+        {
+            words = 2;
+            return ValueKind.Flexpage;
         }
 
         if (type.SpecialType == SpecialType.System_Boolean)

@@ -22,7 +22,7 @@ internal static partial class Program
         using L4Task task = Join(socket, "contract-server");
         using L4Thread calc = task.CreateThread();
         using L4Thread file = task.CreateThread();
-        CalculatorDispatcher.PrepareReceive(calc);
+        CalculatorDispatcher.PrepareReceive(calc, task.CreateReceiveWindow(1 << 20));
         FileSessionDispatcher.PrepareReceive(file);
         Gate calcGate = task.Factory.CreateGateAsync(calc, 7).GetAwaiter().GetResult();
         Gate fileGate = task.Factory.CreateGateAsync(file, 8).GetAwaiter().GetResult();

@@ -63,6 +63,10 @@ public interface ICalculator
     /// <summary>Throws in the server.</summary>
     [L4RtOperation(11)]
     void Fail();
+
+    /// <summary>The sum of the bytes of the pages lent (mapped into the server's receive window), with their size.</summary>
+    [L4RtOperation(12)]
+    long Checksum(Flexpage pages, long add);
 }
 
 /// <summary>Version 2 of <see cref="ICalculator"/> (Add takes longs): a version-1 server must refuse it.</summary>
@@ -152,6 +156,14 @@ public sealed class CalculatorService : ICalculator
 
     /// <inheritdoc/>
     public void Fail() => throw new InvalidOperationException("the calculator fails on purpose");
+
+    /// <inheritdoc/>
+    public long Checksum(Flexpage pages, long add)
+    {
+        using DataspaceMapping mapping = pages.Mapping!; // the server owns what arrived: unmap it when done
+        long sum = Sum(mapping.ReadOnlySpan);
+        return sum + add + (pages.Size << 32);
+    }
 }
 
 /// <summary>The child's file session: every name is a file of name.Length × 10 bytes.</summary>

@@ -174,4 +174,26 @@ public static class ContractWords
             return false;
         }
     }
+
+    /// <summary>Writes memory item <paramref name="index"/> (the flexpage <paramref name="pages"/> lends) after <paramref name="words"/> words.</summary>
+    public static void PutFlexpage(Span<ulong> mr, int words, int index, Flexpage pages) =>
+        pages.ToItem().WriteTo(mr.Slice(words + (index * MsgTag.WordsPerItem), MsgTag.WordsPerItem));
+
+    /// <summary>
+    /// Server side: the flexpage memory item <paramref name="index"/> of the message <paramref name="thread"/> received
+    /// last mapped into its receive window; false when that item is not one.
+    /// </summary>
+    public static bool TryGetFlexpage(L4Thread thread, int index, out Flexpage pages)
+    {
+        try
+        {
+            pages = new Flexpage(thread.GetReceivedMapping(index));
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            pages = default;
+            return false;
+        }
+    }
 }

@@ -15,4 +15,10 @@ public sealed class L4RtContractAttribute : Attribute
 
     /// <summary>The contract's version, 0..<see cref="ContractProtocol.MaxVersion"/>: raise it when an operation's parameters or results change.</summary>
     public int Version { get; set; }
+
+    /// <summary>
+    /// For a contract with <see cref="Flexpage"/> parameters: the size of the receive window the generated hosting handler
+    /// maps received flexpages into (default 16 MiB); a hand-written loop passes its own window to <c>PrepareReceive</c>.
+    /// </summary>
+    public long ReceiveWindowBytes { get; set; } = 16 << 20;
 }

@@ -42,6 +42,7 @@ public class ContractGeneratorTests
                 [L4RtOneWay] void Poke(ulong value);
                 ReadOnlySpan<byte> Blob();
                 Guid Id(DateTime at, TimeSpan span, decimal amount, char c, float f);
+                [L4RtOperation(20)] long Lend(Flexpage pages, Gate also, int n);
             }
             """);
 
@@ -82,6 +83,7 @@ public class ContractGeneratorTests
     [InlineData("[L4RtContract(Id = 1)] public interface IBad { object M(); }", "L4RT002", "Operation 'M' returns 'object'")]
     [InlineData("[L4RtContract(Id = 1)] public interface IBad { Gate M(); }", "L4RT002", "a reply carries no capabilities")]
     [InlineData("[L4RtContract(Id = 1)] public interface IBad { System.Threading.Tasks.Task<int> M(); }", "L4RT002", "returns")]
+    [InlineData("[L4RtContract(Id = 1)] public interface IBad { Flexpage M(); }", "L4RT002", "a reply carries no capabilities or flexpages")]
     [InlineData("public struct Big { public Guid A, B, C, D; public long E, F, G, H, I, J, K, L, M, N, O, P, Q, R, S, T, U, V, W, X, Y, Z, AA, AB, AC, AD, AE, AF, AG, AH, AI, AJ, AK, AL, AM, AN, AO, AP, AQ, AR, AS, AT, AU, AV, AW, AX, AY, AZ, BA, BB, BC, BD, BE, BF, BG, BH; }\n[L4RtContract(Id = 1)] public interface IBad { void M(Big b); }", "L4RT003", "The request of operation 'M' needs 64 message registers")]
     [InlineData("[L4RtContract(Id = 1)] public interface IBad { void M(Gate a, Gate b, Gate c, Gate d, Gate e, Gate f, Gate g, Gate h, Gate i, Gate j, Gate k, Gate l, Gate m, Gate n, Gate o, Gate p, Gate q, Gate r, Gate s, Gate t, Gate u, Gate v, Gate w, Gate x, Gate y, Gate z, Gate aa, Gate ab, Gate ac, Gate ad, Gate ae, Gate af); }", "L4RT003", "needs 64 message registers")]
     [InlineData("[L4RtContract(Id = 1)] public interface IBad { [L4RtOperation(2)] void A(); [L4RtOperation(2)] void B(); }", "L4RT004", "Operations 'A' and 'B' of contract 'IBad' both have opcode 2")]

@@ -1,6 +1,8 @@
 using L4Rt.Hosting;
 using L4Rt.Ipc;
+using L4Rt.Contracts;
 using L4Rt.Objects;
+using L4Rt.Protocol;
 using L4Rt.TestChild;
 using L4Rt.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,6 +37,8 @@ public class ContractHostingTests
             Assert.Same(host.Services.GetRequiredService<CalculatorService>(), host.Services.GetRequiredService<CalculatorService>());
             Assert.Equal("Gate/Send, Map/1", calc.Describe(fileGate, 1)); // the hosted thread had its receive buffer set up
             Assert.Equal(L4Status.ServerFault, calc.TryFail()); // the host logs the handler's exception and answers a fault
+            Dataspace dataspace = await client.Factory.CreateDataspaceAsync(4096);
+            Assert.Equal((4096L << 32) + 1, calc.Checksum(new Flexpage(dataspace, 0, 4096, CapRights.Read), 1)); // the handler made a receive window
             Assert.Equal(L4Status.OutOfState, file.TryRead(1, out _));
             Assert.Equal(20, file.Open("ab"));
             Assert.Equal(1, file.Read(1));

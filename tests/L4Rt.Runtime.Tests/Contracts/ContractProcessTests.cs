@@ -1,6 +1,7 @@
 using L4Rt.Contracts;
 using L4Rt.Ipc;
 using L4Rt.Objects;
+using L4Rt.Protocol;
 using L4Rt.TestChild;
 using L4Rt.Tests.Support;
 
@@ -40,6 +41,22 @@ public sealed class ContractProcessTests : IClassFixture<ContractProcessTests.Se
         byte[] large = [.. Enumerable.Range(0, 400).Select(i => (byte)i)];
         Assert.Equal(large.Reverse().ToArray(), calc.Reverse(large).ToArray()); // 400 bytes: 50 words + a length word
         Assert.Equal("Gate/Send, Map/9", calc.Describe(_server.Calc, 9)); // a capability as an object item: it arrives in the server's space
+    }
+
+    [Fact]
+    public async Task Flexpage_LendsPagesOfADataspace_MappedIntoTheServersWindowWithTheWords()
+    {
+        Dataspace dataspace = await _server.Client.Factory.CreateDataspaceAsync(2 * 4096);
+        using (DataspaceMapping mine = await dataspace.MapAsync(CapRights.Write))
+        {
+            mine.GetSpan(4096, 4096).Fill(2); // page 1: 4096 × 2
+            mine.GetSpan(0, 16).Fill(1);      // page 0 is not lent
+        }
+
+        using L4Thread me = new();
+        CalculatorClient calc = new(me, _server.Calc, s_timeout);
+        Assert.Equal((4096L << 32) + (4096 * 2) + 5, calc.Checksum(new Flexpage(dataspace, 4096, 4096, CapRights.Read), 5));
+        Assert.Equal((8192L << 32) + 16 + (4096 * 2), calc.Checksum(new Flexpage(dataspace, 0, 8192, CapRights.Read), 0)); // the window had room again: the server unmapped the first
     }
 
     [Fact]
@@ -200,6 +217,8 @@ public sealed class ContractProcessTests : IClassFixture<ContractProcessTests.Se
         public Gate Calc { get; private set; } = null!;
 
         public Gate File { get; private set; } = null!;
+
+        public L4Task Client => _task!;
 
         public async Task InitializeAsync()
         {
