@@ -117,6 +117,29 @@ public class ContractGeneratorTests
     }
 
     [Fact]
+    public void Incremental_AnUnrelatedEdit_LeavesTheGeneratedSourceCached()
+    {
+        CSharpParseOptions parse = new(LanguageVersion.Latest);
+        CSharpCompilation compilation = CSharpCompilation.Create(
+            "Probe",
+            [CSharpSyntaxTree.ParseText(Usings + "[L4RtContract(Id = 1)] public interface IMini { int Ping(int x); }", parse)],
+            s_references.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+            [new ContractGenerator().AsSourceGenerator()],
+            parseOptions: parse,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        driver = driver.RunGenerators(compilation);
+        driver = driver.RunGenerators(compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Other; public class Unrelated { }", parse)));
+
+        GeneratorRunResult run = Assert.Single(driver.GetRunResult().Results);
+        Assert.Single(run.GeneratedSources);
+        IncrementalStepRunReason[] reasons = [.. run.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).Select(o => o.Reason)];
+        Assert.NotEmpty(reasons);
+        Assert.All(reasons, r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+    }
+
+    [Fact]
     public void Diagnostics_AreDocumented_InDocsContracts()
     {
         string docs = File.ReadAllText(Path.Combine(Docs.ReadmeSnippetTests.RepoRoot, "docs", "contracts.md"));
