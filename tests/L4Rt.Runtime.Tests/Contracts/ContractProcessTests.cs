@@ -199,6 +199,22 @@ public sealed class ContractProcessTests : IClassFixture<ContractProcessTests.Se
         Assert.Equal(0, bytes);
     }
 
+    [Fact]
+    public void GeneratedAsyncCalls_AddNoAllocationToTheCallAsyncTheyWrap_SyncCallsAllocateNothing()
+    {
+        // Counted in a process of its own, as CallAsync's own proof: continuations run on pool threads. The raw
+        // CallAsync through a broker gate allocates by itself today (a few hundred bytes per awaited call, unlike a
+        // direct link's): the generated layer must add nothing to it.
+        using ChildProcess caller = ChildProcess.Start("contract-async-alloc", _server.Broker.SocketPath, "3000");
+        string[] line = caller.WaitForLine("ALLOC", 60_000).Split(' ');
+        Assert.Equal("0", line[4]); // no call failed
+        double generated = double.Parse(line[1], System.Globalization.CultureInfo.InvariantCulture);
+        double raw = double.Parse(line[2], System.Globalization.CultureInfo.InvariantCulture);
+        double sync = double.Parse(line[3], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(generated <= raw + 8, $"generated AddAsync: {generated} B per call, the raw CallAsync it wraps: {raw} B");
+        Assert.True(sync < 1, $"generated TryAdd: {sync} B per call");
+    }
+
     private static void AssertRefused(IpcResult reply, Span<ulong> mr, L4Status status)
     {
         Assert.Equal(L4Status.Ok, reply.Status);
