@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using L4Rt.Ipc;
+using L4Rt.Shared;
 
 namespace L4Rt.Perf.Micro;
 
@@ -11,32 +12,16 @@ namespace L4Rt.Perf.Micro;
 [MemoryDiagnoser]
 public class CallBenchmarks
 {
-    private L4Thread _server = null!;
+    private readonly MsgTag _tag = new(1, words: 8);
+    private LocalServer _local = null!;
     private L4Thread _client = null!;
     private SendLink _link = null!;
-    private DirectLinkListener _listener = null!;
-    private Thread _serving = null!;
-    private readonly MsgTag _tag = new(1, words: 8);
 
     [GlobalSetup]
     public void Setup()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"l4rt-micro-{Guid.NewGuid():N}.sock");
-        _server = new L4Thread();
-        _client = new L4Thread();
-        _listener = DirectLinkListener.Listen(path);
-        Task<SendLink> connecting = Task.Run(() => DirectLink.Connect(path, TimeSpan.FromSeconds(10)));
-        _listener.Accept(_server, 1, TimeSpan.FromSeconds(10));
-        _link = connecting.GetAwaiter().GetResult();
-        _serving = new Thread(() =>
-        {
-            IpcResult msg = _server.Wait(L4Timeout.Never);
-            while (msg.IsOk)
-            {
-                msg = _server.ReplyAndWait(msg.Tag, L4Timeout.Never);
-            }
-        }) { IsBackground = true };
-        _serving.Start();
+        _local = new LocalServer(static (_, msg) => msg.Tag); // echo
+        (_client, _link) = (_local.Client, _local.Link);
     }
 
     [Benchmark]
@@ -47,13 +32,5 @@ public class CallBenchmarks
     public async ValueTask<L4Status> CallAsync() => (await _client.CallAsync(_link, _tag, L4Timeout.Never).ConfigureAwait(false)).Status;
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _server.Abort();
-        _serving.Join();
-        _link.Dispose();
-        _listener.Dispose();
-        _client.Dispose();
-        _server.Dispose();
-    }
+    public void Cleanup() => _local.Dispose();
 }

@@ -58,6 +58,7 @@ public sealed partial class L4RtServer<THandler> : IHostedService
     {
         L4Task task = _connection.Task;
         _thread = await task.CreateThreadAsync(cancellationToken).ConfigureAwait(false);
+        (_handler as IL4RtReceiveSetup)?.PrepareReceive(_thread, task); // its buffer registers stay set across waits
         _gate = await task.Factory.CreateGateAsync(_thread, _options.Label, cancellationToken).ConfigureAwait(false);
         new Thread(Serve) { IsBackground = true, Name = $"l4rt-server {_options.Name}" }.Start(); // ends by setting _stopped
         try

@@ -65,4 +65,19 @@ public enum L4Status
     /// or a flexpage larger than what is left of its receive window. Nothing was delivered, the words included.
     /// </summary>
     NoReceiveBuffer,
+
+    /// <summary>
+    /// The peer speaks another contract, or another version of it (see <c>L4Rt.Contracts.ContractProtocol</c>): the
+    /// server refused the request unread. The error names the contract and version each side speaks.
+    /// </summary>
+    ProtocolMismatch,
+
+    /// <summary>
+    /// A channel contract's operation came in a state that does not allow it (see <c>L4Rt.Contracts.L4RtStateAttribute</c>):
+    /// the server refused it unread and the channel stays in its state.
+    /// </summary>
+    OutOfState,
+
+    /// <summary>The server's handler failed on this request (it threw): no result came, and what it did before is not known.</summary>
+    ServerFault,
 }

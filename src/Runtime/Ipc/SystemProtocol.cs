@@ -14,4 +14,10 @@ public static class SystemProtocol
 
     /// <summary>A request to the broker itself.</summary>
     public const int Broker = -16;
+
+    /// <summary>
+    /// A contract server refused a request (see <c>L4Rt.Contracts.ContractProtocol</c>): MR0 the <see cref="L4Status"/>,
+    /// MR1 the protocol the server speaks for this request, MR2 the protocol the request came with.
+    /// </summary>
+    public const int ContractError = -20;
 }

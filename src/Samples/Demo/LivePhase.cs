@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using L4Rt.Ipc;
 using L4Rt.Objects;
+using L4Rt.Samples.Echo;
 using L4Rt.Samples.MediaStream;
 using L4Rt.Shared;
 using Spectre.Console;
@@ -130,19 +131,21 @@ internal sealed class LivePhase
 
     private readonly LatencyHistogram _total = new();
 
-    /// <summary>Calls Echo back to back (8 words), publishing each second's count and percentiles.</summary>
+    /// <summary>Calls Echo back to back (its contract: 8 words, each reply checked), publishing each second's count and percentiles.</summary>
     private void Call(Gate gate)
     {
         using L4Thread me = new();
-        MsgTag tag = new(1, 8);
+        EchoClient echo = new(me, gate, L4Timeout.FromSeconds(5)); // the Echo sample's generated contract client
+        EchoWords message = default;
         LatencyHistogram second = new();
         long windowStart = Stopwatch.GetTimestamp();
-        while (!_stop)
+        for (ulong i = 0; !_stop; i++)
         {
+            message[0] = i;
             long start = Stopwatch.GetTimestamp();
-            IpcResult r = me.Call(gate, tag, L4Timeout.FromSeconds(5));
+            L4Status status = echo.TryIncrement(message, out EchoWords reply);
             long end = Stopwatch.GetTimestamp();
-            if (!r.IsOk)
+            if (status != L4Status.Ok || reply[0] != i + 1)
             {
                 break;
             }

@@ -4,11 +4,13 @@ using L4Rt;
 using L4Rt.Hosting;
 using L4Rt.Ipc;
 using L4Rt.Objects;
+using L4Rt.Samples.Echo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-// The Echo sample: "server" is a Generic Host worker serving the gate "echo/increment" through the hosting
-// integration; "client" finds the name, calls it, checks every reply and prints the round-trip percentiles.
+// The Echo sample: "server" is a Generic Host worker serving the contract IEcho under the gate "echo/increment" through
+// the hosting integration (generated EchoHandler); "client" finds the name, calls it through the generated EchoClient,
+// checks every reply and prints the round-trip percentiles.
 // The broker's socket: --L4Rt:SocketPath=PATH (server), --socket PATH (client), else $L4RT_SOCKET / the default.
 const string Name = "echo/increment";
 
@@ -23,7 +25,7 @@ return mode switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: Echo server [--L4Rt:SocketPath=PATH]");
-    Console.Error.WriteLine("       Echo client [--socket PATH] [--calls N] [--words W]");
+    Console.Error.WriteLine("       Echo client [--socket PATH] [--calls N]");
     return 2;
 }
 
@@ -31,7 +33,7 @@ static async Task<int> Server(string[] args)
 {
     HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
     builder.Services.AddL4Rt(builder.Configuration.GetSection("L4Rt"));
-    builder.Services.AddL4RtServer<IncrementHandler>(Name, o => o.Label = 1);
+    builder.Services.AddEchoServer<IncrementService>(Name, o => o.Label = 1);
     await builder.Build().RunAsync();
     return 0;
 }
@@ -40,7 +42,7 @@ static async Task<int> Client(string[] args)
 {
     string? socket = Option(args, "--socket");
     int calls = int.Parse(Option(args, "--calls") ?? "20000", CultureInfo.InvariantCulture);
-    int words = int.Parse(Option(args, "--words") ?? "8", CultureInfo.InvariantCulture);
+    const int words = EchoWords.Length;
     L4TaskOptions options = new() { Name = "echo-client", ConnectTimeout = TimeSpan.FromSeconds(10) };
     if (socket is not null)
     {
@@ -50,21 +52,22 @@ static async Task<int> Client(string[] args)
     await using L4Task task = await L4Task.ConnectAsync(options);
     Gate gate = await task.Names.QueryAsync<Gate>(Name, TimeSpan.FromSeconds(10));
     using L4Thread me = new();
-    MsgTag tag = new(protocol: 1, words: words);
+    EchoClient echo = new(me, gate, L4Timeout.FromMilliseconds(5000));
     long[] rtt = new long[calls];
+    EchoWords message = default;
     for (int i = -Math.Min(calls, 1000); i < calls; i++) // the first thousand warm up (link setup, JIT) and are not counted
     {
         for (int w = 0; w < words; w++)
         {
-            me.Utcb.Mr[w] = (ulong)(i + w);
+            message[w] = (ulong)(i + w);
         }
 
         long start = Stopwatch.GetTimestamp();
-        IpcResult reply = me.Call(gate, tag, L4Timeout.FromMilliseconds(5000));
+        L4Status status = echo.TryIncrement(message, out EchoWords reply);
         long end = Stopwatch.GetTimestamp();
-        if (!reply.IsOk || me.Utcb.Mr[0] != (ulong)i + 1 || reply.Tag.Words != words)
+        if (status != L4Status.Ok || !Checked(message, reply))
         {
-            Console.Error.WriteLine($"call {i}: {reply.Status}, MR0 {me.Utcb.Mr[0]} (expected {i + 1})");
+            Console.Error.WriteLine($"call {i}: {status}, word 0 {reply[0]} (expected {i + 1})");
             return 1;
         }
 
@@ -82,18 +85,26 @@ static async Task<int> Client(string[] args)
     return 0;
 }
 
+static bool Checked(in EchoWords sent, in EchoWords reply)
+{
+    if (reply[0] != sent[0] + 1)
+    {
+        return false;
+    }
+
+    for (int w = 1; w < EchoWords.Length; w++)
+    {
+        if (reply[w] != sent[w])
+        {
+            return false;
+        }
+    }
+
+    return true;
+}
+
 static string? Option(string[] args, string name)
 {
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-
-/// <summary>Replies with MR0 + 1 and the other words as they came.</summary>
-internal sealed class IncrementHandler : IL4RtHandler
-{
-    public MsgTag Handle(L4Thread thread, in IpcResult request)
-    {
-        thread.Utcb.Mr[0]++;
-        return request.Tag;
-    }
 }

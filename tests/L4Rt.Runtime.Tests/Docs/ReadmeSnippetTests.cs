@@ -34,7 +34,7 @@ public partial class ReadmeSnippetTests
 
     private static string Readme => File.ReadAllText(Path.Combine(RepoRoot, "README.md"));
 
-    private static string RepoRoot
+    internal static string RepoRoot
     {
         get
         {

@@ -4,14 +4,14 @@ namespace L4Rt.Tests.Layers;
 
 /// <summary>
 /// The SDK's layers, lowest first: Core (status and exception types) → Interop → Memory → Ipc → Channels →
-/// Protocol → Objects → Task (L4Task and its options) → Hosting. A type may use its own layer and the layers below;
+/// Protocol → Objects → Contracts (typed RPC support for generated code) → Task (L4Task and its options) → Hosting. A type may use its own layer and the layers below;
 /// a use of a higher layer is a back edge and fails the build's tests.
 /// </summary>
 public class LayeringTests(ITestOutputHelper output)
 {
     private readonly ITestOutputHelper _output = output;
 
-    private static readonly string[] s_layers = ["Core", "Interop", "Memory", "Ipc", "Channels", "Protocol", "Objects", "Task", "Hosting"];
+    private static readonly string[] s_layers = ["Core", "Interop", "Memory", "Ipc", "Channels", "Protocol", "Objects", "Contracts", "Task", "Hosting"];
 
     /// <summary>
     /// Back edges that exist today for reasons outside the SDK's own layering work, each with what removes it.
