@@ -178,8 +178,7 @@ internal sealed class LivePhase
     private static StageStats Stats(Gate sink)
     {
         using L4Thread me = new();
-        IpcResult r = me.Call(sink, new MsgTag(ControlOp.Stats), L4Timeout.FromSeconds(1));
-        return r.IsOk && r.Tag.Words >= StageStats.Words ? StageStats.ReadFrom(me.Utcb.Mr) : default;
+        return new StageControlClient(me, sink, L4Timeout.FromSeconds(1)).TryWatch(out StageStats stats) == L4Status.Ok ? stats : default; // MediaStream's control contract, as an onlooker (the runner takes the final stats)
     }
 
     /// <summary>This process's futex wake-ups, from the SDK's meter <c>L4Rt.Ipc</c> (<c>l4rt.ipc.wakeups</c>).</summary>

@@ -11,4 +11,7 @@ internal static class ControlOp
 
     /// <summary>The stage's <see cref="StageStats"/>.</summary>
     public const int Stats = 3;
+
+    /// <summary>The stage's <see cref="StageStats"/> for an onlooker: a final one does not count as the runner's.</summary>
+    public const int Watch = 4;
 }

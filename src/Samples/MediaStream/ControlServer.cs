@@ -55,35 +55,37 @@ internal sealed class ControlServer : IDisposable
 
     private void Serve()
     {
+        Operations operations = new(_control);
         IpcResult message = _thread.Wait(L4Timeout.Never);
         while (message.Status is not (L4Status.Aborted or L4Status.BrokerLost))
         {
-            message = message.IsOk ? _thread.ReplyAndWait(Handle(message.Tag.Protocol), L4Timeout.Never) : _thread.Wait(L4Timeout.Never);
+            // The generated dispatcher checks the contract (id, version, opcode, words) and refuses anything else.
+            message = message.IsOk ? _thread.ReplyAndWait(StageControlDispatcher.Dispatch(operations, _thread, message), L4Timeout.Never) : _thread.Wait(L4Timeout.Never);
         }
     }
 
-    private MsgTag Handle(int op)
+    /// <summary>The contract's operations on the stage's shared state.</summary>
+    private sealed class Operations(StageControl control) : IStageControl
     {
-        switch (op)
-        {
-            case ControlOp.Start:
-                _control.Started.Set();
-                return new MsgTag(op);
-            case ControlOp.Stop:
-                _control.RequestStop();
-                _control.Started.Set(); // a stop before the start ends the stream at once
-                return new MsgTag(op);
-            case ControlOp.Stats:
-                StageStats stats = _control.Snapshot();
-                stats.WriteTo(_thread.Utcb.Mr);
-                if (stats.State is StageState.Done or StageState.Failed)
-                {
-                    _control.FinalTaken.Set();
-                }
+        public void Start() => control.Started.Set();
 
-                return new MsgTag(op, StageStats.Words);
-            default:
-                return new MsgTag(0); // an unknown operation: protocol 0, no words
+        public void Stop()
+        {
+            control.RequestStop();
+            control.Started.Set(); // a stop before the start ends the stream at once
         }
+
+        public StageStats Stats()
+        {
+            StageStats stats = control.Snapshot();
+            if (stats.State is StageState.Done or StageState.Failed)
+            {
+                control.FinalTaken.Set();
+            }
+
+            return stats;
+        }
+
+        public StageStats Watch() => control.Snapshot();
     }
 }

@@ -179,9 +179,14 @@ internal sealed class Runner(MediaOptions options, IReadOnlyList<Transport> tran
 
     private static bool Call(L4Thread me, Gate gate, int op, out StageStats stats)
     {
-        IpcResult reply = me.Call(gate, new MsgTag(op), s_callTimeout);
-        stats = reply.IsOk && reply.Tag.Protocol == op && reply.Tag.Words >= StageStats.Words ? StageStats.ReadFrom(me.Utcb.Mr) : default;
-        return reply.IsOk && reply.Tag.Protocol == op;
+        StageControlClient control = new(me, gate, s_callTimeout); // the generated contract client
+        stats = default;
+        return op switch
+        {
+            ControlOp.Start => control.TryStart() == L4Status.Ok,
+            ControlOp.Stop => control.TryStop() == L4Status.Ok,
+            _ => control.TryStats(out stats) == L4Status.Ok,
+        };
     }
 
     /// <summary>Every stage exited 0 within the grace time.</summary>
