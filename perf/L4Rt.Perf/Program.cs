@@ -18,9 +18,10 @@ if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("""
         L4Rt benchmark harness: real processes, same-run C and .NET baselines, a ratio per round (perf/README.md).
-        usage: L4Rt.Perf [--quick] [--rounds N] [--out DIR] [--page-faults]
+        usage: L4Rt.Perf [--quick] [--rounds N] [--out DIR] [--page-faults] [--bridge]
           --quick     fewer iterations and 5 rounds (under a minute)
           --page-faults  only the page-fault rows (page_fault_us, page_fault_call_us), printed, nothing written
+          --bridge    only the gate-bridge group (bridged call and FIFO beside plain gRPC), printed, nothing written
           --rounds N  rounds per group (default 7, 5 with --quick)
           --out DIR   where the results go (default perf/results)
         """);
@@ -28,6 +29,16 @@ if (args.Contains("--help") || args.Contains("-h"))
 }
 
 bool quick = args.Contains("--quick");
+if (args.Contains("--bridge"))
+{
+    foreach (Metric m in await BridgePair.RunGroupAsync(RepoRoot.Find(), quick, Console.WriteLine))
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.Name} median {m.Median:0.###} p99 {m.P99:0.###}{(m.Ratio is { } ratio ? $", {ratio:0.00}x {m.Baseline}" : "")}"));
+    }
+
+    return 0;
+}
+
 if (args.Contains("--page-faults"))
 {
     using BrokerHost pagerBroker = new(RepoRoot.Find());
@@ -311,60 +322,8 @@ using (BrokerHost broker = new(root))
     Console.WriteLine($"link setup {setup.Median:0} µs (prepare {prepare.Median:0}, first call {firstAfter.Median:0}); control RTT {control.Median:0.0} µs; IRQ latency {irq.Median:0.0} µs; page fault {fault.Median:0.0} µs (call alone {faultCall.Median:0.0})  [{total.Elapsed.TotalSeconds:0}s]");
 }
 
-// Scenario and baseline of one round, the order alternating from round to round.
-static async Task<(T Scenario, T Baseline)> Alternating<T>(int round, Func<Task<T>> scenario, Func<Task<T>> baseline)
-{
-    if (round % 2 == 0)
-    {
-        T first = await scenario();
-        return (first, await baseline());
-    }
-
-    T b = await baseline();
-    return (await scenario(), b);
-}
-
 // ---- Bridge group: a call through two gate bridges (gRPC, mutual TLS, loopback) beside a plain gRPC unary call.
-await using (BridgePair bridges = new(root))
-{
-    int bridgeCount = quick ? 1000 : 3000;
-    List<double> bridgedMedians = [], unaryMedians = [], bridgeRatios = [];
-    List<double> bridgedAll = [], unaryAll = [];
-    for (int round = 0; round < (quick ? 3 : 5); round++)
-    {
-        (double[] bridged, double[] unary) = await Alternating(round, () => bridges.BridgedCallUs(bridgeCount), () => bridges.UnaryCallUs(bridgeCount));
-
-        bridgedMedians.Add(new Stats(bridged).Median);
-        unaryMedians.Add(new Stats(unary).Median);
-        bridgeRatios.Add(bridgedMedians[^1] / unaryMedians[^1]);
-        bridgedAll.AddRange(bridged);
-        unaryAll.AddRange(unary);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bridge round {round + 1}: bridged call {bridgedMedians[^1]:0.0} µs, gRPC unary {unaryMedians[^1]:0.0} µs  [{total.Elapsed.TotalSeconds:0}s]"));
-    }
-
-    metrics.Add(new Metric("bridged_call_rtt_us", "µs", new Stats([.. bridgedMedians]).Median, new Stats([.. bridgedAll]).P99, [.. bridgedMedians],
-        $"Call RTT, 8 words, through two gate bridges: a client at broker A → bridge a → gRPC stream (HTTP/2, mutual TLS, loopback) → bridge b → a server at broker B, and back (n={bridgeCount} per round)",
-        "grpc_unary_rtt_us", new Stats([.. bridgeRatios]).Median, [.. bridgeRatios], 1.2));
-    long fifoBytes = quick ? 256L << 20 : 1L << 30;
-    List<double> bridgedFifo = [], grpcStream = [], fifoRatios = [];
-    for (int round = 0; round < (quick ? 3 : 5); round++)
-    {
-        (double b, double g) = await Alternating(round, () => bridges.BridgedFifoGbps(fifoBytes), () => bridges.GrpcStreamGbps(fifoBytes));
-
-        bridgedFifo.Add(b);
-        grpcStream.Add(g);
-        fifoRatios.Add(b / g);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bridge FIFO round {round + 1}: bridged {b:0.000} GB/s, gRPC stream {g:0.000} GB/s  [{total.Elapsed.TotalSeconds:0}s]"));
-    }
-
-    metrics.Add(new Metric("bridged_fifo_64k_gbps", "GB/s", new Stats([.. bridgedFifo]).Median, bridgedFifo.Min(), [.. bridgedFifo],
-        $"FIFO 64 KiB records through two gate bridges: written at broker A into the imported channel, read at broker B from the real one (1 MiB rings, {fifoBytes >> 20} MiB per round; p99 column: the slowest round)",
-        "grpc_stream_64k_gbps", new Stats([.. fifoRatios]).Median, [.. fifoRatios], LowerIsBetter: false));
-    metrics.Add(new Metric("grpc_stream_64k_gbps", "GB/s", new Stats([.. grpcStream]).Median, grpcStream.Min(), [.. grpcStream],
-        $"plain gRPC client stream of 64 KiB blocks from this process to bridge b (same endpoint and TLS), {fifoBytes >> 20} MiB per round (p99 column: the slowest round)", LowerIsBetter: false));
-    metrics.Add(new Metric("grpc_unary_rtt_us", "µs", new Stats([.. unaryMedians]).Median, new Stats([.. unaryAll]).P99, [.. unaryMedians],
-        $"plain gRPC unary call, 8 words, from this process to bridge b (same endpoint: HTTP/2, mutual TLS, loopback), n={bridgeCount} per round"));
-}
+metrics.AddRange(await BridgePair.RunGroupAsync(root, quick, line => Console.WriteLine($"{line}  [{total.Elapsed.TotalSeconds:0}s]")));
 
 long allocated = CallRtt.AllocatedPerCalls(20_000);
 metrics.Add(new Metric("call_alloc_bytes", "bytes/call", allocated / 20_000.0, allocated / 20_000.0, [allocated / 20_000.0], "bytes allocated by the calling thread per Call after warm-up", Goal: 0));

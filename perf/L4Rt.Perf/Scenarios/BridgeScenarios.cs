@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Grpc.Net.Client;
 using L4Rt.Bridge;
@@ -53,6 +54,66 @@ internal sealed class BridgePair : IAsyncDisposable
                 new { Peer = "b", Address = Address, Remote = "bench/feed", Local = "b/bench/feed", Direction = "produce", Capacity = 1 << 20 },
             },
         });
+    }
+
+    /// <summary>The harness's bridge group: rounds of bridged call vs plain unary and bridged FIFO vs plain stream, order alternating.</summary>
+    internal static async Task<List<Metric>> RunGroupAsync(string root, bool quick, Action<string> progress)
+    {
+        List<Metric> metrics = [];
+        await using BridgePair bridges = new(root);
+
+        int bridgeCount = quick ? 1000 : 3000;
+        List<double> bridgedMedians = [], unaryMedians = [], bridgeRatios = [];
+        List<double> bridgedAll = [], unaryAll = [];
+        for (int round = 0; round < (quick ? 3 : 5); round++)
+        {
+            (double[] bridged, double[] unary) = await Alternating(round, () => bridges.BridgedCallUs(bridgeCount), () => bridges.UnaryCallUs(bridgeCount));
+
+            bridgedMedians.Add(new Stats(bridged).Median);
+            unaryMedians.Add(new Stats(unary).Median);
+            bridgeRatios.Add(bridgedMedians[^1] / unaryMedians[^1]);
+            bridgedAll.AddRange(bridged);
+            unaryAll.AddRange(unary);
+            progress(string.Create(CultureInfo.InvariantCulture, $"bridge round {round + 1}: bridged call {bridgedMedians[^1]:0.0} µs, gRPC unary {unaryMedians[^1]:0.0} µs"));
+        }
+
+        metrics.Add(new Metric("bridged_call_rtt_us", "µs", new Stats([.. bridgedMedians]).Median, new Stats([.. bridgedAll]).P99, [.. bridgedMedians],
+            $"Call RTT, 8 words, through two gate bridges: a client at broker A → bridge a → gRPC stream (HTTP/2, mutual TLS, loopback) → bridge b → a server at broker B, and back (n={bridgeCount} per round)",
+            "grpc_unary_rtt_us", new Stats([.. bridgeRatios]).Median, [.. bridgeRatios], 1.2));
+        long fifoBytes = quick ? 256L << 20 : 1L << 30;
+        List<double> bridgedFifo = [], grpcStream = [], fifoRatios = [];
+        for (int round = 0; round < (quick ? 3 : 5); round++)
+        {
+            (double b, double g) = await Alternating(round, () => bridges.BridgedFifoGbps(fifoBytes), () => bridges.GrpcStreamGbps(fifoBytes));
+
+            bridgedFifo.Add(b);
+            grpcStream.Add(g);
+            fifoRatios.Add(b / g);
+            progress(string.Create(CultureInfo.InvariantCulture, $"bridge FIFO round {round + 1}: bridged {b:0.000} GB/s, gRPC stream {g:0.000} GB/s"));
+        }
+
+        metrics.Add(new Metric("bridged_fifo_64k_gbps", "GB/s", new Stats([.. bridgedFifo]).Median, bridgedFifo.Min(), [.. bridgedFifo],
+            $"FIFO 64 KiB records through two gate bridges: written at broker A into the imported channel, read at broker B from the real one (1 MiB rings, {fifoBytes >> 20} MiB per round; p99 column: the slowest round)",
+            "grpc_stream_64k_gbps", new Stats([.. fifoRatios]).Median, [.. fifoRatios], LowerIsBetter: false));
+        metrics.Add(new Metric("grpc_stream_64k_gbps", "GB/s", new Stats([.. grpcStream]).Median, grpcStream.Min(), [.. grpcStream],
+            $"plain gRPC client stream of 64 KiB blocks from this process to bridge b (same endpoint and TLS), {fifoBytes >> 20} MiB per round (p99 column: the slowest round)", LowerIsBetter: false));
+        metrics.Add(new Metric("grpc_unary_rtt_us", "µs", new Stats([.. unaryMedians]).Median, new Stats([.. unaryAll]).P99, [.. unaryMedians],
+            $"plain gRPC unary call, 8 words, from this process to bridge b (same endpoint: HTTP/2, mutual TLS, loopback), n={bridgeCount} per round"));
+
+        return metrics;
+    }
+
+    // Scenario and baseline of one round, the order alternating from round to round.
+    private static async Task<(T Scenario, T Baseline)> Alternating<T>(int round, Func<Task<T>> scenario, Func<Task<T>> baseline)
+    {
+        if (round % 2 == 0)
+        {
+            T first = await scenario();
+            return (first, await baseline());
+        }
+
+        T b = await baseline();
+        return (await scenario(), b);
     }
 
     private string Address => $"https://127.0.0.1:{_port}";
