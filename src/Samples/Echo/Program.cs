@@ -82,6 +82,16 @@ static async Task<int> Client(string[] args)
     double total = Stopwatch.GetElapsedTime(0, rtt.Sum()).TotalSeconds;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{calls} calls of {words} words, every reply checked: p50 {Us(0.50):0.00} µs, p90 {Us(0.90):0.00} µs, p99 {Us(0.99):0.00} µs, max {Us(1.0):0.00} µs, {calls / total:0} calls/s"));
+
+    // A capability item: the gate itself, sent to the server, which says what rights it received on it.
+    L4Status sent = echo.TryRightsOf(gate, out ulong rights);
+    if (sent != L4Status.Ok)
+    {
+        Console.Error.WriteLine($"capability item: {sent}");
+        return 1;
+    }
+
+    Console.WriteLine($"capability item: the server received this gate with rights {(L4Rt.Protocol.CapRights)rights} (this task holds {gate.Rights})");
     return 0;
 }
 

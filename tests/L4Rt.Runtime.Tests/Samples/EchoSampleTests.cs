@@ -24,7 +24,9 @@ public class EchoSampleTests
         };
         (int code, string stdout, string stderr) = ManagedProcess.RunToExit(clientInfo, TimeSpan.FromSeconds(60));
         Assert.True(code == 0, stdout + stderr);
-        Assert.Matches(@"^3000 calls of 8 words, every reply checked: p50 [0-9.]+ µs, p90 [0-9.]+ µs, p99 [0-9.]+ µs, max [0-9.]+ µs, [0-9]+ calls/s$", stdout.Trim());
+        string[] lines = stdout.Trim().Split('\n');
+        Assert.Matches(@"^3000 calls of 8 words, every reply checked: p50 [0-9.]+ µs, p90 [0-9.]+ µs, p99 [0-9.]+ µs, max [0-9.]+ µs, [0-9]+ calls/s$", lines[0]);
+        Assert.Matches(@"^capability item: the server received this gate with rights Send, Map \(this task holds Send, Map\)$", lines[1]);
 
         server.Signal("TERM");
         Assert.True(server.WaitForExit(TimeSpan.FromSeconds(20)), $"SIGTERM did not stop the server:\n{server.Output}");
