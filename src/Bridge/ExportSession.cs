@@ -202,7 +202,7 @@ internal sealed partial class ExportedName : IAsyncDisposable
             catch (L4RtException e)
             {
                 LogResolveFailed(_session.Logger, _name, e.Status);
-                await Task.Delay(_session.Options.DetectionTime, ct).ConfigureAwait(ct.IsCancellationRequested ? ConfigureAwaitOptions.SuppressThrowing : ConfigureAwaitOptions.None);
+                await Task.Delay(_session.Options.DetectionTime, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the loop ends on cancellation
                 continue;
             }
 
@@ -305,7 +305,7 @@ internal sealed partial class ExportedName : IAsyncDisposable
             mr[i] = request.Words[i];
         }
 
-        L4Timeout timeout = request.TimeoutNs < 0 ? L4Timeout.Never : L4Timeout.FromNanoseconds(request.TimeoutNs);
+        L4Timeout timeout = L4Timeout.FromEncoded(request.TimeoutNs); // the peer's value: any is a valid timeout
         if (request.Kind == RequestKind.Send)
         {
             return _thread.Send(gate, tag, L4Timeout.FromTimeSpan(_session.Options.SendTimeout)).Status;

@@ -32,8 +32,12 @@ public readonly struct L4Timeout : IEquatable<L4Timeout>
         return new(nanoseconds);
     }
 
-    /// <summary>Any encoded value (as it travels in shared memory or on a wire): 0 zero, &lt; 0 never, &gt; 0 nanoseconds. Total: no value is invalid.</summary>
-    internal static L4Timeout FromEncoded(long value) => new(value < 0 ? -1 : value);
+    /// <summary>
+    /// The inverse of <see cref="Nanoseconds"/> for a value that travelled (in shared memory, on a wire): 0 gives
+    /// <see cref="Zero"/>, any negative value <see cref="Never"/>, a positive one that many nanoseconds. Total: no value
+    /// is invalid, so a peer's bytes need no further check.
+    /// </summary>
+    public static L4Timeout FromEncoded(long value) => new(value < 0 ? -1 : value);
 
     /// <summary>A finite timeout in microseconds.</summary>
     public static L4Timeout FromMicroseconds(long microseconds) => FromNanoseconds(checked(microseconds * 1_000));

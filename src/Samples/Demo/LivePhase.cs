@@ -23,6 +23,7 @@ internal sealed class LivePhase
     private readonly L4Task _task;
     private readonly int _seconds;
     private readonly bool _quiet;
+    private readonly LatencyHistogram _total = new(); // every Echo RTT of the live part, for the summary (the caller thread's alone)
     private volatile EchoWindow _window = new(0, 0, 0);
     private long _calls;
     private volatile bool _stop;
@@ -58,13 +59,17 @@ internal sealed class LivePhase
         Gate? sink = null;
         StageStats last = default;
         long lastWakeups = readWakeups();
-        List<string[]> rows = [];
         Stopwatch clock = Stopwatch.StartNew();
         async Task Tick(Action<string[][]> show)
         {
             for (int second = 1; second <= _seconds && !ct.IsCancellationRequested; second++)
             {
-                await Task.Delay(TimeSpan.FromSeconds(second) - clock.Elapsed > TimeSpan.Zero ? TimeSpan.FromSeconds(second) - clock.Elapsed : TimeSpan.Zero, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                TimeSpan untilTick = TimeSpan.FromSeconds(second) - clock.Elapsed; // ticks on the second, however long the last one took
+                if (untilTick > TimeSpan.Zero)
+                {
+                    await Task.Delay(untilTick, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
                 sink ??= await TryQuery(sinkName).ConfigureAwait(false);
                 StageStats now = sink is null ? default : Stats(sink);
                 EchoWindow w = _window;
@@ -128,8 +133,6 @@ internal sealed class LivePhase
             run.GetProperty("frames").GetInt64(), run.GetProperty("fps").GetDouble(), run.GetProperty("gbps").GetDouble(),
             run.GetProperty("latencyP50Ms").GetDouble(), run.GetProperty("latencyP99Ms").GetDouble(), totalWakeups);
     }
-
-    private readonly LatencyHistogram _total = new();
 
     /// <summary>Calls Echo back to back (its contract: 8 words, each reply checked), publishing each second's count and percentiles.</summary>
     private void Call(Gate gate)

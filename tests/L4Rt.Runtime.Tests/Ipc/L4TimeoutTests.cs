@@ -50,4 +50,19 @@ public class L4TimeoutTests
 
     [Fact]
     public void DeadlineFrom_Never_IsUnbounded() => Assert.Equal(long.MaxValue, L4Timeout.Never.DeadlineFrom(12345));
+
+    [Theory]
+    [InlineData(0L, 0L)]
+    [InlineData(-1L, -1L)]
+    [InlineData(long.MinValue, -1L)]
+    [InlineData(7L, 7L)]
+    [InlineData(long.MaxValue, long.MaxValue)]
+    public void FromEncoded_TakesAnyValue_AndInvertsNanoseconds(long encoded, long nanoseconds)
+    {
+        L4Timeout timeout = L4Timeout.FromEncoded(encoded);
+        Assert.Equal(nanoseconds, timeout.Nanoseconds);
+        Assert.Equal(encoded == 0, timeout.IsZero);
+        Assert.Equal(encoded < 0, timeout.IsNever);
+        Assert.Equal(timeout, L4Timeout.FromEncoded(timeout.Nanoseconds));
+    }
 }
