@@ -26,8 +26,7 @@ public sealed class PeerTrust : IDisposable
         X509Certificate2 certificate;
         try
         {
-            using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(options.CertificatePath, options.KeyPath);
-            certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null); // a key TLS can use on every platform
+            certificate = PemCertificate.Load(options.CertificatePath, options.KeyPath);
         }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or ArgumentException)
         {

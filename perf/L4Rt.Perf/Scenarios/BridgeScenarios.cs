@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Grpc.Net.Client;
 using L4Rt.Bridge;
 using L4Rt.Bridge.Wire;
@@ -39,11 +38,7 @@ internal sealed class BridgePair : IAsyncDisposable
         _a = new BrokerHost(root);
         _b = new BrokerHost(root);
         _server = WorkerProcess.Start("gate-echo", _b.SocketPath, "bench/svc");
-        using (System.Net.Sockets.TcpListener probe = new(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            _port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        _port = BridgeLaunch.FreeLoopbackPort();
 
         StartBridge(root, "b", _b.SocketPath, new { Listen = $"https://127.0.0.1:{_port}", Exports = new[] { new { Name = "bench/svc", Peers = new[] { "a" } }, new { Name = "bench/feed", Peers = new[] { "a" } } } });
         StartBridge(root, "a", _a.SocketPath, new
@@ -120,20 +115,11 @@ internal sealed class BridgePair : IAsyncDisposable
 
     private void StartBridge(string root, string name, string socket, object settings)
     {
-        (string cert, string key) = _certificates.Issue(name);
-        Dictionary<string, object?> bridge = JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(settings))!;
-        bridge["Name"] = name;
-        bridge["SocketPath"] = socket;
-        bridge["CertificatePath"] = cert;
-        bridge["KeyPath"] = key;
-        bridge["TrustedCaPath"] = _certificates.CaPath;
-        string config = Path.Combine(_dir, $"{name}.json");
-        File.WriteAllText(config, JsonSerializer.Serialize(new { Bridge = bridge }));
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string dll = Path.Combine(root, "src", "Bridge", "bin", configuration, "net10.0", "l4rt-bridge.dll");
-        ManagedProcess process = ManagedProcess.Start("dotnet", [dll, "--config", config], new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" });
-        _bridges.Add(process);
-        process.WaitForLine(l => l.Contains("' ready:", StringComparison.Ordinal), $"bridge {name} ready ({dll})", TimeSpan.FromSeconds(60));
+        _bridges.Add(BridgeLaunch.Start(
+            Path.Combine(root, "src", "Bridge", "bin", configuration, "net10.0", "l4rt-bridge.dll"), Path.Combine(_dir, $"{name}.json"),
+            name, socket, _certificates.Issue(name), _certificates.CaPath, settings, detection: null,
+            new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }));
     }
 
     /// <summary>Bridged calls of 8 words, µs each (after a warm-up).</summary>
@@ -197,8 +183,7 @@ internal sealed class BridgePair : IAsyncDisposable
         if (_grpc is null)
         {
             (string cert, string key) = _certificates.Issue("a", file: "a-plain");
-            using System.Security.Cryptography.X509Certificates.X509Certificate2 pem = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, key);
-            _clientCertificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(pem.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12), null);
+            _clientCertificate = PemCertificate.Load(cert, key);
             _handler = new SocketsHttpHandler();
             _handler.SslOptions.ClientCertificates = [_clientCertificate];
             _handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true; // the harness talks to its own bridge

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
 using L4Rt.Bridge;
 using L4Rt.Shared;
 using L4Rt.Tests.Support;
@@ -25,7 +21,7 @@ internal sealed class BridgeHosts : IDisposable
         Certificates = new TestCertificates(Dir.Path);
         A = new BrokerProcess();
         B = new BrokerProcess();
-        PortB = FreePort();
+        PortB = BridgeLaunch.FreeLoopbackPort();
         try
         {
             if (startServer)
@@ -95,31 +91,14 @@ internal sealed class BridgeHosts : IDisposable
     /// <summary>Starts a bridge named <paramref name="name"/> (its certificate's CN) for <paramref name="socket"/>'s broker, with more settings.</summary>
     public ManagedProcess StartBridge(string name, string socket, object settings, bool intruder = false)
     {
-        (string cert, string key) = intruder ? Certificates.Intruder(name) : Certificates.For(name);
-        Dictionary<string, object?> bridge = JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(settings))!;
-        bridge["Name"] = name;
-        bridge["SocketPath"] = socket;
-        bridge["CertificatePath"] = cert;
-        bridge["KeyPath"] = key;
-        bridge["TrustedCaPath"] = Certificates.CaPath;
-        bridge["DetectionTime"] = Detection.ToString("c", CultureInfo.InvariantCulture);
-        string config = Path.Combine(Dir.Path, $"bridge-{name}-{_bridges.Count}.json");
-        File.WriteAllText(config, JsonSerializer.Serialize(new { Bridge = bridge }));
-        ManagedProcess process = ManagedProcess.Start(
-            "dotnet",
-            [Path.Combine(ToolProcess.OutputOf(Path.Combine("src", "Bridge")), "l4rt-bridge.dll"), "--config", config],
+        ManagedProcess process = BridgeLaunch.Start(
+            Path.Combine(ToolProcess.OutputOf(Path.Combine("src", "Bridge")), "l4rt-bridge.dll"),
+            Path.Combine(Dir.Path, $"bridge-{name}-{_bridges.Count}.json"),
+            name, socket, intruder ? Certificates.Intruder(name) : Certificates.For(name), Certificates.CaPath, settings, Detection,
             new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning", ["Logging__LogLevel__L4Rt"] = "Information", ["DOTNET_gcServer"] = "0" });
         _bridges.Add(process);
         _bridgesByName[name] = process;
-        process.WaitForLine(l => l.Contains("' ready:", StringComparison.Ordinal), $"bridge {name} ready", TimeSpan.FromSeconds(60));
         return process;
-    }
-
-    private static int FreePort()
-    {
-        using TcpListener probe = new(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     public void Dispose()
