@@ -4,6 +4,7 @@ using System.Text.Json;
 using L4Rt.Ipc;
 using L4Rt.Perf;
 using L4Rt.Perf.Reporting;
+using L4Rt.Perf.Shared;
 using L4Rt.Perf.Scenarios;
 
 // The L4Rt benchmark harness: real processes, same-run baselines, a ratio per round (see perf/README.md).
@@ -18,9 +19,10 @@ if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("""
         L4Rt benchmark harness: real processes, same-run C and .NET baselines, a ratio per round (perf/README.md).
-        usage: L4Rt.Perf [--quick] [--rounds N] [--out DIR] [--page-faults] [--bridge]
+        usage: L4Rt.Perf [--quick] [--rounds N] [--out DIR] [--page-faults] [--marshalling] [--bridge]
           --quick     fewer iterations and 5 rounds (under a minute)
           --page-faults  only the page-fault rows (page_fault_us, page_fault_call_us), printed, nothing written
+          --marshalling  only the marshalling rows (hand-written vs generated vs dynamic call RTT), printed, nothing written
           --bridge    only the gate-bridge group (bridged call and FIFO beside plain gRPC), printed, nothing written
           --rounds N  rounds per group (default 7, 5 with --quick)
           --out DIR   where the results go (default perf/results)
@@ -34,6 +36,30 @@ if (args.Contains("--bridge"))
     foreach (Metric m in await BridgePair.RunGroupAsync(RepoRoot.Find(), quick, Console.WriteLine))
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.Name} median {m.Median:0.###} p99 {m.P99:0.###}{(m.Ratio is { } ratio ? $", {ratio:0.00}x {m.Baseline}" : "")}"));
+    }
+
+    return 0;
+}
+
+if (args.Contains("--marshalling"))
+{
+    // Rounds alternate the order of the three styles; the ratio is per round, then the median (as in the full run).
+    MarshallingStyle[] styles = [MarshallingStyle.HandWritten, MarshallingStyle.Generated, MarshallingStyle.Dynamic];
+    Dictionary<MarshallingStyle, List<double>> byStyle = styles.ToDictionary(s => s, _ => new List<double>());
+    int marshalRounds = quick ? 3 : 7;
+    for (int round = 0; round < marshalRounds; round++)
+    {
+        foreach (MarshallingStyle style in round % 2 == 0 ? styles : styles.Reverse())
+        {
+            byStyle[style].Add(new Stats(MarshallingRtt.Round(style, 3_000, quick ? 5_000 : 20_000)).Median);
+        }
+    }
+
+    foreach (MarshallingStyle style in styles)
+    {
+        double[] ratios = byStyle[style].Select((v, i) => v / byStyle[MarshallingStyle.HandWritten][i]).ToArray();
+        long bytes = MarshallingRtt.AllocatedPerCalls(style, 20_000);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{style,-12} median RTT {new Stats([.. byStyle[style]]).Median,6:0} ns, {new Stats(ratios).Median:0.00}x hand-written, {bytes / 20_000.0:0.##} B/call"));
     }
 
     return 0;
@@ -84,6 +110,9 @@ List<(string Name, Action Run)> rttSteps =
     ("call_rtt_1w_ns", () => Record("call_rtt_1w_ns", CallRtt.Round(1, L4Thread.DefaultSpinNanoseconds, 3_000, 5_000 * scale))),
     ("call_rtt_63w_ns", () => Record("call_rtt_63w_ns", CallRtt.Round(63, L4Thread.DefaultSpinNanoseconds, 3_000, 5_000 * scale))),
     ("call_rtt_1000_links_ns", () => Record("call_rtt_1000_links_ns", CallRtt.Round(8, L4Thread.DefaultSpinNanoseconds, 5_000, 10_000 * scale, idleLinks: 1000))),
+    ("marshal_hand_rtt_ns", () => Record("marshal_hand_rtt_ns", MarshallingRtt.Round(MarshallingStyle.HandWritten, 3_000, 5_000 * scale))),
+    ("marshal_generated_rtt_ns", () => Record("marshal_generated_rtt_ns", MarshallingRtt.Round(MarshallingStyle.Generated, 3_000, 5_000 * scale))),
+    ("marshal_dynamic_rtt_ns", () => Record("marshal_dynamic_rtt_ns", MarshallingRtt.Round(MarshallingStyle.Dynamic, 3_000, 5_000 * scale))),
     ("uds_rtt_ns", () => Record("uds_rtt_ns", SocketBaselines.UdsRtt(500, 3_000 * scale))),
     ("tcp_rtt_ns", () => Record("tcp_rtt_ns", SocketBaselines.TcpRtt(500, 3_000 * scale))),
     ("pipe_rtt_ns", () => Record("pipe_rtt_ns", SocketBaselines.PipeRtt(500, 3_000 * scale))),
@@ -131,6 +160,9 @@ Rtt("call_async_rtt_ns", "CallAsync RTT, 8 words, awaited (bounded spin, then th
 Rtt("call_rtt_1w_ns", "Call RTT, 1 word, adaptive", c is null ? null : "c_spin_rtt_ns");
 Rtt("call_rtt_63w_ns", "Call RTT, 63 words (a full UTCB), adaptive", c is null ? null : "c_spin_rtt_ns");
 Rtt("call_rtt_1000_links_ns", "Call RTT, 8 words, receiver in open wait holding 1,000 idle links (from another process)", "call_rtt_ns", 1.2);
+Rtt("marshal_hand_rtt_ns", "Call RTT of Step(int, long, double, Vector3L) → Vector3L, hand-written MR stores/loads (6 words in, 3 out), two processes, adaptive");
+Rtt("marshal_generated_rtt_ns", "the same call through the generated contract client and dispatcher (6 words in, 3 out, protocol/word count checked); ratio = this / hand-written", "marshal_hand_rtt_ns");
+Rtt("marshal_dynamic_rtt_ns", "the same call with dynamic MrWriter/MrReader marshalling (a type tag per value: 10 words in, 4 out, checked); ratio = this / hand-written", "marshal_hand_rtt_ns");
 Rtt("c_spin_rtt_ns", "C spin ping-pong RTT (pause, acquire/release, one line each way), cc -O2; p99 = median of per-round p99");
 Rtt("c_futex_rtt_ns", "C futex ping-pong RTT (FUTEX_WAIT/FUTEX_WAKE every time), cc -O2; p99 = median of per-round p99");
 Rtt("uds_rtt_ns", "Unix domain socket 64-byte request/response RTT (.NET Socket), ratio = UDS / L4Rt call (speed-up)", "call_rtt_ns", 10, lowerIsBetter: false);
@@ -324,6 +356,12 @@ using (BrokerHost broker = new(root))
 
 // ---- Bridge group: a call through two gate bridges (gRPC, mutual TLS, loopback) beside a plain gRPC unary call.
 metrics.AddRange(await BridgePair.RunGroupAsync(root, quick, line => Console.WriteLine($"{line}  [{total.Elapsed.TotalSeconds:0}s]")));
+
+foreach ((MarshallingStyle style, string name) in new[] { (MarshallingStyle.HandWritten, "hand"), (MarshallingStyle.Generated, "generated"), (MarshallingStyle.Dynamic, "dynamic") })
+{
+    double perCall = MarshallingRtt.AllocatedPerCalls(style, 20_000) / 20_000.0;
+    metrics.Add(new Metric($"marshal_{name}_alloc_bytes", "bytes/call", perCall, perCall, [perCall], $"bytes allocated by the calling thread per Step call, {style} marshalling, after warm-up", Goal: 0));
+}
 
 long allocated = CallRtt.AllocatedPerCalls(20_000);
 metrics.Add(new Metric("call_alloc_bytes", "bytes/call", allocated / 20_000.0, allocated / 20_000.0, [allocated / 20_000.0], "bytes allocated by the calling thread per Call after warm-up", Goal: 0));

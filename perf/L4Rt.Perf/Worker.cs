@@ -15,6 +15,8 @@ internal static partial class Worker
         {
             case "echo":
                 return Echo(args[2], long.Parse(args[3], CultureInfo.InvariantCulture), stamp: args.Length > 4 && args[4] == "stamp");
+            case "marshal-echo":
+                return MarshalEcho(args[2], Enum.Parse<Shared.MarshallingStyle>(args[3]));
             case "gate-echo":
                 return GateEcho(args[2], args[3]);
             case "gate-items":
@@ -222,12 +224,23 @@ internal static partial class Worker
         }
     }
 
+    /// <summary>Serves calls on a direct link; with <paramref name="stamp"/>, MR0 of each reply is the monotonic time the message was taken.</summary>
+    private static int Echo(string path, long spinNs, bool stamp) => Serve(path, spinNs, (server, msg) =>
+    {
+        if (stamp)
+        {
+            server.Utcb.Mr[0] = (ulong)Stopwatch.GetTimestamp();
+        }
+
+        return msg.Tag;
+    });
+
     /// <summary>
     /// Serves calls in open wait, accepting any number of links (labels 1, 2, ...) on a background thread, so a
-    /// scenario can add idle links (another process) next to the active one. Runs until killed.
+    /// scenario can add idle links (another process) next to the active one; each call is answered with what
+    /// <paramref name="answer"/> returns. Runs until killed.
     /// </summary>
-    /// <summary>Serves calls on a direct link; with <paramref name="stamp"/>, MR0 of each reply is the monotonic time the message was taken.</summary>
-    private static int Echo(string path, long spinNs, bool stamp)
+    private static int Serve(string path, long spinNs, Func<L4Thread, IpcResult, MsgTag> answer)
     {
         using L4Thread server = new() { SpinNanoseconds = spinNs };
         using DirectLinkListener listener = DirectLinkListener.Listen(path);
@@ -250,12 +263,7 @@ internal static partial class Worker
         IpcResult msg = server.Wait(L4Timeout.Never);
         while (true)
         {
-            if (msg.IsOk && stamp)
-            {
-                server.Utcb.Mr[0] = (ulong)Stopwatch.GetTimestamp();
-            }
-
-            msg = msg.IsOk ? server.ReplyAndWait(msg.Tag, L4Timeout.Never) : server.Wait(L4Timeout.Never);
+            msg = msg.IsOk ? server.ReplyAndWait(answer(server, msg), L4Timeout.Never) : server.Wait(L4Timeout.Never);
         }
     }
 }

@@ -61,7 +61,35 @@ public sealed partial class L4Task : IItemTransfer
         }
     }
 
-    L4Status IItemTransfer.Accept(L4Thread receiver, ReceiveLink link, int seq, MsgTag tag)
+    L4Status IItemTransfer.Accept(L4Thread receiver, ReceiveLink link, int seq, MsgTag tag) =>
+        Receive(receiver, tag, (slots, windowBytes) => new ItemAccept.Request(receiver.BrokerId, link.Index, seq, slots, windowBytes), "accept a message's items") switch
+        {
+            L4Status.Aborted => L4Status.SendTimeout, // the sender withdrew it first
+            L4Status status => status,
+        };
+
+    L4Status IItemTransfer.OfferReply(L4Thread replier, ReceiveLink link, int seq, ReadOnlySpan<ulong> items)
+    {
+        try
+        {
+            Request(new ReplyItemOffer.Request(replier.BrokerId, link.Index, seq, items.ToArray()), "offer a reply's items");
+            return L4Status.Ok;
+        }
+        catch (L4RtException e)
+        {
+            return e.Status;
+        }
+    }
+
+    L4Status IItemTransfer.AcceptReply(L4Thread caller, SendLink link, int seq, MsgTag tag) =>
+        Receive(caller, tag, (slots, windowBytes) => new ReplyItemAccept.Request(link.BrokerId, seq, slots, windowBytes), "accept a reply's items");
+
+    /// <summary>
+    /// Receives the items of a message (a request or a reply) into <paramref name="receiver"/>'s buffer registers: asks the
+    /// broker with the request <paramref name="accept"/> makes of the receive slots and the window's free bytes, maps what
+    /// arrives, and writes the received items into the message registers after the words.
+    /// </summary>
+    private L4Status Receive(L4Thread receiver, MsgTag tag, Func<int[], long, IControlRequest<ItemAccept.Reply>> accept, string what)
     {
         if (!TryReadBuffers(receiver.Utcb, out int[] slots, out ReceiveWindow? window))
         {
@@ -71,16 +99,11 @@ public sealed partial class L4Task : IItemTransfer
         ItemAccept.Reply reply;
         try
         {
-            reply = Request(new ItemAccept.Request(receiver.BrokerId, link.Index, seq, slots, window?.Available ?? 0), "accept a message's items",
-                undo: late => Discard(late)); // came after we gave up: nothing of it may stay
+            reply = Request(accept(slots, window?.Available ?? 0), what, undo: late => Discard(late)); // came after we gave up: nothing of it may stay
         }
         catch (L4RtException e)
         {
-            return e.Status switch
-            {
-                L4Status.Aborted => L4Status.SendTimeout, // the sender withdrew it first
-                _ => e.Status,
-            };
+            return e.Status;
         }
 
         if (reply.Items.Length != tag.Items)

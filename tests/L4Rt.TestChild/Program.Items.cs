@@ -23,7 +23,9 @@ internal static partial class Program
     /// with the sum of its words + 1), <c>call-item I WORD</c> (calls through received gate I, on one kept thread: its link stays), <c>call-item-fresh I WORD</c> (the same from a new thread: a new link), <c>forward I NAME RIGHTS</c>
     /// (maps received capability I to the gate NAME), <c>try-write I</c>, <c>write I OFFSET TEXT</c>, <c>expect I OFFSET TEXT</c>
     /// (on received mapping I), <c>wait-revoke I</c>, <c>check-slot I</c> (asks the broker about received capability I's slot),
-    /// <c>sleep MS</c>.
+    /// <c>sleep MS</c>, <c>recv-reply gate:RIGHTS|flexpage:TEXT|unmappable</c> (one open wait for a call of one word, replied with
+    /// the word + 1 and one item: this task's gate mapped with RIGHTS, a read-write page of a new dataspace holding TEXT, or a
+    /// capability without the map right; prints <c>REPLIED status</c>).
     /// </summary>
     private static int TaskItems(string socket, string name, string buffers, string[] steps)
     {
@@ -59,6 +61,9 @@ internal static partial class Program
             {
                 case "recv":
                     got = Receive(thread);
+                    break;
+                case "recv-reply":
+                    Say(ReplyWithItem(task, thread, gate, steps[++i]));
                     break;
                 case "call-item" or "call-item-fresh":
                     bool fresh = steps[i] == "call-item-fresh";
@@ -146,6 +151,48 @@ internal static partial class Program
     }
 
     private static int Index(string text) => int.Parse(text, CultureInfo.InvariantCulture);
+
+    /// <summary>The <c>recv-reply</c> step: one call answered with an item (see <see cref="TaskItems"/>); after a refused reply, a short wait drops the reply capability.</summary>
+    private static string ReplyWithItem(L4Task task, L4Thread thread, Gate gate, string spec)
+    {
+        IpcResult msg = thread.Wait(L4Timeout.FromMilliseconds(20_000));
+        if (!msg.IsOk)
+        {
+            return $"GOT {msg.Status}";
+        }
+
+        Span<ulong> mr = thread.Utcb.Mr;
+        mr[0]++;
+        string[] parts = spec.Split(':', 2);
+        switch (parts[0])
+        {
+            case "gate":
+                MsgItem.Map(gate, Enum.Parse<CapRights>(parts[1])).WriteTo(mr[1..]);
+                break;
+            case "flexpage":
+                Dataspace dataspace = task.Factory.CreateDataspaceAsync(ProtocolLimits.PageSize).GetAwaiter().GetResult();
+                using (DataspaceMapping mine = dataspace.MapAsync(CapRights.Write).GetAwaiter().GetResult())
+                {
+                    Encoding.UTF8.GetBytes(parts[1]).CopyTo(mine.Span);
+                }
+
+                MsgItem.Flexpage(dataspace, 0, ProtocolLimits.PageSize, CapRights.Write).WriteTo(mr[1..]);
+                break;
+            default:
+                Gate sendOnly = new(task, gate.MapToAsync(task.Self, CapRights.Send).GetAwaiter().GetResult(), CapRights.Send);
+                MsgItem.Map(sendOnly).WriteTo(mr[1..]);
+                break;
+        }
+
+        L4Status replied = thread.Reply(new MsgTag(0, words: 1, items: 1));
+        if (replied != L4Status.Ok)
+        {
+            bool kept = thread.ReplyLink is not null;
+            return $"REPLIED {replied} kept:{kept} then:{thread.Wait(L4Timeout.FromMilliseconds(50)).Status}";
+        }
+
+        return $"REPLIED {replied}";
+    }
 
     /// <summary>One open wait: prints what arrived (words, then one <c>ITEM</c> line per item) and replies to a call.</summary>
     private static List<object> Receive(L4Thread thread)

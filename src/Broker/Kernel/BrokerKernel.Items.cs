@@ -23,10 +23,21 @@ internal sealed partial class BrokerKernel
             throw new L4RtException(L4Status.DestinationDeleted, "the gate is gone");
         }
 
-        OfferedItem[] items = new OfferedItem[request.Items.Length / 2];
+        OfferedItem[] items = CheckItems(task, request.Items);
+        link.Offer = new ItemOfferRecord(request.Seq, items, task); // replaces an offer of a message the sender took back
+        return default;
+    }
+
+    /// <summary>
+    /// Checks each of a message's items (two registers each) against <paramref name="task"/>'s space; a slot granted may not
+    /// also be sent by another item of the message.
+    /// </summary>
+    private static OfferedItem[] CheckItems(TaskObject task, ulong[] registers)
+    {
+        OfferedItem[] items = new OfferedItem[registers.Length / 2];
         for (int i = 0; i < items.Length; i++)
         {
-            items[i] = CheckItem(task, i, request.Items[2 * i], request.Items[(2 * i) + 1]);
+            items[i] = CheckItem(task, i, registers[2 * i], registers[(2 * i) + 1]);
             for (int j = 0; j < i; j++)
             {
                 if (items[j].Source == items[i].Source && (items[i].Grant || items[j].Grant))
@@ -36,8 +47,44 @@ internal sealed partial class BrokerKernel
             }
         }
 
-        link.Offer = new ItemOfferRecord(request.Seq, items); // replaces an offer of a message the sender took back
+        return items;
+    }
+
+    /// <summary>
+    /// A server replies with items: they are checked against its space now and kept on the link for the caller, which
+    /// accepts them when it sees the reply (<see cref="ReplyItemAccept"/>).
+    /// </summary>
+    private static Empty ReplyItemOffer(TaskObject task, Msg.ReplyItemOffer.Request request)
+    {
+        LinkObject link = ReceivingLink(task, request.ThreadId, request.Index);
+        if (link.Sender.Destroyed)
+        {
+            throw new L4RtException(L4Status.DestinationDeleted, "the caller is gone");
+        }
+
+        link.ReplyOffer = new ItemOfferRecord(request.Seq, CheckItems(task, request.Items), task); // replaces a reply nobody accepted
         return default;
+    }
+
+    /// <summary>The caller accepts the items of the reply it saw: as <see cref="ItemAccept"/>, one attempt per reply.</summary>
+    private Msg.ItemAccept.Reply ReplyItemAccept(TaskObject task, Msg.ReplyItemAccept.Request request)
+    {
+        LinkObject link = task.SendLinks.Find(l => l.Id == request.LinkId)
+            ?? throw new L4RtException(L4Status.InvalidCapability, $"this task has no link {request.LinkId}");
+        ItemOfferRecord offer = link.ReplyOffer is { State: OfferState.Offered } o && o.Seq == request.Seq
+            ? o
+            : throw new L4RtException(L4Status.ProtocolViolation, $"no items were offered with the reply to call {request.Seq} of that link");
+        link.ReplyOffer = null; // accepted or refused, this reply's items are settled
+        return Deliver(task, offer, request.Slots, request.WindowBytes);
+    }
+
+    /// <summary>The link a thread of <paramref name="task"/> receives on at endpoint <paramref name="index"/>.</summary>
+    private static LinkObject ReceivingLink(TaskObject task, int threadId, int index)
+    {
+        ThreadObject thread = task.Created.OfType<ThreadObject>().FirstOrDefault(t => t.Id == threadId && !t.Destroyed)
+            ?? throw new L4RtException(L4Status.InvalidCapability, $"this task has no thread {threadId}");
+        return thread.Gates.SelectMany(g => g.Links).FirstOrDefault(l => l.Index == index && l.Installed && !l.Destroyed)
+            ?? throw new L4RtException(L4Status.InvalidCapability, $"thread {threadId} has no link at endpoint {index}");
     }
 
     private static OfferedItem CheckItem(TaskObject task, int index, ulong first, ulong second)
@@ -109,10 +156,7 @@ internal sealed partial class BrokerKernel
     /// </summary>
     private Msg.ItemAccept.Reply ItemAccept(TaskObject task, Msg.ItemAccept.Request request)
     {
-        ThreadObject thread = task.Created.OfType<ThreadObject>().FirstOrDefault(t => t.Id == request.ThreadId && !t.Destroyed)
-            ?? throw new L4RtException(L4Status.InvalidCapability, $"this task has no thread {request.ThreadId}");
-        LinkObject link = thread.Gates.SelectMany(g => g.Links).FirstOrDefault(l => l.Index == request.Index && l.Installed && !l.Destroyed)
-            ?? throw new L4RtException(L4Status.InvalidCapability, $"thread {request.ThreadId} has no link at endpoint {request.Index}");
+        LinkObject link = ReceivingLink(task, request.ThreadId, request.Index);
         ItemOfferRecord offer = link.Offer is { } o && o.Seq == request.Seq
             ? o
             : throw new L4RtException(L4Status.ProtocolViolation, $"no items were offered for message {request.Seq} of that link");
@@ -126,7 +170,16 @@ internal sealed partial class BrokerKernel
                 throw new L4RtException(L4Status.ProtocolViolation, "the items were accepted already");
         }
 
-        string? refusal = Refusal(link.Sender, task, offer, request, out L4Status status);
+        return Deliver(task, offer, request.Slots, request.WindowBytes);
+    }
+
+    /// <summary>
+    /// Delivers an offer's items into <paramref name="receiver"/>: each checked again against the space of the task that
+    /// offered them, room checked, and only then does anything move — all items, or none.
+    /// </summary>
+    private Msg.ItemAccept.Reply Deliver(TaskObject receiver, ItemOfferRecord offer, int[] slots, long windowBytes)
+    {
+        string? refusal = Refusal(offer.From, receiver, offer, slots, windowBytes, out L4Status status);
         if (refusal is not null)
         {
             offer.State = OfferState.Refused;
@@ -142,14 +195,14 @@ internal sealed partial class BrokerKernel
             OfferedItem item = offer.Items[i];
             if (item.IsMemory)
             {
-                (long token, DataspaceObject dataspace) = MapFlexpage(item, task);
+                (long token, DataspaceObject dataspace) = MapFlexpage(item, receiver);
                 memory.Add((item.Rights & CapRights.Write) != 0 ? dataspace.ReadWrite : dataspace.ReadOnly);
                 received[i] = new(2, 0, item.Rights, CapKind.Dataspace, -1, item.Offset, item.Size, token);
                 continue;
             }
 
-            int slot = request.Slots[nextSlot++];
-            Capability landed = item.Grant ? GrantInto(item.Source, item.Rights, task, slot) : MapInto(item.Source, item.Rights, task, slot);
+            int slot = slots[nextSlot++];
+            Capability landed = item.Grant ? GrantInto(item.Source, item.Rights, receiver, slot) : MapInto(item.Source, item.Rights, receiver, slot);
             received[i] = new(1, item.Grant ? (byte)1 : (byte)0, landed.Rights, landed.Object.Kind, landed.Slot, 0, 0, 0);
         }
 
@@ -158,7 +211,7 @@ internal sealed partial class BrokerKernel
     }
 
     /// <summary>Why the items cannot be delivered now (null: they can), with the status the sender will get.</summary>
-    private static string? Refusal(TaskObject sender, TaskObject receiver, ItemOfferRecord offer, Msg.ItemAccept.Request request, out L4Status status)
+    private static string? Refusal(TaskObject sender, TaskObject receiver, ItemOfferRecord offer, int[] slots, long windowBytes, out L4Status status)
     {
         status = L4Status.InvalidCapability;
         int objects = 0;
@@ -175,20 +228,20 @@ internal sealed partial class BrokerKernel
         }
 
         status = L4Status.NoReceiveBuffer;
-        if (objects > request.Slots.Length)
+        if (objects > slots.Length)
         {
-            return $"{objects} capabilities, {request.Slots.Length} receive slots";
+            return $"{objects} capabilities, {slots.Length} receive slots";
         }
 
-        if (bytes > request.WindowBytes)
+        if (bytes > windowBytes)
         {
-            return $"{bytes} bytes of flexpages, {request.WindowBytes} bytes left in the receive window";
+            return $"{bytes} bytes of flexpages, {windowBytes} bytes left in the receive window";
         }
 
         for (int i = 0; i < objects; i++)
         {
-            int slot = request.Slots[i];
-            if (slot != Msg.ItemAccept.AnySlot && (!receiver.Space.IsFree(slot) || Array.IndexOf(request.Slots, slot) != i))
+            int slot = slots[i];
+            if (slot != Msg.ItemAccept.AnySlot && (!receiver.Space.IsFree(slot) || Array.IndexOf(slots, slot) != i))
             {
                 return $"receive slot {slot} is taken";
             }

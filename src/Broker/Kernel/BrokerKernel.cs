@@ -113,6 +113,8 @@ internal sealed partial class BrokerKernel : IDisposable
                     Opcode.ItemOffer => Reply.Of(ItemOffer(task, Read<Msg.ItemOffer.Request>(ref reader, fds))),
                     Opcode.ItemAccept => Reply.Of(ItemAccept(task, Read<Msg.ItemAccept.Request>(ref reader, fds))),
                     Opcode.ItemWithdraw => Reply.Of(ItemWithdraw(task, Read<Msg.ItemWithdraw.Request>(ref reader, fds))),
+                    Opcode.ReplyItemOffer => Reply.Of(ReplyItemOffer(task, Read<Msg.ReplyItemOffer.Request>(ref reader, fds))),
+                    Opcode.ReplyItemAccept => Reply.Of(ReplyItemAccept(task, Read<Msg.ReplyItemAccept.Request>(ref reader, fds))),
                     Opcode.MappingRelease => Reply.Of(MappingRelease(task, Read<Msg.MappingRelease.Request>(ref reader, fds))),
                     Opcode.FactoryUsage => Reply.Of(FactoryUsage(task, Read<Msg.FactoryUsage.Request>(ref reader, fds))),
                     Opcode.GateLink => GateLink(task, Read<Msg.GateLink.Request>(ref reader, fds)),

@@ -14,10 +14,16 @@ internal enum OfferState
 /// <summary>One offered item, checked against the sender's capability space when offered (and again when accepted).</summary>
 internal readonly record struct OfferedItem(bool IsMemory, bool Grant, CapRights Rights, Capability Source, long Offset, long Size);
 
-/// <summary>The items a sender offered for message <see cref="Seq"/> of its link.</summary>
-internal sealed class ItemOfferRecord(int seq, OfferedItem[] items)
+/// <summary>
+/// The items <see cref="From"/> offered for message <see cref="Seq"/> of a link: the sender's for a request, the
+/// receiving task's for the reply to call <see cref="Seq"/>.
+/// </summary>
+internal sealed class ItemOfferRecord(int seq, OfferedItem[] items, TaskObject from)
 {
     internal int Seq { get; } = seq;
+
+    /// <summary>The task whose capabilities the items are (checked again when they are accepted).</summary>
+    internal TaskObject From { get; } = from;
 
     internal OfferedItem[] Items { get; } = items;
 

@@ -29,5 +29,8 @@ internal sealed class LinkObject(long id, GateObject gate, TaskObject sender, Li
     /// <summary>The items of the message its sender is posting (one message slot, so at most one offer).</summary>
     internal ItemOfferRecord? Offer { get; set; }
 
+    /// <summary>The items of the reply the receiving thread is posting (one reply slot, so at most one offer; a late one is replaced by the next).</summary>
+    internal ItemOfferRecord? ReplyOffer { get; set; }
+
     internal bool Destroyed { get; set; }
 }

@@ -26,4 +26,19 @@ internal interface IItemTransfer
     /// refused (no room, a capability gone), nothing delivered, and the sender learns that status.
     /// </summary>
     L4Status Accept(L4Thread receiver, ReceiveLink link, int seq, MsgTag tag);
+
+    /// <summary>
+    /// The server <paramref name="replier"/> offers the items of its reply to call <paramref name="seq"/> on
+    /// <paramref name="link"/>; the broker checks each capability and its rights. Not <see cref="L4Status.Ok"/>: the reply
+    /// must not be posted (the caller still waits; the reply capability is kept).
+    /// </summary>
+    L4Status OfferReply(L4Thread replier, ReceiveLink link, int seq, ReadOnlySpan<ulong> items);
+
+    /// <summary>
+    /// The caller <paramref name="caller"/> accepts the items of the reply to its call <paramref name="seq"/> on
+    /// <paramref name="link"/> into its buffer registers, writing what arrived into its message registers after the words.
+    /// <see cref="L4Status.Ok"/>: delivered; <see cref="L4Status.ProtocolViolation"/>: the broker holds no such offer (a
+    /// forged reply); any other status: refused (no room, a capability gone), nothing delivered.
+    /// </summary>
+    L4Status AcceptReply(L4Thread caller, SendLink link, int seq, MsgTag tag);
 }

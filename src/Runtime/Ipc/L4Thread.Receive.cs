@@ -94,11 +94,13 @@ public sealed partial class L4Thread
     /// <summary>
     /// Replies to the last call received, with <paramref name="tag"/> and the words in <see cref="Utcb.Mr"/>.
     /// Like an L4 reply it never blocks: <see cref="L4Status.SendTimeout"/> if the caller stopped waiting,
-    /// <see cref="L4Status.InvalidCapability"/> if there is no reply capability.
+    /// <see cref="L4Status.InvalidCapability"/> if there is no reply capability. A reply with typed items (a thread of a
+    /// task only) offers them to the broker first; a refusal there (no right to map, say) is returned, nothing is posted,
+    /// and the reply capability is kept, so the caller still waits for a reply or for the capability to end.
     /// </summary>
     public L4Status Reply(MsgTag tag)
     {
-        if (tag.Items != 0)
+        if (tag.Items != 0 && ItemTransfer is null)
         {
             ThrowHelper.ThrowItemsNeedBroker();
         }
@@ -126,13 +128,26 @@ public sealed partial class L4Thread
             return L4Status.InvalidCapability;
         }
 
-        _replyLink = null;
         ref LinkLayout l = ref link.Region.Layout;
         int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);
         if (l.StateWord.ReadAcquire() != awaiting) // pairs with the caller's CAS that withdraws its call
         {
+            _replyLink = null;
             return l.SenderDeadFlag.IsRaisedAcquire() ? L4Status.DestinationDeleted : L4Status.SendTimeout;
         }
+
+        if (tag.Items != 0)
+        {
+            // The items go to the broker before the post: the caller finds them there when it sees the reply. If the
+            // caller gives up before the CAS below, the offer stays unaccepted until the link's next reply replaces it.
+            L4Status offered = ItemTransfer!.OfferReply(this, link, _replySeq, Utcb.Mr.Slice(tag.Words, tag.Items * MsgTag.WordsPerItem));
+            if (offered != L4Status.Ok)
+            {
+                return offered; // not posted; the reply capability stays (the next wait drops it: the caller sees ReplyDropped)
+            }
+        }
+
+        _replyLink = null;
 
         // The reply slot is the receiver's alone (the caller reads it only after seeing Replied); the CAS publishes it.
         Utcb.Mr[..tag.Words].CopyTo(l.Reply.Mr);
@@ -153,7 +168,7 @@ public sealed partial class L4Thread
     /// <summary>As <see cref="ReplyAndWait(MsgTag, L4Timeout)"/>, also reporting how the reply went; the wait happens either way.</summary>
     public IpcResult ReplyAndWait(MsgTag tag, L4Timeout timeout, out L4Status replyStatus)
     {
-        if (tag.Items != 0)
+        if (tag.Items != 0 && ItemTransfer is null)
         {
             ThrowHelper.ThrowItemsNeedBroker();
         }

@@ -233,7 +233,7 @@ public sealed partial class L4Thread
                 call.WaitingFor = state;
                 return false;
             case LinkState.Replied:
-                result = TakeReply(ref l);
+                result = TakeReply(link, ref l, call.Seq);
                 return true;
             case LinkState.ReplyDropped:
                 result = new IpcResult(L4Status.ReplyDropped);
@@ -339,15 +339,26 @@ public sealed partial class L4Thread
         return raw is > (ulong)L4Status.Ok and <= (ulong)L4Status.NoReceiveBuffer ? (L4Status)raw : L4Status.ProtocolViolation;
     }
 
-    private IpcResult TakeReply(ref LinkLayout l)
+    private IpcResult TakeReply(SendLink link, ref LinkLayout l, int seq)
     {
         ulong raw = Volatile.Read(ref l.Reply.Tag); // read once; the receiver wrote it before its CAS to Replied
-        if (!MsgTag.TryDecode(raw, out MsgTag tag) || tag.Items != 0)
+        if (!MsgTag.TryDecode(raw, out MsgTag tag) || (tag.Items != 0 && link.ItemTransfer is null))
         {
             return new IpcResult(L4Status.ProtocolViolation);
         }
 
         ((ReadOnlySpan<ulong>)l.Reply.Mr)[..tag.Words].CopyTo(Utcb.Mr);
+        if (tag.Items != 0)
+        {
+            // The slow path: the items wait at the broker (offered before the reply was posted). Refused or forged: the
+            // call fails with that status, the words are in the registers all the same.
+            L4Status accepted = link.ItemTransfer!.AcceptReply(this, link, seq, tag);
+            if (accepted != L4Status.Ok)
+            {
+                return new IpcResult(accepted, tag);
+            }
+        }
+
         return new IpcResult(L4Status.Ok, tag);
     }
 

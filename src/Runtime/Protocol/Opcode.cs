@@ -74,6 +74,12 @@ internal enum Opcode : ushort
     /// <summary>Describe a capability. Fields: <see cref="Messages.CapInfo"/>.</summary>
     CapInfo = 32,
 
+    /// <summary>The items of a reply the server is about to post, checked and kept for the caller. Fields: <see cref="Messages.ReplyItemOffer"/>.</summary>
+    ReplyItemOffer = 33,
+
+    /// <summary>The caller accepts a reply's items into its buffer registers (or the broker refuses them). Fields: <see cref="Messages.ReplyItemAccept"/>.</summary>
+    ReplyItemAccept = 34,
+
     /// <summary>Name service: register (charged one object). Fields: <see cref="Messages.NameRegister"/>.</summary>
     NameRegister = 40,
 

@@ -304,13 +304,17 @@ public class ItemTests
         }
     }
 
-    /// <summary>A sender that posts items without offering them to the broker (the receiver must refuse the message).</summary>
-    private sealed class SkipTheBroker : IItemTransfer
+    /// <summary>A sender (or replier) that posts items without offering them to the broker (the receiver must refuse the message).</summary>
+    internal sealed class SkipTheBroker : IItemTransfer
     {
         public L4Status Offer(SendLink link, int seq, ReadOnlySpan<ulong> items) => L4Status.Ok;
 
         public bool Withdraw(SendLink link, int seq) => true;
 
         public L4Status Accept(L4Thread receiver, ReceiveLink link, int seq, MsgTag tag) => throw new InvalidOperationException("a sender never accepts");
+
+        public L4Status OfferReply(L4Thread replier, ReceiveLink link, int seq, ReadOnlySpan<ulong> items) => L4Status.Ok;
+
+        public L4Status AcceptReply(L4Thread caller, SendLink link, int seq, MsgTag tag) => throw new InvalidOperationException("a replier never accepts");
     }
 }

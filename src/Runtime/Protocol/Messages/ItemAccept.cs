@@ -24,37 +24,47 @@ internal static class ItemAccept
 
         public SafeHandle[] Fds => [];
 
-        public void Write(Payload payload)
-        {
-            payload.Int32(ThreadId).Int32(Index).Int32(Seq).Int64(WindowBytes).Int32(Slots.Length);
-            foreach (int slot in Slots)
-            {
-                payload.Int32(slot);
-            }
-        }
+        public void Write(Payload payload) => WriteRoom(payload.Int32(ThreadId).Int32(Index).Int32(Seq), Slots, WindowBytes);
 
         public static Request Read(ref FrameReader reader, List<SafeFdHandle> fds)
         {
             int thread = reader.ReadInt32();
             int index = reader.ReadInt32();
             int seq = reader.ReadInt32();
-            long window = reader.ReadInt64();
-            int count = reader.ReadInt32();
-            if (count is < 0 or > MaxSlots || window < 0)
-            {
-                throw new L4RtException(L4Status.InvalidArgument, $"{count} receive slots and a window of {window} bytes");
-            }
-
-            int[] slots = new int[count];
-            for (int i = 0; i < count; i++)
-            {
-                slots[i] = reader.ReadInt32();
-            }
-
+            (int[] slots, long window) = ReadRoom(ref reader);
             reader.End();
             Descriptors.Expect(fds, 0);
             return new(thread, index, seq, slots, window);
         }
+    }
+
+    /// <summary>The room a receiver offers: its window's free bytes, then its receive slots (shared with <see cref="ReplyItemAccept"/>).</summary>
+    internal static void WriteRoom(Payload payload, int[] slots, long windowBytes)
+    {
+        payload.Int64(windowBytes).Int32(slots.Length);
+        foreach (int slot in slots)
+        {
+            payload.Int32(slot);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteRoom"/> wrote: at most <see cref="MaxSlots"/> slots and a window of no negative size.</summary>
+    internal static (int[] Slots, long WindowBytes) ReadRoom(ref FrameReader reader)
+    {
+        long window = reader.ReadInt64();
+        int count = reader.ReadInt32();
+        if (count is < 0 or > MaxSlots || window < 0)
+        {
+            throw new L4RtException(L4Status.InvalidArgument, $"{count} receive slots and a window of {window} bytes");
+        }
+
+        int[] slots = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            slots[i] = reader.ReadInt32();
+        }
+
+        return (slots, window);
     }
 
     /// <summary>
