@@ -16,7 +16,7 @@ public static class ContractDiagnostics
     /// <summary>L4RT002: a result's type cannot travel in a reply.</summary>
     public static readonly DiagnosticDescriptor ResultNotMarshallable = new(
         "L4RT002", "Result cannot be marshalled",
-        "Operation '{0}' returns '{1}', which cannot be marshalled: return void, an unmanaged type (of known size, no pointers), string or ReadOnlySpan<byte> (a reply carries no capabilities or flexpages, and async results come from the generated client's …Async methods)",
+        "Operation '{0}' returns '{1}', which cannot be marshalled: return void, an unmanaged type (of known size, no pointers), string, ReadOnlySpan<byte>, a capability type (not nullable: the reply always carries it) or Flexpage (async results come from the generated client's …Async methods)",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>L4RT003: a request or reply needs more than the 63 message registers of a UTCB.</summary>

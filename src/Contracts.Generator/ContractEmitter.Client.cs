@@ -110,7 +110,8 @@ internal static partial class ContractEmitter
 
         // Reply unmarshalling.
         w.Line();
-        w.Open("private static " + Status + " Read" + op.Name + "(" + With("scoped in " + Result + " __reply, " + Span + " __mr", outResult) + ")");
+        string thread = ReturnsItem(op) ? ", " + Thread + " __thread" : "";
+        w.Open("private static " + Status + " Read" + op.Name + "(" + With("scoped in " + Result + " __reply, " + Span + " __mr" + thread, outResult) + ")");
         if (op.OneWay)
         {
             w.Line("return __reply.Status;");
@@ -118,7 +119,7 @@ internal static partial class ContractEmitter
         }
         else
         {
-            w.Line(Status + " __status = " + Protocol + ".CheckReply(in __reply, " + p + ", " + MinReplyWords(op) + ", __mr);");
+            w.Line(Status + " __status = " + Protocol + ".CheckReply(in __reply, " + p + ", " + MinReplyWords(op) + ", " + (ReturnsItem(op) ? "1" : "0") + ", __mr);");
             if (hasResult)
             {
                 w.Open("if (__status != " + Status + ".Ok)");
@@ -146,6 +147,14 @@ internal static partial class ContractEmitter
                         w.Line("int __at = 0;");
                         w.Line("bool __ok = " + Words + ".TryGetBytes(__mr, ref __at, __reply.Tag.Words, out result);");
                         w.Line("return __ok && __at == __reply.Tag.Words ? __status : " + Status + ".ProtocolViolation;");
+                        break;
+                    case ValueKind.Capability:
+                        w.Line("bool __ok = " + Words + ".TryGetCapability<" + Bare(op.ReturnType) + ">(__thread, 0, out result);");
+                        w.Line("return __ok && __reply.Tag.Words == 0 ? __status : " + Status + ".ProtocolViolation;");
+                        break;
+                    case ValueKind.Flexpage:
+                        w.Line("bool __ok = " + Words + ".TryGetFlexpage(__thread, 0, out result);");
+                        w.Line("return __ok && __reply.Tag.Words == 0 ? __status : " + Status + ".ProtocolViolation;");
                         break;
                 }
             }
@@ -176,9 +185,31 @@ internal static partial class ContractEmitter
         w.Line("return " + Status + ".InvalidArgument;");
         w.Close();
         w.Line();
+        if (ReturnsItem(op))
+        {
+            // The reply's item needs room in this thread's buffer registers: set for this call, cleared after it.
+            w.Line("global::L4Rt.Ipc.Utcb __utcb = _endpoint.Thread.Utcb;");
+            if (op.ReturnKind == ValueKind.Flexpage)
+            {
+                w.Open("if (_endpoint.ReceiveWindow is null)");
+                w.Line("result = default!;");
+                w.Line("_reply = default;");
+                w.Line("return " + Status + ".NoReceiveBuffer;");
+                w.Close();
+                w.Line();
+            }
+
+            w.Line("global::L4Rt.Objects.ReceiveBuffers.SetReceiveBuffers(__utcb, " + (op.ReturnKind == ValueKind.Capability ? "1" : "0") + ", _endpoint.ReceiveWindow);");
+        }
+
         w.Line(Result + " __reply = _endpoint." + (op.OneWay ? "Send" : "Call") + "(new " + Tag + "(" + p + ", __words, " + Int(caps) + "));");
         w.Line("_reply = __reply.Tag;");
-        w.Line("return Read" + op.Name + "(" + With("in __reply, __mr", hasResult ? "out result" : "") + ");");
+        if (ReturnsItem(op))
+        {
+            w.Line("global::L4Rt.Objects.ReceiveBuffers.ClearReceiveBuffers(__utcb);");
+        }
+
+        w.Line("return Read" + op.Name + "(" + With("in __reply, __mr" + (ReturnsItem(op) ? ", _endpoint.Thread" : ""), hasResult ? "out result" : "") + ");");
         w.Close();
 
         // The interface's method: throws on failure.
@@ -188,7 +219,7 @@ internal static partial class ContractEmitter
         w.Line(Status + " __status = Try" + op.Name + "(" + string.Join(", ", new[] { Passed(op), hasResult ? "out " + op.ReturnType + " result" : "" }.Where(s => s.Length > 0)) + ");");
         ThrowOrReturn(w, where, p, hasResult);
 
-        if (!op.OneWay && op.ReturnKind != ValueKind.Bytes && caps == 0)
+        if (!op.OneWay && op.ReturnKind != ValueKind.Bytes && caps == 0 && !ReturnsItem(op))
         {
             EmitClientAsync(w, model, op);
         }

@@ -197,6 +197,19 @@ internal static partial class ContractEmitter
                 w.Line(Words + ".PutBool(__mr, 0, " + call + ");");
                 w.Line("return new " + Tag + "(__tag.Protocol, 1);");
                 break;
+            case ValueKind.Capability:
+                w.Line(Bare(op.ReturnType) + " __result = " + call + ";");
+                w.Open("if (__result is null)");
+                w.Line("throw new global::System.InvalidOperationException(" + Quote(model.InterfaceName + "." + op.Name + " returned no capability") + ");");
+                w.Close();
+                w.Line();
+                w.Line(Words + ".PutCapability(__mr, 0, 0, __result);");
+                w.Line("return new " + Tag + "(__tag.Protocol, 0, 1);");
+                break;
+            case ValueKind.Flexpage:
+                w.Line(Words + ".PutFlexpage(__mr, 0, 0, " + call + ");");
+                w.Line("return new " + Tag + "(__tag.Protocol, 0, 1);");
+                break;
             case ValueKind.String or ValueKind.Bytes:
                 w.Line("int __end = " + Words + "." + (op.ReturnKind == ValueKind.String ? "PutString" : "PutBytes") + "(__mr, 0, " + Tag + ".MaxWords, " + call + ");");
                 w.Open("if (__end < 0)");

@@ -62,9 +62,12 @@ internal static partial class ContractEmitter
     private static string MinReplyWords(OperationModel op) => op.ReturnKind switch
     {
         ValueKind.Unmanaged => Words + ".WordsOf<" + op.ReturnType + ">()",
-        ValueKind.Void => "0",
+        ValueKind.Void or ValueKind.Capability or ValueKind.Flexpage => "0",
         _ => "1",
     };
+
+    /// <summary>Whether the reply carries the result as a typed item (a capability or a flexpage), not in words.</summary>
+    private static bool ReturnsItem(OperationModel op) => op.ReturnKind is ValueKind.Capability or ValueKind.Flexpage;
 
     /// <summary>A type usable as a generic argument (no nullable annotation on a capability type).</summary>
     private static string Bare(string type) => type.EndsWith("?", System.StringComparison.Ordinal) ? type.Substring(0, type.Length - 1) : type;

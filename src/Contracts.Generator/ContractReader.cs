@@ -170,7 +170,8 @@ internal static class ContractReader
         int replyWords = 0;
         if (!method.ReturnsVoid)
         {
-            if (method.ReturnsByRef || method.ReturnsByRefReadonly || Classify(method.ReturnType, compilation, out replyWords) is not { } r || r is ValueKind.Capability or ValueKind.Flexpage)
+            if (method.ReturnsByRef || method.ReturnsByRefReadonly || Classify(method.ReturnType, compilation, out replyWords) is not { } r
+                || (r == ValueKind.Capability && method.ReturnType.NullableAnnotation == NullableAnnotation.Annotated))
             {
                 diagnostics.Add(new DiagnosticInfo(ContractDiagnostics.ResultNotMarshallable, where, method.Name, method.ReturnType.ToDisplayString()));
                 ok = false;

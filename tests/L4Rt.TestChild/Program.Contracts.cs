@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using L4Rt.Contracts;
 using L4Rt.Ipc;
 using L4Rt.Objects;
+using Protocol = L4Rt.Protocol;
 
 namespace L4Rt.TestChild;
 
@@ -28,7 +29,8 @@ internal static partial class Program
         FileSessionDispatcher.PrepareReceive(file);
         Gate calcGate = task.Factory.CreateGateAsync(calc, 7).GetAwaiter().GetResult();
         Gate fileGate = task.Factory.CreateGateAsync(file, 8).GetAwaiter().GetResult();
-        CalculatorService calculator = new();
+        CalculatorService calculator = new() { Task = task };
+        calculator.SelfGate = new Gate(task, calcGate.MapToAsync(task.Self, Protocol.CapRights.Send | Protocol.CapRights.Map).GetAwaiter().GetResult(), Protocol.CapRights.Send | Protocol.CapRights.Map);
         Thread calcLoop = new(() => Serve(calc, (L4Thread t, in IpcResult m) => CalculatorDispatcher.Dispatch(calculator, t, in m))) { IsBackground = true };
         FileSessionService files = new();
         ContractSessions sessions = FileSessionDispatcher.CreateSessions();

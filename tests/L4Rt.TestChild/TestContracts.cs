@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using L4Rt.Contracts;
 using L4Rt.Objects;
+using Protocol = L4Rt.Protocol;
 
 // The contracts of the contract tests, compiled (and generated) in the test child and in the tests alike, with the
 // implementations the child serves: every parameter kind, a one-way send, a fault, a channel contract with states,
@@ -67,6 +68,14 @@ public interface ICalculator
     /// <summary>The sum of the bytes of the pages lent (mapped into the server's receive window), with their size.</summary>
     [L4RtOperation(12)]
     long Checksum(Flexpage pages, long add);
+
+    /// <summary>The calculator's own gate (send and map rights): a capability result.</summary>
+    [L4RtOperation(13)]
+    Gate Self();
+
+    /// <summary>A new page filled with fill, lent read-only: a flexpage result.</summary>
+    [L4RtOperation(14)]
+    Flexpage Snapshot(byte fill);
 }
 
 /// <summary>Version 2 of <see cref="ICalculator"/> (Add takes longs): a version-1 server must refuse it.</summary>
@@ -153,6 +162,28 @@ public sealed class CalculatorService : ICalculator
 
     /// <inheritdoc/>
     public string Describe(Capability capability, int tag) => $"{capability.Kind}/{capability.Rights}/{tag}";
+
+    /// <summary>What <see cref="Self"/> returns (set by the server once its gate exists).</summary>
+    public Gate? SelfGate { get; set; }
+
+    /// <summary>Where <see cref="Snapshot"/> creates its dataspaces.</summary>
+    public L4Task? Task { get; set; }
+
+    /// <inheritdoc/>
+    public Gate Self() => SelfGate ?? throw new InvalidOperationException("no gate yet");
+
+    /// <inheritdoc/>
+    public Flexpage Snapshot(byte fill)
+    {
+        L4Task task = Task ?? throw new InvalidOperationException("no task");
+        Dataspace page = task.Factory.CreateDataspaceAsync(Protocol.ProtocolLimits.PageSize).GetAwaiter().GetResult();
+        using (DataspaceMapping mine = page.MapAsync(Protocol.CapRights.Write).GetAwaiter().GetResult())
+        {
+            mine.Span.Fill(fill);
+        }
+
+        return new Flexpage(page, 0, Protocol.ProtocolLimits.PageSize, Protocol.CapRights.Read);
+    }
 
     /// <inheritdoc/>
     public void Fail() => throw new InvalidOperationException("the calculator fails on purpose");

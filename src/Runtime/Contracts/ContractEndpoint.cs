@@ -41,6 +41,13 @@ public sealed class ContractEndpoint
     /// <summary>The send and the receive timeout of each operation.</summary>
     public L4Timeout Timeout { get; set; }
 
+    /// <summary>
+    /// Where flexpages an operation returns are mapped (a window of this task, see <see cref="L4Task.CreateReceiveWindow"/>);
+    /// null: an operation returning a <see cref="Flexpage"/> fails with <see cref="L4Status.NoReceiveBuffer"/> without calling.
+    /// An operation returning a capability or a flexpage sets the thread's buffer registers for its call and clears them after.
+    /// </summary>
+    public ReceiveWindow? ReceiveWindow { get; set; }
+
     /// <summary>The message registers of <see cref="Thread"/>.</summary>
     public Span<ulong> Mr
     {

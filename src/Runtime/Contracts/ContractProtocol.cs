@@ -80,7 +80,14 @@ public static class ContractProtocol
     /// <see cref="L4Status.ServerFault"/> when the server's handler threw; <see cref="L4Status.ProtocolViolation"/> for
     /// anything else (a reply the contract does not allow).
     /// </summary>
-    public static L4Status CheckReply(in IpcResult reply, int requestProtocol, int minWords, ReadOnlySpan<ulong> mr)
+    public static L4Status CheckReply(in IpcResult reply, int requestProtocol, int minWords, ReadOnlySpan<ulong> mr) =>
+        CheckReply(in reply, requestProtocol, minWords, 0, mr);
+
+    /// <summary>
+    /// As <see cref="CheckReply(in IpcResult, int, int, ReadOnlySpan{ulong})"/> for an operation whose successful reply carries
+    /// exactly <paramref name="items"/> typed items (a capability or flexpage result).
+    /// </summary>
+    public static L4Status CheckReply(in IpcResult reply, int requestProtocol, int minWords, int items, ReadOnlySpan<ulong> mr)
     {
         if (!reply.IsOk)
         {
@@ -90,7 +97,7 @@ public static class ContractProtocol
         MsgTag tag = reply.Tag;
         if (tag.Protocol == requestProtocol)
         {
-            return tag.Words >= minWords && tag.Items == 0 ? L4Status.Ok : L4Status.ProtocolViolation;
+            return tag.Words >= minWords && tag.Items == items ? L4Status.Ok : L4Status.ProtocolViolation;
         }
 
         if (tag.Protocol == SystemProtocol.ContractError && tag.Words >= RefusalWords)

@@ -60,6 +60,39 @@ public sealed class ContractProcessTests : IClassFixture<ContractProcessTests.Se
     }
 
     [Fact]
+    public void CapabilityResult_ArrivesInTheCallersSpace_AndWorks_TheBufferRegistersClearedAfter()
+    {
+        using L4Thread me = new();
+        CalculatorClient calc = new(me, _server.Calc, s_timeout);
+
+        Gate self = calc.Self();
+
+        Assert.Equal(CapRights.Send | CapRights.Map, self.Rights);
+        Assert.Equal(0UL, me.Utcb.Bdr); // set for the call, cleared after it
+        using L4Thread other = new();
+        Assert.Equal(12, new CalculatorClient(other, self, s_timeout).Add(5, 7)); // the gate the server replied with reaches the server
+        Assert.Equal("Gate/Send, Map/1", calc.Describe(self, 1)); // and travels on, as a capability argument
+    }
+
+    [Fact]
+    public void FlexpageResult_MapsTheServersPageIntoTheClientsWindow_WithoutAWindow_NoReceiveBufferBeforeCalling()
+    {
+        using L4Thread me = new();
+        CalculatorClient calc = new(me, _server.Calc, s_timeout);
+        Assert.Equal(L4Status.NoReceiveBuffer, calc.TrySnapshot(7, out _));
+
+        using ReceiveWindow window = _server.Client.CreateReceiveWindow(4 * 4096);
+        calc.Endpoint.ReceiveWindow = window;
+        Flexpage page = calc.Snapshot(7);
+
+        using DataspaceMapping mapping = page.Mapping!;
+        Assert.Equal((4096L, CapRights.Read), (page.Size, page.Rights));
+        Assert.Equal(-1, mapping.ReadOnlySpan.IndexOfAnyExcept((byte)7));
+        Assert.Equal(3 * 4096, window.Available);
+        Assert.Equal(42, calc.Add(40, 2)); // plain calls go on with the same thread
+    }
+
+    [Fact]
     public void TooLongForTheRegisters_IsInvalidArgument_BeforeAnythingIsSent()
     {
         using L4Thread me = new();
