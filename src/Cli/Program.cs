@@ -166,15 +166,16 @@ static void PrintStatus(JsonElement s)
     Section(s, "names", ["name", "kind", "rights", "registrant"], n => [n.GetProperty("name").GetString()!, n.GetProperty("kind").GetString()!, n.GetProperty("rights").GetString()!, n.GetProperty("registrant").ToString()]);
 
     // Gate bridges (l4rt-bridge tasks): the names they imported from other hosts are the names they registered here;
-    // what they export they hold capabilities to (see the bridge's configuration for which names to which peers).
+    // what they export to which peers each says in its task note.
     Console.WriteLine();
-    Table(["bridge", "task", "imported names (registered here)", "caps held"],
+    Table(["bridge", "task", "imported names (registered here)", "exported names (to peers)", "caps held"],
         s.GetProperty("tasks").EnumerateArray()
             .Where(t => t.GetProperty("name").GetString()!.StartsWith("l4rt-bridge:", StringComparison.Ordinal))
             .Select(t => new[]
             {
                 t.GetProperty("name").GetString()!["l4rt-bridge:".Length..], t.GetProperty("id").ToString(),
                 ImportedBy(s, t.GetProperty("id").ToString()),
+                t.TryGetProperty("note", out JsonElement note) && note.GetString() is { Length: > 0 } text ? text : "-",
                 t.GetProperty("capabilities").ToString(),
             }));
 }

@@ -134,6 +134,21 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         return cap.As<T>($"slot {slot}");
     }
 
+    /// <summary>
+    /// Sets the short text operators see beside this task in <c>l4rt status</c> (its <c>note</c>), e.g. what a gate bridge
+    /// exports to which peers; at most 4096 bytes of UTF-8, empty for none. The broker only shows it.
+    /// </summary>
+    public Task SetNoteAsync(string note, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(note);
+        if (System.Text.Encoding.UTF8.GetByteCount(note) > Protocol.Messages.TaskNote.MaxBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(note), $"a task note holds at most {Protocol.Messages.TaskNote.MaxBytes} bytes of UTF-8");
+        }
+
+        return RequestAsync(new Protocol.Messages.TaskNote.Request(note), "set the task's note", cancellationToken);
+    }
+
     /// <summary>Operator status of the whole broker, as JSON (what <c>l4rt status</c> shows).</summary>
     /// <remarks>The broker takes one snapshot and hands it out in frame-sized chunks; any size of state fits.</remarks>
     public async Task<string> GetBrokerStatusJsonAsync(CancellationToken cancellationToken = default)

@@ -74,6 +74,7 @@ internal sealed partial class BrokerKernel
                 receivedFlexpages = t.Mappings.Count,
                 sendLinks = t.SendLinks.Count,
                 controlCalls = t.ControlCalls,
+                note = t.Note,
                 quota = new { bytes = t.RootFactory.QuotaBytes, usedBytes = t.RootFactory.UsedBytes, objects = t.RootFactory.QuotaObjects, usedObjects = t.RootFactory.UsedObjects },
             }),
             threads = threads.Select(t => new { id = t.Id, task = t.Creator!.Id, gates = t.Gates.Count, irqs = t.Irqs.Count }),
@@ -126,5 +127,12 @@ internal sealed partial class BrokerKernel
         }
 
         return new(snapshot, json.Length, json.AsMemory(offset, length));
+    }
+
+    /// <summary>A task's note for operators: kept as it came (the frame decoder bounded and checked it), shown in the status.</summary>
+    private static Msg.Empty TaskNote(TaskObject task, Msg.TaskNote.Request request)
+    {
+        task.Note = request.Note;
+        return default;
     }
 }

@@ -130,6 +130,7 @@ internal sealed partial class BrokerKernel : IDisposable
                     Opcode.NameList => Reply.Of(NameList(task, Read<Msg.NameList.Request>(ref reader, fds))),
                     Opcode.Status => Reply.Of(Status(task, Read<Msg.Status.Request>(ref reader, fds))),
                     Opcode.Cancel => Reply.Of(Cancel(task, Read<Msg.Cancel.Request>(ref reader, fds))),
+                    Opcode.TaskNote => Reply.Of(TaskNote(task, Read<Msg.TaskNote.Request>(ref reader, fds))),
                     _ => throw new L4RtException(L4Status.ProtocolViolation, $"opcode {(ushort)header.Opcode} is not a request"),
                 };
             }

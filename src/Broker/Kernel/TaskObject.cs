@@ -25,6 +25,9 @@ internal sealed class TaskObject(long id, ITaskPort port, int pid, uint uid, str
 
     internal long ControlCalls { get; set; }
 
+    /// <summary>What the task told operators about itself (<see cref="Protocol.Opcode.TaskNote"/>); shown in the status, never interpreted.</summary>
+    internal string Note { get; set; } = "";
+
     /// <summary>The status snapshot this task is reading page by page (<see cref="Opcode.Status"/>), and its id.</summary>
     internal byte[]? StatusSnapshot { get; set; }
 

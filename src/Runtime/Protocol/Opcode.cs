@@ -95,6 +95,9 @@ internal enum Opcode : ushort
     /// <summary>Drop a deferred request of this task (a waiting name query) its caller stopped waiting for. Fields: <see cref="Messages.Cancel"/>.</summary>
     Cancel = 44,
 
+    /// <summary>Set the short text operators see beside this task in the status (e.g. what a bridge exports). Fields: <see cref="Messages.TaskNote"/>.</summary>
+    TaskNote = 45,
+
     /// <summary>Broker status for operators, one chunk of a JSON snapshot. Fields: <see cref="Messages.Status"/>.</summary>
     Status = 50,
 

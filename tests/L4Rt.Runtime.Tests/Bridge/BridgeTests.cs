@@ -63,6 +63,17 @@ public sealed class BridgeTests(ITestOutputHelper output)
         Assert.Equal("a", bridgeRow[0]);
         Assert.Contains("b/svc", bridgeRow);
         Assert.Contains("b/svc-irq", bridgeRow);
+        Assert.Contains("exports nothing", status, StringComparison.Ordinal); // bridge a only imports
+
+        // On host B the operator sees what bridge b exports to which peers (its task note), and in the JSON too.
+        (code, status, err) = ToolProcess.Cli("--socket", hosts.B.SocketPath, "status");
+        Assert.True(code == 0, err);
+        Assert.Contains("exports svc → a; svc-irq → a; only-for-c → c; feed → a; news → a (listening on https://127.0.0.1:", status, StringComparison.Ordinal);
+        (code, string json, err) = ToolProcess.Cli("--socket", hosts.B.SocketPath, "status", "--json");
+        Assert.True(code == 0, err);
+        using System.Text.Json.JsonDocument doc = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Contains(doc.RootElement.GetProperty("tasks").EnumerateArray(), t => t.GetProperty("name").GetString() == "l4rt-bridge:b"
+            && t.GetProperty("note").GetString()!.StartsWith("exports svc → a;", StringComparison.Ordinal));
     }
 
     [Fact]

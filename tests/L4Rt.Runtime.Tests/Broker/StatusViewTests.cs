@@ -11,6 +11,24 @@ namespace L4Rt.Tests.Broker;
 public class StatusViewTests
 {
     [Fact]
+    public async Task TaskNote_IsShownBesideItsTask_ReplacedBySetting_AndBoundedInSize()
+    {
+        using BrokerProcess broker = new();
+        await using L4Task alice = await broker.ConnectAsync("alice");
+        await using L4Task bob = await broker.ConnectAsync("bob");
+        await alice.SetNoteAsync("first");
+        await alice.SetNoteAsync("exports x → peer ✓");
+
+        using JsonDocument seen = JsonDocument.Parse(await bob.GetBrokerStatusJsonAsync());
+        Dictionary<string, string?> notes = seen.RootElement.GetProperty("tasks").EnumerateArray()
+            .ToDictionary(t => t.GetProperty("name").GetString()!, t => t.GetProperty("note").GetString());
+        Assert.Equal("exports x → peer ✓", notes["alice"]);
+        Assert.Equal("", notes["bob"]);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => alice.SetNoteAsync(new string('x', 4097)));
+        await alice.SetNoteAsync(new string('x', 4096)); // the limit itself is fine
+    }
+
+    [Fact]
     public async Task Status_NotAnOperator_SeesItselfAndWhatItHolds_NotOtherTasks()
     {
         using BrokerProcess broker = new("--OperatorUids:0", "4242424"); // no test process has this uid
