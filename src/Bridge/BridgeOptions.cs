@@ -35,6 +35,16 @@ public sealed class BridgeOptions
     /// <summary>The send timeout of a bridged one-way send at the exporting side.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The most bytes of flexpages one bridged message may copy (callers opt in with <c>MsgTagFlags.CopyMemory</c>): the
+    /// size of each imported gate's receive window, and what an exporter accepts per request. Whole pages, at most
+    /// <see cref="MaxCopyBytesLimit"/> (a gRPC message's default limit is 4 MiB); 0: memory items are never copied.
+    /// </summary>
+    public long MaxCopyBytes { get; set; } = 1 << 20;
+
+    /// <summary>The largest <see cref="MaxCopyBytes"/> allowed.</summary>
+    public const long MaxCopyBytesLimit = 3 << 20;
+
     /// <summary>Every problem with these settings, one line each (empty when they are usable).</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -64,6 +74,11 @@ public sealed class BridgeOptions
         if (DetectionTime < TimeSpan.FromMilliseconds(30) || DetectionTime > TimeSpan.FromMinutes(10))
         {
             problems.Add($"Bridge:DetectionTime {DetectionTime} is outside 30 ms..10 min");
+        }
+
+        if (MaxCopyBytes < 0 || MaxCopyBytes > MaxCopyBytesLimit || MaxCopyBytes % Objects.PageFault.PageSize != 0)
+        {
+            problems.Add($"Bridge:MaxCopyBytes {MaxCopyBytes} is not a whole number of pages within 0..{MaxCopyBytesLimit}");
         }
 
         if (SendTimeout < TimeSpan.Zero)

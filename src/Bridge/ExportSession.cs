@@ -293,8 +293,10 @@ internal sealed partial class ExportedName : IAsyncDisposable
             return Refuse(request, L4Status.InvalidCapability);
         }
 
-        // The peer's bytes: a tag that decodes, no items (they cannot cross hosts), a user protocol, the words it says.
-        if (!MsgTag.TryDecode(request.Tag, out MsgTag tag) || tag.Items != 0 || tag.Protocol < 0 || request.Words.Count != tag.Words)
+        // The peer's bytes: a tag that decodes, a user protocol, the words it says, and as items only the copied
+        // flexpages it carries (object items cannot cross hosts; memory items only copied, for a call).
+        if (!MsgTag.TryDecode(request.Tag, out MsgTag tag) || tag.Protocol < 0 || request.Words.Count != tag.Words || tag.Items != request.Memory.Count
+            || (tag.Items > 0 && ((tag.Flags & MsgTagFlags.CopyMemory) == 0 || request.Kind != RequestKind.Call)))
         {
             return Refuse(request, L4Status.InvalidArgument);
         }
@@ -311,19 +313,87 @@ internal sealed partial class ExportedName : IAsyncDisposable
             return _thread.Send(gate, tag, L4Timeout.FromTimeSpan(_session.Options.SendTimeout)).Status;
         }
 
-        IpcResult r = _thread.Call(gate, tag, timeout, timeout);
-        Outcome outcome = new() { Id = request.Id, Status = (int)r.Status };
-        if (r.IsOk)
+        List<(Dataspace Pages, bool Writable)> copies = [];
+        try
         {
-            outcome.Tag = r.Tag.Raw;
-            for (int i = 0; i < r.Tag.Words; i++)
+            L4Status lent = LendCopies(request, tag, mr, copies);
+            if (lent != L4Status.Ok)
             {
-                outcome.Words.Add(mr[i]);
+                return Refuse(request, lent);
+            }
+
+            IpcResult r = _thread.Call(gate, new MsgTag(tag.Protocol, tag.Words, tag.Items), timeout, timeout);
+            Outcome outcome = new() { Id = request.Id, Status = (int)r.Status };
+            if (r.IsOk)
+            {
+                outcome.Tag = r.Tag.Raw;
+                for (int i = 0; i < r.Tag.Words; i++)
+                {
+                    outcome.Words.Add(mr[i]);
+                }
+
+                foreach ((Dataspace pages, bool writable) in copies.Where(c => c.Writable))
+                {
+                    using DataspaceMapping after = pages.MapAsync(Protocol.CapRights.Read).GetAwaiter().GetResult();
+                    outcome.Memory.Add(Google.Protobuf.ByteString.CopyFrom(after.ReadOnlySpan)); // the server's changes go back to the caller's pages
+                }
+            }
+
+            _session.Post(new ExportFrame { Outcome = outcome });
+            return r.Status;
+        }
+        finally
+        {
+            foreach ((Dataspace pages, bool _) in copies)
+            {
+                DeleteQuietly(pages).GetAwaiter().GetResult(); // the lend ends with the call: the server's mapping is revoked
             }
         }
+    }
 
-        _session.Post(new ExportFrame { Outcome = outcome });
-        return r.Status;
+    /// <summary>
+    /// The copied flexpages of a call: each becomes a fresh dataspace of the bridge holding the caller's bytes, lent to the
+    /// server as a flexpage (read-only or read-write as the caller lent it) after the words. Not Ok: the status to refuse with.
+    /// </summary>
+    private L4Status LendCopies(Request request, MsgTag tag, Span<ulong> mr, List<(Dataspace Pages, bool Writable)> copies)
+    {
+        long total = 0;
+        foreach (MemoryCopy copy in request.Memory)
+        {
+            if (copy.Data.Length == 0 || copy.Data.Length % PageFault.PageSize != 0)
+            {
+                return L4Status.InvalidArgument;
+            }
+
+            total += copy.Data.Length;
+        }
+
+        if (total > _session.Options.MaxCopyBytes)
+        {
+            return L4Status.NoReceiveBuffer; // more than this bridge copies per message (or copying is off here)
+        }
+
+        try
+        {
+            for (int i = 0; i < request.Memory.Count; i++)
+            {
+                MemoryCopy copy = request.Memory[i];
+                Dataspace pages = _session.Bridge.Task.Factory.CreateDataspaceAsync(copy.Data.Length).GetAwaiter().GetResult();
+                copies.Add((pages, copy.Writable));
+                using (DataspaceMapping mine = pages.MapAsync(Protocol.CapRights.Write).GetAwaiter().GetResult())
+                {
+                    copy.Data.Span.CopyTo(mine.Span);
+                }
+
+                MsgItem.Flexpage(pages, 0, copy.Data.Length, copy.Writable ? Protocol.CapRights.Write : Protocol.CapRights.Read).WriteTo(mr[(tag.Words + (2 * i))..]);
+            }
+        }
+        catch (L4RtException e)
+        {
+            return e.Status; // e.g. the bridge's quota: the caller learns it as the call's outcome
+        }
+
+        return L4Status.Ok;
     }
 
     private L4Status Refuse(Request request, L4Status status)

@@ -29,6 +29,8 @@ internal sealed partial class ImportLink : IAsyncDisposable
     private GateBridge.GateBridgeClient? _client;
     private CancellationToken _sessionToken;
 
+    internal BridgeOptions Options => _options;
+
     internal ImportLink(BridgeTask bridge, PeerTrust trust, BridgeOptions options, string peer, string address, IEnumerable<ImportRule> rules, ILogger logger)
     {
         _bridge = bridge;

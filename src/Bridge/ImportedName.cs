@@ -32,6 +32,9 @@ internal sealed partial class ImportedName : IAsyncDisposable
     private ulong _outcomeTag;
     private volatile bool _stopping;
     private Channel? _channel; // an imported channel's local ring (kept until the bridge stops)
+    private ReceiveWindow? _window; // where flexpages a caller lets us copy arrive (RequiresCopyOptIn)
+    private readonly List<DataspaceMapping> _lent = []; // the current message's flexpages, until its outcome
+    private Google.Protobuf.Collections.RepeatedField<Google.Protobuf.ByteString>? _copiedBack; // the outcome's writable pages
     private Task? _pump;
 
     internal ImportedName(ImportLink link, uint index, ImportRule rule, ILogger logger)
@@ -52,6 +55,14 @@ internal sealed partial class ImportedName : IAsyncDisposable
     internal async Task StartAsync(CancellationToken ct)
     {
         _thread = await _link.Task.CreateThreadAsync(ct).ConfigureAwait(false);
+        if (_link.Options.MaxCopyBytes > 0)
+        {
+            // Flexpages can be copied to the other host, never mapped there: only with the caller's consent (its tag's CopyMemory flag).
+            _window = _link.Task.CreateReceiveWindow(_link.Options.MaxCopyBytes);
+            _window.RequiresCopyOptIn = true;
+            _thread.Utcb.SetReceiveBuffers(0, _window);
+        }
+
         _server = new Thread(Serve) { IsBackground = true, Name = $"l4rt-bridge import {LocalName}" };
         _server.Start();
     }
@@ -249,6 +260,7 @@ internal sealed partial class ImportedName : IAsyncDisposable
         }
 
         _outcomeTag = outcome.Tag;
+        _copiedBack = outcome.Memory;
         Volatile.Write(ref _outcomeStatus, outcome.Status);
         if (Interlocked.CompareExchange(ref _pendingId, 0, outcome.Id) == outcome.Id)
         {
@@ -297,12 +309,37 @@ internal sealed partial class ImportedName : IAsyncDisposable
             if (!thread.HasReplyCapability)
             {
                 Forward(thread, RequestKind.Send, msg.Tag, 0, L4Timeout.Zero);
+                ReturnLent(null);
                 msg = thread.Wait(L4Timeout.Never);
                 continue;
             }
 
             msg = Call(thread, msg.Tag);
         }
+    }
+
+    /// <summary>
+    /// Ends the current message's flexpages: first, after a call's reply, the server's changes to the pages lent read-write
+    /// are written back into the caller's (<paramref name="copiedBack"/>, in their order); then each is unmapped.
+    /// </summary>
+    private void ReturnLent(Google.Protobuf.Collections.RepeatedField<Google.Protobuf.ByteString>? copiedBack)
+    {
+        int next = 0;
+        foreach (DataspaceMapping mapping in _lent)
+        {
+            if (copiedBack is not null && mapping.IsWritable && next < copiedBack.Count)
+            {
+                Google.Protobuf.ByteString bytes = copiedBack[next++];
+                if (bytes.Length == mapping.Length)
+                {
+                    bytes.Span.CopyTo(mapping.Span);
+                }
+            }
+
+            mapping.Dispose();
+        }
+
+        _lent.Clear();
     }
 
     /// <summary>One bridged call, answered to the local caller; returns the next message (the reply-and-wait's or the wait's).</summary>
@@ -327,12 +364,18 @@ internal sealed partial class ImportedName : IAsyncDisposable
         BridgeMetrics.Message(LocalName, "import");
         if (!answered)
         {
+            ReturnLent(null);
             BridgeMetrics.Error(LocalName, "import", L4Status.ReceiveTimeout);
             return thread.Wait(L4Timeout.Never); // the caller gave up already (ReceiveTimeout)
         }
 
         L4Status status = (L4Status)Volatile.Read(ref _outcomeStatus);
         BridgeMetrics.Rtt(LocalName, Stopwatch.GetElapsedTime(took).TotalMicroseconds);
+        if (status != L4Status.Ok)
+        {
+            ReturnLent(null);
+        }
+
         if (status != L4Status.Ok)
         {
             BridgeMetrics.Error(LocalName, "import", status);
@@ -343,6 +386,7 @@ internal sealed partial class ImportedName : IAsyncDisposable
             case L4Status.Ok:
                 MsgTag reply = MsgTag.TryDecode(_outcomeTag, out MsgTag t) ? t : default;
                 _words.AsSpan(0, reply.Words).CopyTo(thread.Utcb.Mr);
+                ReturnLent(_copiedBack); // before the reply: the caller sees the server's writes when its call returns
                 return thread.ReplyAndWait(reply, L4Timeout.Never);
             case L4Status.ReceiveTimeout or L4Status.SendTimeout:
                 // The remote side timed out at the caller's deadline; let the caller's own timer end its wait, so it
@@ -398,6 +442,14 @@ internal sealed partial class ImportedName : IAsyncDisposable
         for (int i = 0; i < tag.Words; i++)
         {
             request.Words.Add(mr[i]);
+        }
+
+        // Items arrive here only as flexpages the caller let us copy (no receive slots; the window wants CopyMemory).
+        for (int i = 0; i < tag.Items; i++)
+        {
+            DataspaceMapping mapping = thread.GetReceivedMapping(i);
+            _lent.Add(mapping);
+            request.Memory.Add(new MemoryCopy { Data = Google.Protobuf.ByteString.CopyFrom(mapping.ReadOnlySpan), Writable = mapping.IsWritable });
         }
 
         if (kind != RequestKind.Call)

@@ -99,7 +99,8 @@ public sealed partial class L4Task : IItemTransfer
         ItemAccept.Reply reply;
         try
         {
-            reply = Request(accept(slots, window?.Available ?? 0), what, undo: late => Discard(late)); // came after we gave up: nothing of it may stay
+            long room = window is null || (window.RequiresCopyOptIn && (tag.Flags & MsgTagFlags.CopyMemory) == 0) ? 0 : window.Available;
+            reply = Request(accept(slots, room), what, undo: late => Discard(late)); // came after we gave up: nothing of it may stay
         }
         catch (L4RtException e)
         {

@@ -7,13 +7,14 @@ namespace L4Rt.TestChild;
 internal static partial class Program
 {
     /// <summary>Protocols of <see cref="BridgeServer"/>'s gate.</summary>
-    private const int Increment = 1, SleepThenReply = 2, Drop = 3, Hold = 4, Label = 5;
+    private const int Increment = 1, SleepThenReply = 2, Drop = 3, Hold = 4, Label = 5, Pages = 6;
 
     /// <summary>
     /// Registers gate <paramref name="name"/> (label 42) and IRQ <c>NAME-irq</c> (label 7) bound to one thread, then
     /// serves: protocol 1 increments MR0; 2 sleeps MR0 ms, then increments; 3 waits again without replying (the caller
-    /// gets ReplyDropped); 4 says HOLD and never replies; 5 answers the label it saw. A send says SEND and MR0; an IRQ says
-    /// IRQ and the count delivered.
+    /// gets ReplyDropped); 4 says HOLD and never replies; 5 answers the label it saw; 6 answers the byte sum of each flexpage
+    /// that came (one word each) and writes "served" at the start of each writable one. A send says SEND and MR0; an IRQ
+    /// says IRQ and the count delivered.
     /// </summary>
     private static int? RunBridgeMode(string[] args) => args[0] == "bridge-server" ? BridgeServer(args[1], args[2]) : null;
 
@@ -22,6 +23,8 @@ internal static partial class Program
         using L4Task task = Join(socket, "bridged-" + name);
         using L4Thread thread = task.CreateThread();
         Gate gate = task.Factory.CreateGateAsync(thread, 42).GetAwaiter().GetResult();
+        using ReceiveWindow window = task.CreateReceiveWindow(1 << 20);
+        thread.Utcb.SetReceiveBuffers(0, window);
         Irq irq = task.Factory.CreateIrqAsync(thread, 7).GetAwaiter().GetResult();
         task.Names.RegisterAsync(name, gate).GetAwaiter().GetResult();
         task.Names.RegisterAsync(name + "-irq", irq).GetAwaiter().GetResult();
@@ -68,6 +71,23 @@ internal static partial class Program
                 case Label:
                     mr[0] = msg.Label;
                     msg = thread.ReplyAndWait(new MsgTag(Label, 1), L4Timeout.Never);
+                    continue;
+                case Pages:
+                    int items = msg.Tag.Items;
+                    for (int i = 0; i < items; i++)
+                    {
+                        using DataspaceMapping pages = thread.GetReceivedMapping(i);
+                        ulong sum = 0;
+                        foreach (byte b in pages.ReadOnlySpan)
+                        {
+                            sum += b;
+                        }
+
+                        mr[i] = sum;
+                        Say($"PAGES {i} length:{pages.Length} writable:{pages.IsWritable} wrote:{(pages.IsWritable ? pages.Write(0, "served"u8) : L4Status.NoRights)}");
+                    }
+
+                    msg = thread.ReplyAndWait(new MsgTag(Pages, items), L4Timeout.Never);
                     continue;
                 default:
                     mr[0]++;

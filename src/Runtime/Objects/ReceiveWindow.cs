@@ -38,6 +38,13 @@ public sealed unsafe class ReceiveWindow : IDisposable
     /// <summary>The window's size in bytes.</summary>
     public long Size { get; }
 
+    /// <summary>
+    /// Flexpages land here only when their message carries <see cref="Ipc.MsgTagFlags.CopyMemory"/>: a window that copies
+    /// what arrives somewhere else (a gate bridge's) sets it, so no sender's pages are copied without its consent.
+    /// Without the flag such items are refused as if the window were full (<see cref="L4Status.NoReceiveBuffer"/>).
+    /// </summary>
+    public bool RequiresCopyOptIn { get; set; }
+
     /// <summary>Bytes left for flexpages still to come.</summary>
     public long Available
     {

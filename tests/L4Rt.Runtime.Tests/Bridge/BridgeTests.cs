@@ -16,7 +16,7 @@ namespace L4Rt.Tests.Bridge;
 [Collection(ProcessCollection.Name)]
 public sealed class BridgeTests(ITestOutputHelper output)
 {
-    private const int Increment = 1, SleepThenReply = 2, Drop = 3, Hold = 4, Label = 5;
+    private const int Increment = 1, SleepThenReply = 2, Drop = 3, Hold = 4, Label = 5, Pages = 6;
 
     [Fact]
     public async Task Call_OnAnImportedName_IsALocalCall_RepliesLabelSendsAndIrqs()
@@ -74,6 +74,46 @@ public sealed class BridgeTests(ITestOutputHelper output)
         using System.Text.Json.JsonDocument doc = System.Text.Json.JsonDocument.Parse(json);
         Assert.Contains(doc.RootElement.GetProperty("tasks").EnumerateArray(), t => t.GetProperty("name").GetString() == "l4rt-bridge:b"
             && t.GetProperty("note").GetString()!.StartsWith("exports svc → a;", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Flexpages_CrossHostsOnlyCopied_WithTheCallersConsent_WritableOnesCopiedBack()
+    {
+        using BridgeHosts hosts = new();
+        await using L4Task client = await hosts.A.ConnectAsync("client");
+        Gate svc = await client.Names.QueryAsync<Gate>("b/svc", TimeSpan.FromSeconds(30));
+        Dataspace dataspace = await client.Factory.CreateDataspaceAsync(3 * 4096);
+        using DataspaceMapping mine = await dataspace.MapAsync(CapRights.Write);
+        mine.GetSpan(0, 4096).Fill(1);
+        mine.GetSpan(4096, 8192).Fill(2);
+        using L4Thread me = new();
+        void Lend()
+        {
+            MsgItem.Flexpage(dataspace, 0, 4096, CapRights.Read).WriteTo(me.Utcb.Mr);
+            MsgItem.Flexpage(dataspace, 4096, 8192, CapRights.Write).WriteTo(me.Utcb.Mr[2..]);
+        }
+
+        // Without the caller's consent nothing is copied: refused as if there were no room.
+        Lend();
+        Assert.Equal(L4Status.NoReceiveBuffer, me.Call(svc, new MsgTag(Pages, 0, 2), L4Timeout.FromSeconds(10)).Status);
+
+        Lend();
+        IpcResult r = me.Call(svc, new MsgTag(Pages, 0, 2, MsgTagFlags.CopyMemory), L4Timeout.FromSeconds(10));
+
+        Assert.Equal((L4Status.Ok, 2), (r.Status, r.Tag.Words));
+        Assert.Equal((4096UL, 8192UL * 2), (me.Utcb.Mr[0], me.Utcb.Mr[1])); // the server on host B read the caller's bytes
+        Assert.Equal("PAGES 0 length:4096 writable:False wrote:NoRights", hosts.Server!.WaitForLine("PAGES 0", 10_000));
+        Assert.Equal("PAGES 1 length:8192 writable:True wrote:Ok", hosts.Server.WaitForLine("PAGES 1", 10_000));
+        Assert.True(mine.ReadOnlySpan.Slice(4096, 6).SequenceEqual("served"u8)); // its write came back before the reply
+        Assert.Equal(2, mine.ReadOnlySpan[4096 + 6]);
+        Assert.Equal(-1, mine.GetSpan(0, 4096).IndexOfAnyExcept((byte)1)); // the read-only page is as it was
+
+        // More than the bridge copies per message (1 MiB by default): refused too; plain calls go on.
+        Dataspace large = await client.Factory.CreateDataspaceAsync(2 << 20);
+        MsgItem.Flexpage(large, 0, 2 << 20, CapRights.Read).WriteTo(me.Utcb.Mr);
+        Assert.Equal(L4Status.NoReceiveBuffer, me.Call(svc, new MsgTag(Pages, 0, 1, MsgTagFlags.CopyMemory), L4Timeout.FromSeconds(10)).Status);
+        me.Utcb.Mr[0] = 1;
+        Assert.Equal((L4Status.Ok, 2UL), (me.Call(svc, new MsgTag(Increment, 1), L4Timeout.FromSeconds(10)).Status, me.Utcb.Mr[0]));
     }
 
     [Fact]
