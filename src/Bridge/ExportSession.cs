@@ -31,6 +31,7 @@ internal sealed partial class ExportSession : IAsyncDisposable
         _peer = peer;
         _responses = responses;
         _logger = logger;
+        Proxies = new ProxyGates(this);
         _names = new ExportedName?[names.Count];
         for (int i = 0; i < names.Count; i++)
         {
@@ -66,6 +67,9 @@ internal sealed partial class ExportSession : IAsyncDisposable
                 ImportFrame frame = requests.Current;
                 switch (frame.KindCase)
                 {
+                    case ImportFrame.KindOneofCase.CallbackOutcome:
+                        Proxies.Complete(frame.CallbackOutcome);
+                        break;
                     case ImportFrame.KindOneofCase.Ping:
                         Post(new ExportFrame { Pong = new Pong { Nonce = frame.Ping.Nonce } });
                         break;
@@ -113,6 +117,9 @@ internal sealed partial class ExportSession : IAsyncDisposable
 
     internal BridgeTask Bridge => _bridge;
 
+    /// <summary>The importer's gates that crossed as handles, as proxy gates here.</summary>
+    internal ProxyGates Proxies { get; }
+
     internal BridgeOptions Options => _options;
 
     internal string Peer => _peer;
@@ -141,6 +148,7 @@ internal sealed partial class ExportSession : IAsyncDisposable
             await n.DisposeAsync().ConfigureAwait(false);
         }
 
+        await Proxies.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 }
@@ -233,7 +241,7 @@ internal sealed partial class ExportedName : IAsyncDisposable
         }
     }
 
-    private static async Task DeleteQuietly(Capability capability)
+    internal static async Task DeleteQuietly(Capability capability)
     {
         try
         {
@@ -295,8 +303,10 @@ internal sealed partial class ExportedName : IAsyncDisposable
 
         // The peer's bytes: a tag that decodes, a user protocol, the words it says, and as items only the copied
         // flexpages it carries (object items cannot cross hosts; memory items only copied, for a call).
-        if (!MsgTag.TryDecode(request.Tag, out MsgTag tag) || tag.Protocol < 0 || request.Words.Count != tag.Words || tag.Items != request.Memory.Count
-            || (tag.Items > 0 && ((tag.Flags & MsgTagFlags.CopyMemory) == 0 || request.Kind != RequestKind.Call)))
+        bool copies = request.Items.Any(i => i.KindCase == Item.KindOneofCase.Memory);
+        if (!MsgTag.TryDecode(request.Tag, out MsgTag tag) || tag.Protocol < 0 || request.Words.Count != tag.Words || tag.Items != request.Items.Count
+            || request.Items.Any(i => i.KindCase == Item.KindOneofCase.None)
+            || (copies && ((tag.Flags & MsgTagFlags.CopyMemory) == 0 || request.Kind != RequestKind.Call)))
         {
             return Refuse(request, L4Status.InvalidArgument);
         }
@@ -308,18 +318,18 @@ internal sealed partial class ExportedName : IAsyncDisposable
         }
 
         L4Timeout timeout = L4Timeout.FromEncoded(request.TimeoutNs); // the peer's value: any is a valid timeout
-        if (request.Kind == RequestKind.Send)
-        {
-            return _thread.Send(gate, tag, L4Timeout.FromTimeSpan(_session.Options.SendTimeout)).Status;
-        }
-
-        List<(Dataspace Pages, bool Writable)> copies = [];
+        List<(Dataspace Pages, bool Writable)> lent = [];
         try
         {
-            L4Status lent = LendCopies(request, tag, mr, copies);
-            if (lent != L4Status.Ok)
+            L4Status placed = PlaceItems(request, tag, mr, lent);
+            if (placed != L4Status.Ok)
             {
-                return Refuse(request, lent);
+                return Refuse(request, placed);
+            }
+
+            if (request.Kind == RequestKind.Send)
+            {
+                return _thread.Send(gate, new MsgTag(tag.Protocol, tag.Words, tag.Items), L4Timeout.FromTimeSpan(_session.Options.SendTimeout)).Status;
             }
 
             IpcResult r = _thread.Call(gate, new MsgTag(tag.Protocol, tag.Words, tag.Items), timeout, timeout);
@@ -332,7 +342,7 @@ internal sealed partial class ExportedName : IAsyncDisposable
                     outcome.Words.Add(mr[i]);
                 }
 
-                foreach ((Dataspace pages, bool writable) in copies.Where(c => c.Writable))
+                foreach ((Dataspace pages, bool writable) in lent.Where(c => c.Writable))
                 {
                     using DataspaceMapping after = pages.MapAsync(Protocol.CapRights.Read).GetAwaiter().GetResult();
                     outcome.Memory.Add(Google.Protobuf.ByteString.CopyFrom(after.ReadOnlySpan)); // the server's changes go back to the caller's pages
@@ -344,7 +354,7 @@ internal sealed partial class ExportedName : IAsyncDisposable
         }
         finally
         {
-            foreach ((Dataspace pages, bool _) in copies)
+            foreach ((Dataspace pages, bool _) in lent)
             {
                 DeleteQuietly(pages).GetAwaiter().GetResult(); // the lend ends with the call: the server's mapping is revoked
             }
@@ -352,20 +362,21 @@ internal sealed partial class ExportedName : IAsyncDisposable
     }
 
     /// <summary>
-    /// The copied flexpages of a call: each becomes a fresh dataspace of the bridge holding the caller's bytes, lent to the
-    /// server as a flexpage (read-only or read-write as the caller lent it) after the words. Not Ok: the status to refuse with.
+    /// The request's items, after the words: a copied flexpage becomes a fresh dataspace of the bridge holding the caller's
+    /// bytes, lent to the server (read-only or read-write as the caller lent it; deleted when the call returns); a gate
+    /// handle becomes the session's proxy gate for it, mapped with send (and map) rights. Not Ok: the status to refuse with.
     /// </summary>
-    private L4Status LendCopies(Request request, MsgTag tag, Span<ulong> mr, List<(Dataspace Pages, bool Writable)> copies)
+    private L4Status PlaceItems(Request request, MsgTag tag, Span<ulong> mr, List<(Dataspace Pages, bool Writable)> lent)
     {
         long total = 0;
-        foreach (MemoryCopy copy in request.Memory)
+        foreach (Item item in request.Items.Where(i => i.KindCase == Item.KindOneofCase.Memory))
         {
-            if (copy.Data.Length == 0 || copy.Data.Length % PageFault.PageSize != 0)
+            if (item.Memory.Data.Length == 0 || item.Memory.Data.Length % PageFault.PageSize != 0)
             {
                 return L4Status.InvalidArgument;
             }
 
-            total += copy.Data.Length;
+            total += item.Memory.Data.Length;
         }
 
         if (total > _session.Options.MaxCopyBytes)
@@ -375,17 +386,31 @@ internal sealed partial class ExportedName : IAsyncDisposable
 
         try
         {
-            for (int i = 0; i < request.Memory.Count; i++)
+            for (int i = 0; i < request.Items.Count; i++)
             {
-                MemoryCopy copy = request.Memory[i];
+                Span<ulong> at = mr[(tag.Words + (2 * i))..];
+                if (request.Items[i].KindCase == Item.KindOneofCase.Gate)
+                {
+                    GateHandle handle = request.Items[i].Gate;
+                    L4Status proxied = _session.Proxies.GateFor(handle, out Gate proxy);
+                    if (proxied != L4Status.Ok)
+                    {
+                        return proxied;
+                    }
+
+                    MsgItem.Map(proxy, ProxyGates.RightsFor(handle)).WriteTo(at);
+                    continue;
+                }
+
+                MemoryCopy copy = request.Items[i].Memory;
                 Dataspace pages = _session.Bridge.Task.Factory.CreateDataspaceAsync(copy.Data.Length).GetAwaiter().GetResult();
-                copies.Add((pages, copy.Writable));
+                lent.Add((pages, copy.Writable));
                 using (DataspaceMapping mine = pages.MapAsync(Protocol.CapRights.Write).GetAwaiter().GetResult())
                 {
                     copy.Data.Span.CopyTo(mine.Span);
                 }
 
-                MsgItem.Flexpage(pages, 0, copy.Data.Length, copy.Writable ? Protocol.CapRights.Write : Protocol.CapRights.Read).WriteTo(mr[(tag.Words + (2 * i))..]);
+                MsgItem.Flexpage(pages, 0, copy.Data.Length, copy.Writable ? Protocol.CapRights.Write : Protocol.CapRights.Read).WriteTo(at);
             }
         }
         catch (L4RtException e)

@@ -31,6 +31,9 @@ internal sealed partial class ImportLink : IAsyncDisposable
 
     internal BridgeOptions Options => _options;
 
+    /// <summary>The local gates that crossed to this peer as handles (reset when a stream ends).</summary>
+    internal GateHandles Handles { get; }
+
     internal ImportLink(BridgeTask bridge, PeerTrust trust, BridgeOptions options, string peer, string address, IEnumerable<ImportRule> rules, ILogger logger)
     {
         _bridge = bridge;
@@ -40,6 +43,7 @@ internal sealed partial class ImportLink : IAsyncDisposable
         _address = address;
         _logger = logger;
         _names = rules.Select((r, i) => new ImportedName(this, (uint)i, r, logger)).ToArray();
+        Handles = new GateHandles(this, logger);
     }
 
     internal string Peer { get; }
@@ -170,6 +174,9 @@ internal sealed partial class ImportLink : IAsyncDisposable
                         }
 
                         break;
+                    case ExportFrame.KindOneofCase.Callback:
+                        Handles.Enqueue(frame.Callback);
+                        break;
                     case ExportFrame.KindOneofCase.NameState when frame.NameState.Name < _names.Length:
                         ImportedName name = _names[frame.NameState.Name];
                         if (frame.NameState.Available)
@@ -190,6 +197,7 @@ internal sealed partial class ImportLink : IAsyncDisposable
             await session.CancelAsync().ConfigureAwait(false);
             output.Writer.TryComplete();
             await System.Threading.Tasks.Task.WhenAll(writer, pinger).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Handles.ResetAsync().ConfigureAwait(false); // the exporter's proxies ended with the stream
         }
 
         return true;
@@ -236,6 +244,8 @@ internal sealed partial class ImportLink : IAsyncDisposable
         {
             await name.DisposeAsync().ConfigureAwait(false);
         }
+
+        Handles.Dispose();
 
         _stop.Dispose();
     }

@@ -22,19 +22,14 @@ internal sealed partial class ImportedName : IAsyncDisposable
     private readonly ImportRule _rule;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _changes = new(1, 1); // availability changes, one at a time
-    private readonly ManualResetEventSlim _answered = new(false, spinCount: 0);
-    private readonly ulong[] _words = new ulong[MsgTag.MaxWords];
+    private readonly PendingCall _pending = new(); // the call the server thread waits for
     private L4Thread? _thread;
     private Thread? _server;
     private Capability? _object; // the local gate or IRQ while available
-    private ulong _pendingId;    // the call the server thread waits for (0: none)
-    private int _outcomeStatus;
-    private ulong _outcomeTag;
     private volatile bool _stopping;
     private Channel? _channel; // an imported channel's local ring (kept until the bridge stops)
     private ReceiveWindow? _window; // where flexpages a caller lets us copy arrive (RequiresCopyOptIn)
     private readonly List<DataspaceMapping> _lent = []; // the current message's flexpages, until its outcome
-    private Google.Protobuf.Collections.RepeatedField<Google.Protobuf.ByteString>? _copiedBack; // the outcome's writable pages
     private Task? _pump;
 
     internal ImportedName(ImportLink link, uint index, ImportRule rule, ILogger logger)
@@ -60,8 +55,10 @@ internal sealed partial class ImportedName : IAsyncDisposable
             // Flexpages can be copied to the other host, never mapped there: only with the caller's consent (its tag's CopyMemory flag).
             _window = _link.Task.CreateReceiveWindow(_link.Options.MaxCopyBytes);
             _window.RequiresCopyOptIn = true;
-            _thread.Utcb.SetReceiveBuffers(0, _window);
         }
+
+        // Gates cross as handles of the link (GateHandles.MaxPerMessage per message).
+        _thread.Utcb.SetReceiveBuffers(GateHandles.MaxPerMessage, _window);
 
         _server = new Thread(Serve) { IsBackground = true, Name = $"l4rt-bridge import {LocalName}" };
         _server.Start();
@@ -234,52 +231,9 @@ internal sealed partial class ImportedName : IAsyncDisposable
     }
 
     /// <summary>An outcome from the exporter, on the link's reading thread.</summary>
-    internal void Complete(Outcome outcome)
-    {
-        if (outcome.Id != Volatile.Read(ref _pendingId))
-        {
-            return; // for a call whose caller gave up already
-        }
+    internal void Complete(Outcome outcome) => _pending.Complete(outcome.Id, outcome.Status, outcome.Tag, outcome.Words, outcome.Memory);
 
-        int words = 0;
-        if (outcome.Status == (int)L4Status.Ok)
-        {
-            // The peer's bytes: a tag that decodes to words only, and as many words as it says.
-            if (!MsgTag.TryDecode(outcome.Tag, out MsgTag tag) || tag.Items != 0 || tag.Words != outcome.Words.Count)
-            {
-                FailPending(L4Status.ProtocolViolation);
-                return;
-            }
-
-            words = tag.Words;
-        }
-
-        for (int i = 0; i < words; i++)
-        {
-            _words[i] = outcome.Words[i];
-        }
-
-        _outcomeTag = outcome.Tag;
-        _copiedBack = outcome.Memory;
-        Volatile.Write(ref _outcomeStatus, outcome.Status);
-        if (Interlocked.CompareExchange(ref _pendingId, 0, outcome.Id) == outcome.Id)
-        {
-            _answered.Set();
-        }
-    }
-
-    private void FailPending(L4Status status)
-    {
-        ulong id = Volatile.Read(ref _pendingId);
-        if (id != 0)
-        {
-            Volatile.Write(ref _outcomeStatus, (int)status);
-            if (Interlocked.CompareExchange(ref _pendingId, 0, id) == id)
-            {
-                _answered.Set();
-            }
-        }
-    }
+    private void FailPending(L4Status status) => _pending.Fail(status);
 
     /// <summary>The server loop: open wait on the local object, each message forwarded, each call answered as the outcome says.</summary>
     private void Serve()
@@ -347,20 +301,15 @@ internal sealed partial class ImportedName : IAsyncDisposable
     {
         L4Timeout remaining = thread.CallerReceiveTimeout;
         long took = Stopwatch.GetTimestamp();
-        _answered.Reset();
         ulong id = _link.NextId(_index);
-        Volatile.Write(ref _pendingId, id);
-        if (!IsAvailable || !Forward(thread, RequestKind.Call, tag, id, remaining))
+        _pending.Begin(id);
+        L4Status forwarded = IsAvailable ? Forward(thread, RequestKind.Call, tag, id, remaining) : L4Status.DestinationDeleted;
+        if (forwarded != L4Status.Ok)
         {
-            FailPending(L4Status.DestinationDeleted);
+            FailPending(forwarded);
         }
 
-        // The caller's own receive timeout ends its wait; ours ends a little later, so a late outcome is never mistaken
-        // for a reply to a later call (the id is checked too).
-        bool answered = remaining.IsNever
-            ? WaitAnswered(Timeout.Infinite)
-            : WaitAnswered((int)Math.Min(int.MaxValue, (remaining.Nanoseconds / 1_000_000) + 50));
-        Interlocked.Exchange(ref _pendingId, 0);
+        bool answered = _pending.Wait(remaining);
         BridgeMetrics.Message(LocalName, "import");
         if (!answered)
         {
@@ -369,7 +318,7 @@ internal sealed partial class ImportedName : IAsyncDisposable
             return thread.Wait(L4Timeout.Never); // the caller gave up already (ReceiveTimeout)
         }
 
-        L4Status status = (L4Status)Volatile.Read(ref _outcomeStatus);
+        L4Status status = _pending.Status;
         BridgeMetrics.Rtt(LocalName, Stopwatch.GetElapsedTime(took).TotalMicroseconds);
         if (status != L4Status.Ok)
         {
@@ -384,14 +333,13 @@ internal sealed partial class ImportedName : IAsyncDisposable
         switch (status)
         {
             case L4Status.Ok:
-                MsgTag reply = MsgTag.TryDecode(_outcomeTag, out MsgTag t) ? t : default;
-                _words.AsSpan(0, reply.Words).CopyTo(thread.Utcb.Mr);
-                ReturnLent(_copiedBack); // before the reply: the caller sees the server's writes when its call returns
-                return thread.ReplyAndWait(reply, L4Timeout.Never);
+                _pending.Words.CopyTo(thread.Utcb.Mr);
+                ReturnLent(_pending.Memory); // before the reply: the caller sees the server's writes when its call returns
+                return thread.ReplyAndWait(_pending.Tag, L4Timeout.Never);
             case L4Status.ReceiveTimeout or L4Status.SendTimeout:
                 // The remote side timed out at the caller's deadline; let the caller's own timer end its wait, so it
                 // sees ReceiveTimeout as it would locally, not a dropped reply.
-                SleepUntil(took, remaining);
+                PendingCall.SleepUntil(took, remaining);
                 return thread.Wait(L4Timeout.Never);
             case L4Status.DestinationDeleted or L4Status.BrokerLost:
                 // Delete the gate before waiting again (which would drop the reply): the caller gets DestinationDeleted.
@@ -409,33 +357,12 @@ internal sealed partial class ImportedName : IAsyncDisposable
         }
     }
 
-    private bool WaitAnswered(int milliseconds)
-    {
-        try
-        {
-            return _answered.Wait(milliseconds);
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
-    }
-
-    private static void SleepUntil(long took, L4Timeout remaining)
-    {
-        if (remaining.IsNever)
-        {
-            return;
-        }
-
-        TimeSpan left = TimeSpan.FromTicks(remaining.Nanoseconds / 100) - Stopwatch.GetElapsedTime(took) + TimeSpan.FromMilliseconds(1);
-        if (left > TimeSpan.Zero)
-        {
-            Thread.Sleep(left < TimeSpan.FromSeconds(5) ? left : TimeSpan.FromSeconds(5));
-        }
-    }
-
-    private bool Forward(L4Thread thread, RequestKind kind, MsgTag tag, ulong id, L4Timeout timeout)
+    /// <summary>
+    /// Sends the message on to the exporter: its words, and its items as they can cross — a flexpage copied (only a
+    /// caller's CopyMemory lets one arrive here), a gate as a handle of this link (its calls come back as callbacks).
+    /// Not Ok: nothing was sent (an item that cannot cross, the link's handle table full, or the link down).
+    /// </summary>
+    private L4Status Forward(L4Thread thread, RequestKind kind, MsgTag tag, ulong id, L4Timeout timeout)
     {
         Request request = new() { Id = id, Name = _index, Kind = kind, Tag = tag.Raw, TimeoutNs = timeout.Nanoseconds };
         ReadOnlySpan<ulong> mr = thread.Utcb.Mr;
@@ -444,12 +371,34 @@ internal sealed partial class ImportedName : IAsyncDisposable
             request.Words.Add(mr[i]);
         }
 
-        // Items arrive here only as flexpages the caller let us copy (no receive slots; the window wants CopyMemory).
+        L4Status items = L4Status.Ok;
         for (int i = 0; i < tag.Items; i++)
         {
-            DataspaceMapping mapping = thread.GetReceivedMapping(i);
-            _lent.Add(mapping);
-            request.Memory.Add(new MemoryCopy { Data = Google.Protobuf.ByteString.CopyFrom(mapping.ReadOnlySpan), Writable = mapping.IsWritable });
+            if (MsgItem.FromRegisters(mr[tag.Words + (2 * i)], mr[tag.Words + (2 * i) + 1]).Kind == MsgItemKind.Memory)
+            {
+                DataspaceMapping mapping = thread.GetReceivedMapping(i);
+                _lent.Add(mapping);
+                request.Items.Add(new Item { Memory = new MemoryCopy { Data = Google.Protobuf.ByteString.CopyFrom(mapping.ReadOnlySpan), Writable = mapping.IsWritable } });
+                continue;
+            }
+
+            Capability received = thread.GetReceivedCapability(i);
+            ulong handle = received is Gate gate && items == L4Status.Ok ? _link.Handles.Add(gate) : 0;
+            if (handle == 0)
+            {
+                // Only gates cross as handles (and only while the link's table has room): drop what arrived.
+                items = items != L4Status.Ok ? items : received is Gate ? L4Status.QuotaExceeded : L4Status.InvalidArgument;
+                _ = received.DeleteAsync(CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                continue;
+            }
+
+            request.Items.Add(new Item { Gate = new GateHandle { Handle = handle, Rights = (uint)received.Rights } });
+        }
+
+        if (items != L4Status.Ok)
+        {
+            LogItemNotBridged(_logger, LocalName, items);
+            return items;
         }
 
         if (kind != RequestKind.Call)
@@ -457,7 +406,7 @@ internal sealed partial class ImportedName : IAsyncDisposable
             BridgeMetrics.Message(LocalName, "import");
         }
 
-        return _link.Post(new ImportFrame { Request = request });
+        return _link.Post(new ImportFrame { Request = request }) ? L4Status.Ok : L4Status.DestinationDeleted;
     }
 
     public async ValueTask DisposeAsync()
@@ -476,7 +425,7 @@ internal sealed partial class ImportedName : IAsyncDisposable
         _thread?.Abort();
         _server?.Join();
         _thread?.Dispose();
-        _answered.Dispose();
+        _pending.Dispose();
         _changes.Dispose();
     }
 
@@ -491,4 +440,7 @@ internal sealed partial class ImportedName : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the exporter refused a call on '{Local}': {Status}; the caller sees ReplyDropped")]
     private static partial void LogRefusedCall(ILogger logger, string local, L4Status status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "a message on '{Local}' carries an item that cannot cross to the other host ({Status}): not forwarded")]
+    private static partial void LogItemNotBridged(ILogger logger, string local, L4Status status);
 }

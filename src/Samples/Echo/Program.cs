@@ -87,8 +87,8 @@ static async Task<int> Client(string[] args)
     L4Status sent = echo.TryRightsOf(gate, out ulong rights);
     if (sent == L4Status.NoReceiveBuffer)
     {
-        // The server's side takes no items here: a gate bridge to another host carries words only.
-        Console.WriteLine("capability item: not carried on this path (NoReceiveBuffer: e.g. a gate bridge, which carries words only)");
+        // The server's side takes no items here (its thread has no receive slot for a capability on this path).
+        Console.WriteLine("capability item: not carried on this path (NoReceiveBuffer: the receiving side made no room for it)");
         return 0;
     }
 

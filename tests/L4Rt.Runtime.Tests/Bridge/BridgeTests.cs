@@ -16,7 +16,7 @@ namespace L4Rt.Tests.Bridge;
 [Collection(ProcessCollection.Name)]
 public sealed class BridgeTests(ITestOutputHelper output)
 {
-    private const int Increment = 1, SleepThenReply = 2, Drop = 3, Hold = 4, Label = 5, Pages = 6;
+    private const int Increment = 1, SleepThenReply = 2, Drop = 3, Hold = 4, Label = 5, Pages = 6, CallBack = 7, CallKept = 8;
 
     [Fact]
     public async Task Call_OnAnImportedName_IsALocalCall_RepliesLabelSendsAndIrqs()
@@ -114,6 +114,43 @@ public sealed class BridgeTests(ITestOutputHelper output)
         Assert.Equal(L4Status.NoReceiveBuffer, me.Call(svc, new MsgTag(Pages, 0, 1, MsgTagFlags.CopyMemory), L4Timeout.FromSeconds(10)).Status);
         me.Utcb.Mr[0] = 1;
         Assert.Equal((L4Status.Ok, 2UL), (me.Call(svc, new MsgTag(Increment, 1), L4Timeout.FromSeconds(10)).Status, me.Utcb.Mr[0]));
+    }
+
+    [Fact]
+    public async Task GateItem_CrossesAsAHandle_TheRemoteServerCallsItBack_AndLearnsWhenItIsGone()
+    {
+        using BridgeHosts hosts = new();
+        await using L4Task client = await hosts.A.ConnectAsync("client");
+        Gate svc = await client.Names.QueryAsync<Gate>("b/svc", TimeSpan.FromSeconds(30));
+
+        // A gate of the client's task on host A, served here: MR0 × 10.
+        using L4Thread local = await client.CreateThreadAsync();
+        Gate mine = await client.Factory.CreateGateAsync(local, 99);
+        Thread serving = new(() =>
+        {
+            IpcResult m = local.Wait(L4Timeout.FromSeconds(30));
+            while (m.IsOk)
+            {
+                local.Utcb.Mr[0] *= 10;
+                m = local.ReplyAndWait(new MsgTag(1, 1), L4Timeout.FromSeconds(30));
+            }
+        }) { IsBackground = true };
+        serving.Start();
+
+        using L4Thread me = new();
+        me.Utcb.Mr[0] = 7;
+        MsgItem.Map(mine, CapRights.Send).WriteTo(me.Utcb.Mr[1..]);
+        IpcResult r = me.Call(svc, new MsgTag(CallBack, 1, 1), L4Timeout.FromSeconds(10));
+
+        Assert.Equal((L4Status.Ok, 70UL), (r.Status, me.Utcb.Mr[0])); // the server on B called our gate on A through the bridges
+        Assert.Equal("GOT-GATE rights:Send", hosts.Server!.WaitForLine("GOT-GATE", 10_000));
+        me.Utcb.Mr[0] = 3;
+        Assert.Equal((L4Status.Ok, 30UL), (me.Call(svc, new MsgTag(CallKept, 1), L4Timeout.FromSeconds(10)).Status, me.Utcb.Mr[0])); // it keeps working
+
+        await mine.DeleteAsync(); // gone on A: the server's next call on its proxy gets DestinationDeleted
+        me.Utcb.Mr[0] = 3;
+        Assert.Equal(L4Status.Ok, me.Call(svc, new MsgTag(CallKept, 1), L4Timeout.FromSeconds(10)).Status);
+        Assert.Equal(1000UL + (ulong)L4Status.DestinationDeleted, me.Utcb.Mr[0]);
     }
 
     [Fact]
