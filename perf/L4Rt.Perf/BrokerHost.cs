@@ -40,6 +40,8 @@ internal sealed class BrokerHost : IDisposable
 
     internal int Pid => _process.Pid;
 
+    internal bool HasExited => _process.HasExited;
+
     internal Task<L4Task> ConnectAsync(string name) => L4Task.ConnectAsync(new L4TaskOptions { SocketPath = SocketPath, Name = name });
 
     public void Dispose()
