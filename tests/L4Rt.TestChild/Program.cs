@@ -30,6 +30,7 @@ internal static partial class Program
                 "receiver-script" => ReceiverScript(args[1], args[2]),
                 "listen-hang" => ListenHang(args[1], args[2]),
                 "hostile-sender" => HostileSender(args[1], Int(args[2]), Int(args[3]), args[4]),
+                "hostile-receiver" => HostileReceiver(args[1], Int(args[2]), Int(args[3])),
                 _ => RunTaskMode(args) ?? RunChannelMode(args) ?? RunDataspaceMode(args) ?? RunItemsMode(args) ?? RunHostileMode(args) ?? RunBridgeMode(args) ?? RunPagingMode(args) ?? RunContractMode(args) ?? throw new ArgumentException($"unknown mode {args[0]}"),
             };
         }
@@ -364,6 +365,52 @@ internal static partial class Program
 
                     Interlocked.Increment(ref d.Seq);
                     Futexes.Wake(ref d.Seq);
+                }
+            }
+
+            Thread.Yield();
+        }
+
+        Say($"DONE {writes}");
+        return 0;
+    }
+
+    /// <summary>
+    /// The receiving side turned hostile: accepts one direct link at <paramref name="path"/> and, for
+    /// <paramref name="millis"/> ms, writes adversarial values into it — random state words, valid-looking states with the
+    /// caller's own seq (a reply, a drop, a refusal) and then flips them at once, random reply tags and words, spurious
+    /// wake-ups — never waiting or replying as an honest server would. Prints <c>DONE writes</c>.
+    /// </summary>
+    private static int HostileReceiver(string path, int millis, int seed)
+    {
+        using L4Thread thread = new();
+        using DirectLinkListener listener = DirectLinkListener.Listen(path);
+        Say("LISTENING");
+        using ReceiveLink link = listener.Accept(thread, 1, s_connectTimeout);
+        Random random = new(seed);
+        ref LinkLayout l = ref link.Region.Layout;
+        int[] codes = [LinkState.Idle, LinkState.Taken, LinkState.AwaitingReply, LinkState.Replied, LinkState.ReplyDropped, LinkState.Rejected, LinkState.ItemsRefused, 3, 6, 11, 15];
+        long end = Stopwatch.GetTimestamp() + (millis * Stopwatch.Frequency / 1000);
+        long writes = 0;
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            for (int k = 0; k < 64; k++, writes++)
+            {
+                int seen = Volatile.Read(ref l.State);
+                switch (random.Next(7))
+                {
+                    case 0: Volatile.Write(ref l.State, random.Next()); break;
+                    case 1: Volatile.Write(ref l.State, LinkState.Make(LinkState.Seq(seen), codes[random.Next(codes.Length)])); break; // valid-looking, the caller's seq
+                    case 2: // a reply, then a flip between the caller's check and its use
+                        l.Reply.Tag = (ulong)random.NextInt64();
+                        Volatile.Write(ref l.State, LinkState.Make(LinkState.Seq(seen), LinkState.Replied));
+                        l.Reply.Tag = random.Next(2) == 0 ? 0x7F7F : (ulong)random.NextInt64();
+                        Volatile.Write(ref l.State, LinkState.Make(LinkState.Seq(seen) + 1, random.Next(16)));
+                        break;
+                    case 3: l.Reply.Tag = random.Next(3) switch { 0 => (ulong)random.NextInt64(), 1 => 0x7F, _ => (ulong)(uint)random.Next(64) | ((ulong)(uint)random.Next(32) << 8) }; break;
+                    case 4: l.Reply.Mr[random.Next(MessageSlot.Words)] = (ulong)random.NextInt64(); break;
+                    case 5: l.CallReceiveTimeout = random.NextInt64(); break;
+                    default: Interlocked.Increment(ref l.SenderWake); Futexes.Wake(ref l.SenderWake); break; // a wake-up with nothing behind it
                 }
             }
 

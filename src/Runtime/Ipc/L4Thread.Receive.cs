@@ -525,7 +525,9 @@ public sealed partial class L4Thread
                 Finish(ref l, seq, state, LinkState.Rejected);
                 return false;
             default:
-                l.Reply.Tag = (ulong)accepted; // the receiver's word until the CAS below publishes it (read by RefusalStatus)
+                // The receiver's word until the CAS below publishes it (read by RefusalStatus). A failure that is not a
+                // refusal (this side lost its broker, say) tells the sender only that the message could not be delivered.
+                l.Reply.Tag = (ulong)(IsRefusal(accepted) ? accepted : L4Status.DestinationDeleted);
                 Finish(ref l, seq, state, LinkState.ItemsRefused);
                 return false;
         }

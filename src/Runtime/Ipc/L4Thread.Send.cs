@@ -332,12 +332,20 @@ public sealed partial class L4Thread
             : L4Status.ProtocolViolation; // Rejected or made up
     }
 
-    /// <summary>Why the receiver's broker refused a message's items: the status the receiver left in the reply slot's tag word (validated: it is the receiver's word).</summary>
+    /// <summary>
+    /// Why the receiver's broker refused a message's items: the status the receiver left in the reply slot's tag word,
+    /// validated — it is the receiver's word, so only a status a refusal can have counts (<see cref="IsRefusal"/>); a
+    /// receiver that claims anything else (Aborted, BrokerLost: statuses that would mislead this side) is violating the protocol.
+    /// </summary>
     private static L4Status RefusalStatus(ref LinkLayout l)
     {
         ulong raw = Volatile.Read(ref l.Reply.Tag); // read once; written before the receiver's CAS to ItemsRefused
-        return raw is > (ulong)L4Status.Ok and <= (ulong)L4Status.NoReceiveBuffer ? (L4Status)raw : L4Status.ProtocolViolation;
+        return raw <= (ulong)L4Status.ServerFault && IsRefusal((L4Status)raw) ? (L4Status)raw : L4Status.ProtocolViolation;
     }
+
+    /// <summary>The statuses with which a receiver's broker refuses a message's items (and so the ones a sender may be told).</summary>
+    internal static bool IsRefusal(L4Status status) => status is L4Status.InvalidCapability or L4Status.NoRights or L4Status.QuotaExceeded
+        or L4Status.NoReceiveBuffer or L4Status.InvalidArgument or L4Status.DestinationDeleted;
 
     private IpcResult TakeReply(SendLink link, ref LinkLayout l, int seq)
     {
