@@ -11,6 +11,11 @@ if (args.Length > 0 && args[0] == "worker")
     return await ChurnWorker.RunAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
 }
 
+if (args.Length > 2 && args[0] == "reliability")
+{
+    return ReliabilityReport.Write(args[1], args[2]); // L4Rt.Soak reliability DIR docs/reliability.md
+}
+
 if (args.Length > 0 && args[0] == "echo")
 {
     return await ChurnWorker.EchoAsync(args[1]);

@@ -114,6 +114,8 @@ public class HostileFrameTests
         Assert.NotEmpty(await late.Names.ListAsync());
         server.Abort();
         serving.Join();
+        ReliabilityLog.Record("control frames", $"random and mutated control frames from a raw socket (seed {seed}): {replies} answered, {violations} as protocol violations, {reconnects} reconnects",
+            frames, $"broker alive; a well-behaved task made {goodCalls} calls and queries during the barrage and created, registered, called after it");
     }
 
     private static readonly Opcode[] s_opcodes = Enum.GetValues<Opcode>();

@@ -43,6 +43,7 @@ public class ExhaustionTests(ITestOutputHelper output)
             others.RemoveAt(2);
             await using L4Task room = await WaitForRoomAsync(broker);
             Assert.Equal(42UL, EchoGate.CallOnce(await room.Names.QueryAsync<Gate>("full/echo", TimeSpan.Zero), 41));
+            ReliabilityLog.Record("exhaustion", "connects beyond MaxTasks (4)", 1, "refused with QuotaExceeded and the reason; the tasks inside served; a leaver made room");
         }
         finally
         {
@@ -83,6 +84,7 @@ public class ExhaustionTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"{Tasks} tasks connected and left in {clock.Elapsed.TotalSeconds:0.0} s");
+        ReliabilityLog.Record("exhaustion", "tasks connecting and leaving, 8 at a time, a call every 100", Tasks, "every task joined and left; only the server's task and the descriptors of before remain");
         await AssertEventuallyAsync(async () => (await TaskCountAsync(server)) == 1, "only the server's task is left");
         await AssertEventuallyAsync(() => Task.FromResult(Countable(broker.DescribeFds()) <= fdsBefore), $"descriptors back to {fdsBefore}, now {Countable(broker.DescribeFds())}: {Diff(fdsBeforeText, broker.DescribeFds())}");
     }
@@ -117,6 +119,7 @@ public class ExhaustionTests(ITestOutputHelper output)
             Gate[] resolved = await Task.WhenAll(queries).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(400, resolved.Length);
             Assert.Equal(42UL, EchoGate.CallOnce(resolved[^1], 41));
+            ReliabilityLog.Record("exhaustion", "waiters on one unregistered name (20 tasks × 20 queries)", 400, "all resolved when it was registered; 50 calls served meanwhile");
         }
         finally
         {
@@ -169,6 +172,7 @@ public class ExhaustionTests(ITestOutputHelper output)
         Assert.True(dropped, $"the broker still holds a client that read none of {sent} replies");
         await AssertEventuallyAsync(async () => !(await TaskNamesAsync(server)).Contains("never-reads"), "the non-reader's task is gone");
         Assert.Contains("its control socket is full or closed", broker.Output, StringComparison.Ordinal); // and says why
+        ReliabilityLog.Record("exhaustion", "requests from a client that never reads a reply", sent, "it was disconnected with the reason logged; other tasks served throughout");
     }
 
     private static async Task<string[]> TaskNamesAsync(L4Task task)
