@@ -94,7 +94,8 @@ public sealed partial class L4Thread
     /// <summary>
     /// Replies to the last call received, with <paramref name="tag"/> and the words in <see cref="Utcb.Mr"/>.
     /// Like an L4 reply it never blocks: <see cref="L4Status.SendTimeout"/> if the caller stopped waiting,
-    /// <see cref="L4Status.InvalidCapability"/> if there is no reply capability.
+    /// <see cref="L4Status.DestinationDeleted"/> if it died (as the broker marked it), <see cref="L4Status.InvalidCapability"/>
+    /// if there is no reply capability.
     /// </summary>
     public L4Status Reply(MsgTag tag)
     {
@@ -128,6 +129,11 @@ public sealed partial class L4Thread
 
         _replyLink = null;
         ref LinkLayout l = ref link.Region.Layout;
+        if (l.SenderDeadFlag.IsRaisedAcquire()) // pairs with the death marker's raise
+        {
+            return L4Status.DestinationDeleted; // a dead caller still "awaits" (it never withdrew): the reply would go nowhere
+        }
+
         int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);
         if (l.StateWord.ReadAcquire() != awaiting) // pairs with the caller's CAS that withdraws its call
         {
