@@ -319,7 +319,7 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
                     {
                         if (mapping.Token == note.Token)
                         {
-                            mapping.Revoke(note.Reason);
+                            mapping.Revoke();
                         }
                     }
 

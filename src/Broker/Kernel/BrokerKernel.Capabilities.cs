@@ -66,8 +66,7 @@ internal sealed partial class BrokerKernel
             if (cap.Owner is { Destroyed: false } holder)
             {
                 // Its runtime takes the pages out of the mappings made through this capability (no ack: nothing to wait for).
-                L4Status reason = dataspace.Creator is { Dying: true } ? L4Status.DestinationDeleted : L4Status.InvalidCapability;
-                holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(token, reason));
+                holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(token));
             }
         }
 

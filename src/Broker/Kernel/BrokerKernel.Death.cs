@@ -27,8 +27,6 @@ internal sealed partial class BrokerKernel
             return;
         }
 
-        task.Dying = true; // what goes with it is revoked as a death (DestinationDeleted), not as a revocation
-
         foreach (PendingQuery query in _pendingQueries.Where(q => q.Task == task).ToList())
         {
             _pendingQueries.Remove(query);

@@ -222,7 +222,7 @@ internal sealed partial class BrokerKernel
         source.Children.Clear();
         if (source.Object is DataspaceObject dataspace && dataspace.Attached.Remove(source, out long token) && source.Owner is { Destroyed: false } holder)
         {
-            holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(token, L4Status.InvalidCapability)); // granted away
+            holder.Port.Notify(Opcode.DataspaceRevoked, 0, new Msg.DataspaceRevoked.Notification(token));
         }
 
         EndLinksThrough(source); // the sender holds it no longer

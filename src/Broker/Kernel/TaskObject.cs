@@ -25,9 +25,6 @@ internal sealed class TaskObject(long id, ITaskPort port, int pid, uint uid, str
 
     internal long ControlCalls { get; set; }
 
-    /// <summary>Set when its death is being carried out: the revocations that follow are reported as its death.</summary>
-    internal bool Dying { get; set; }
-
     /// <summary>The status snapshot this task is reading page by page (<see cref="Opcode.Status"/>), and its id.</summary>
     internal byte[]? StatusSnapshot { get; set; }
 

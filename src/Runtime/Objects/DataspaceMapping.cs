@@ -109,14 +109,14 @@ public sealed unsafe class DataspaceMapping : IDisposable
     public long Length => _length;
 
     /// <summary>
-    /// <see cref="L4Status.Ok"/> while mapped; <see cref="L4Status.InvalidCapability"/> once revoked
-    /// (<see cref="L4Status.DestinationDeleted"/> when it went because the dataspace's creator died); for a paged mapping
+    /// <see cref="L4Status.Ok"/> while mapped; <see cref="L4Status.InvalidCapability"/> once revoked; for a paged mapping
     /// torn down by a fault that could not be served, why (see the remarks); <see cref="L4Status.Aborted"/> once disposed.
     /// </summary>
     public L4Status Status => Volatile.Read(ref _state) switch
     {
         Live => L4Status.Ok,
-        Revoked or Failed => _failure, // written before the state (pairs with the Volatile.Write in Fail and Revoke)
+        Revoked => L4Status.InvalidCapability,
+        Failed => _failure, // written before the state (pairs with the Volatile.Write in Fail)
         _ => L4Status.Aborted,
     };
 
@@ -362,12 +362,8 @@ public sealed unsafe class DataspaceMapping : IDisposable
         }
     }
 
-    /// <summary>
-    /// The capability was revoked (<paramref name="reason"/>: <see cref="L4Status.InvalidCapability"/>, or
-    /// <see cref="L4Status.DestinationDeleted"/> when the dataspace died with its creator): the pages go, the addresses
-    /// stay (zero pages) until disposed.
-    /// </summary>
-    internal void Revoke(L4Status reason = L4Status.InvalidCapability)
+    /// <summary>The capability was revoked: the pages go, the addresses stay (zero pages) until disposed.</summary>
+    internal void Revoke()
     {
         lock (_lock)
         {
@@ -375,8 +371,7 @@ public sealed unsafe class DataspaceMapping : IDisposable
             {
                 Libc.Mmap.ReplaceWithZeroPages(_address, _length); // first: a paged range's registration goes with it
                 _faults?.Forget(this);
-                _failure = reason;
-                Volatile.Write(ref _state, Revoked); // after the reason (pairs with Status's Volatile.Read)
+                _state = Revoked;
                 _faults?.Wake(_address, _length); // a thread blocked on a fault here retries on the zero pages
             }
         }
@@ -449,7 +444,6 @@ public sealed unsafe class DataspaceMapping : IDisposable
             throw new L4RtException(status, status switch
             {
                 L4Status.InvalidCapability => "the dataspace capability this mapping was made through was revoked",
-                L4Status.DestinationDeleted when Volatile.Read(ref _state) == Revoked => "the dataspace's creator died: the mapping was revoked with it",
                 L4Status.Aborted when Volatile.Read(ref _state) == Disposed => "the mapping was disposed",
                 _ => $"a page fault on this paged mapping could not be served ({status}): it was torn down",
             });

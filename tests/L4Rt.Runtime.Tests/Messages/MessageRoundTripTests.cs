@@ -49,7 +49,7 @@ public class MessageRoundTripTests
         ["CreateDataspace.Request"] = () => Case(new Msg.CreateDataspace.Request(1, 1L << 30)),
         ["DataspaceAttach.Request"] = () => Case(new Msg.DataspaceAttach.Request(9, 1)),
         ["CreatePagedDataspace.Request"] = () => Case(new Msg.CreatePagedDataspace.Request(1, 1L << 30, 4, ulong.MaxValue, 250)),
-        ["DataspaceRevoked.Notification"] = () => Case(new Msg.DataspaceRevoked.Notification(long.MaxValue, L4Status.DestinationDeleted)),
+        ["DataspaceRevoked.Notification"] = () => Case(new Msg.DataspaceRevoked.Notification(long.MaxValue)),
     };
 
     [Theory]
