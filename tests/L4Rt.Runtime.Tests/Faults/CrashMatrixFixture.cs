@@ -60,6 +60,7 @@ public sealed class CrashMatrixFixture : IAsyncLifetime
                 generatedUtc = DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
                 detectionBoundMs = CrashMatrixTests.DetectionBoundMs,
                 productTargetMs = 100,
+                detectionMeasuredAs = "from the SIGKILL to the survivor's blocked operation returning; for a survivor that was not blocked, to the first poll (every 2 ms) that shows the death: the broker's status, the shared dead flag, or the survivor's next operation",
                 rows = _results.OrderBy(r => r.Role, StringComparer.Ordinal).ThenBy(r => r.Point, StringComparer.Ordinal),
                 notApplicable = CrashMatrixTests.NotApplicable.Select(n => new { role = n.Role, point = n.Point, why = n.Why }),
             };

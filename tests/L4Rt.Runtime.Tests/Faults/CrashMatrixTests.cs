@@ -54,7 +54,10 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         [("cap-holder", "idle")] = new("derived capability and link released", CapHolderIdle),
         [("cap-holder", "item-transfer")] = new("ReceiveTimeout", CapHolderDuringItemTransfer),
         [("mapper", "idle")] = new("committed bytes kept; mapping released", MapperIdle),
-        [("pager", "idle")] = new("DestinationDeleted", PagerIdle),
+        // The pager created the dataspace: it is destroyed with it and every mapping revoked, which reads InvalidCapability
+        // (DataspaceTests.CreatorKilled_…), unless the reader's fault reaches the dead pager's link before the revocation
+        // reaches the reader: DestinationDeleted. Both are seen; which one is a race (see the report).
+        [("pager", "idle")] = new("DestinationDeleted|InvalidCapability", PagerIdle),
         [("pager", "mid-call")] = new("DestinationDeleted", PagerMidFault),
         [("broker", "idle")] = new("BrokerLost", BrokerIdle),
         [("broker", "receive")] = new("BrokerLost", BrokerReceiverInOpenWait),
@@ -157,7 +160,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         double? detectionMs = seen.At > 0 ? Stopwatch.GetElapsedTime(s_lastKill, seen.At).TotalMilliseconds : null;
         CrashOutcome outcome = new(role, point, row.Expected, seen.Outcome, detectionMs is { } d ? Math.Round(d, 2) : null, restored, restoreMs is { } r ? Math.Round(r, 1) : null, note);
         output.WriteLine(fixture.Record(outcome));
-        Assert.Equal(row.Expected, seen.Outcome);
+        Assert.Contains(seen.Outcome, row.Expected.Split('|')); // a row may name more than one acceptable outcome
         if (detectionMs is { } ms)
         {
             Assert.True(ms >= 0 && ms <= DetectionBoundMs, $"{role} × {point}: detected {ms:0.0} ms after the kill (bound {DetectionBoundMs} ms)");
@@ -375,6 +378,20 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
     /// <summary>The survivor's caller through the victim's gate, once the victim registered it.</summary>
     private static async Task<Gate> VictimGateAsync(CrashScenario s) => await s.Survivor.Names.QueryAsync<Gate>(s.Name, TimeSpan.FromSeconds(10));
 
+    /// <summary>Sets up the caller's link on this thread (its link cache is its own: never read while another thread fills it).</summary>
+    private static SendLink PreparedLink(L4Thread caller, Gate gate)
+    {
+        Assert.Equal(L4Status.Ok, gate.Prepare(caller));
+        Assert.True(caller.TryGetCachedLink(gate, out SendLink? link));
+        return link;
+    }
+
+    private static async Task<int> SendLinksAsync(CrashScenario s)
+    {
+        using JsonDocument status = JsonDocument.Parse(await s.Observer.GetBrokerStatusJsonAsync());
+        return status.RootElement.GetProperty("tasks").EnumerateArray().Where(t => t.GetProperty("name").GetString() == "survivor").Sum(t => t.GetProperty("sendLinks").GetInt32());
+    }
+
     private static Blocked<IpcResult> CallInBackground(L4Thread caller, Gate gate) =>
         new(() => caller.Call(gate, new MsgTag(1, 1), L4Timeout.Never));
 
@@ -383,8 +400,9 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         await s.StartVictimAsync();
         Gate gate = await VictimGateAsync(s);
         using L4Thread caller = new();
+        SendLink link = PreparedLink(caller, gate);
         Blocked<IpcResult> call = CallInBackground(caller, gate);
-        Await.Until(() => caller.TryGetCachedLink(gate, out SendLink? l) && Volatile.Read(ref l.Region.Layout.SenderWaiting) != 0, "the caller sleeps in its send phase");
+        Await.Until(() => Volatile.Read(ref link.Region.Layout.SenderWaiting) != 0, "the caller sleeps in its send phase");
         Kill(s);
         (IpcResult r, long at) = call.Join("a caller blocked in send on a killed receiver");
         return await s.SeenAsync(r.Status.ToString(), at);
@@ -395,8 +413,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         await s.StartVictimAsync();
         Gate gate = await VictimGateAsync(s);
         using L4Thread caller = new();
-        Assert.Equal(L4Status.Ok, gate.Prepare(caller));
-        Assert.True(caller.TryGetCachedLink(gate, out SendLink? link));
+        SendLink link = PreparedLink(caller, gate);
         Await.Until(() => Volatile.Read(ref link.Doorbell.Layout.ReceiverWaiting) == DoorbellLayout.ReceiverAsleep, "the victim sleeps in its open wait");
         Kill(s);
         (IpcResult r, long at) = CallInBackground(caller, gate).Join("a call to a receiver killed in its open wait");
@@ -422,11 +439,10 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         s.Victim!.Signal("STOP"); // it cannot take the new link the broker hands it
         using L4Thread caller = new();
         Blocked<IpcResult> call = CallInBackground(caller, gate);
-        Stopwatch clock = Stopwatch.StartNew();
-        while (!call.HasReturned && !(caller.TryGetCachedLink(gate, out SendLink? l) && Volatile.Read(ref l.Region.Layout.SenderWaiting) != 0) && clock.ElapsedMilliseconds < 1000)
-        {
-            Thread.Yield(); // sleeping in send, or (if the broker waits on the receiver) still in the link request
-        }
+        // The link is set up without the receiver's ack (the broker answers at once), so the caller soon sleeps in send.
+        // Its link cache belongs to its thread: watch the broker's view of the survivor's links instead, then let it sleep.
+        Assert.True(await PollAsync(async () => await SendLinksAsync(s) > 0 || call.HasReturned, HangBoundMs) > 0, "the link was never set up");
+        Thread.Sleep(50);
 
         Kill(s);
         (IpcResult r, long at) = call.Join("a caller whose link was set up to a stopped, then killed, receiver");
@@ -706,8 +722,9 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         using L4Thread server = await s.Survivor.CreateThreadAsync();
         Gate gate = await s.Survivor.Factory.CreateGateAsync(server, 1);
         using L4Thread caller = new();
+        SendLink link = PreparedLink(caller, gate);
         Blocked<IpcResult> call = CallInBackground(caller, gate);
-        Await.Until(() => caller.TryGetCachedLink(gate, out SendLink? l) && Volatile.Read(ref l.Region.Layout.SenderWaiting) != 0, "the caller sleeps in its send phase");
+        Await.Until(() => Volatile.Read(ref link.Region.Layout.SenderWaiting) != 0, "the caller sleeps in its send phase");
         KillBroker(s);
         (IpcResult r, long at) = call.Join("a caller blocked in send when the broker died");
         return new(r.Status.ToString(), at);
