@@ -166,6 +166,23 @@ internal static partial class Program
                     break;
                 }
 
+            case ("name-waiter", "receive"):
+                {
+                    // Waits for a name nobody registers: the broker holds the query (and its timer) for this task.
+                    Say("READY querying");
+                    try
+                    {
+                        task.Names.QueryAsync(name, TimeSpan.FromMinutes(10)).GetAwaiter().GetResult();
+                        Say("FOUND");
+                    }
+                    catch (L4RtException e)
+                    {
+                        Say($"QUERY {e.Status}");
+                    }
+
+                    break;
+                }
+
             case ("cap-holder", "idle"):
                 {
                     // A capability mapped from the survivor (through the name service), a link through it, nothing in flight.

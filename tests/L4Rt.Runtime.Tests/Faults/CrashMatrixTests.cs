@@ -51,6 +51,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         [("fifo-consumer", "receive")] = new("DestinationDeleted", ConsumerBlockedOnEmptyRing),
         [("fifo-consumer", "mid-record")] = new("DestinationDeleted", ConsumerMidRecord),
         [("registrant", "idle")] = new("NameNotFound", RegistrantIdle),
+        [("name-waiter", "receive")] = new("pending query released; the name still registers", NameWaiterBlocked),
         [("cap-holder", "idle")] = new("derived capability and link released", CapHolderIdle),
         [("cap-holder", "item-transfer")] = new("ReceiveTimeout", CapHolderDuringItemTransfer),
         [("mapper", "idle")] = new("committed bytes kept; mapping released", MapperIdle),
@@ -84,6 +85,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         ("fifo-producer", "receive", "a producer never receives"),
         ("fifo-consumer", "send", "a consumer never sends (releasing never blocks)"),
         ("registrant", "send|receive|mid-call|mid-reply|mid-record|link-setup|item-transfer", "registering is one control call; a registrant that serves its gate is the receiver rows"),
+        ("name-waiter", "idle|send|mid-call|mid-reply|mid-record|link-setup|item-transfer", "a name query is one control call; the only point with broker state is while the broker holds it (the receive row)"),
         ("cap-holder", "send|receive|mid-call|mid-reply|mid-record|link-setup", "holding a capability has no protocol state beyond the idle and the offered-not-accepted points"),
         ("mapper", "send|receive|mid-call|mid-reply|mid-record|link-setup|item-transfer", "a mapping of a plain dataspace has no protocol state: a store is visible as it is made"),
         ("pager", "send|receive", "a pager between faults waits in an open wait: that is the pager × idle row"),
@@ -475,6 +477,31 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         Assert.True(gone > 0, "the victim's names outlived it");
         L4RtException e = await Assert.ThrowsAsync<L4RtException>(() => s.Survivor.Names.QueryAsync(s.Name, TimeSpan.Zero));
         return await s.SeenAsync(e.Status.ToString(), gone);
+    }
+
+    private static async Task<Seen> NameWaiterBlocked(CrashScenario s)
+    {
+        await s.StartVictimAsync();
+        Assert.True(await PollAsync(async () => await PendingQueriesAsync(s) == 1, HangBoundMs) > 0, "the victim's query never reached the broker");
+        Kill(s);
+        long released = await PollAsync(async () => await PendingQueriesAsync(s) == 0, HangBoundMs);
+        Assert.True(released > 0, "the dead task's name query outlived it");
+        Seen seen = await s.SeenAsync("pending query released; the name still registers", released); // before the survivor makes more
+
+        // Registering the name now must not try to answer the dead waiter (the broker would write to a closed session).
+        using L4Thread thread = await s.Survivor.CreateThreadAsync();
+        Gate gate = await s.Survivor.Factory.CreateGateAsync(thread, 5);
+        await s.Survivor.Names.RegisterAsync(s.Name, gate);
+        Assert.Contains(await s.Survivor.Names.ListAsync(), n => n.Name == s.Name);
+        await s.Survivor.Names.UnregisterAsync(s.Name);
+        await gate.DeleteAsync();
+        return seen;
+    }
+
+    private static async Task<int> PendingQueriesAsync(CrashScenario s)
+    {
+        using JsonDocument status = JsonDocument.Parse(await s.Observer.GetBrokerStatusJsonAsync());
+        return status.RootElement.GetProperty("broker").GetProperty("pendingNameQueries").GetInt32();
     }
 
     private static async Task<Seen> CapHolderIdle(CrashScenario s)
