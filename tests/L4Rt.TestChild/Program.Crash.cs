@@ -9,7 +9,7 @@ namespace L4Rt.TestChild;
 
 /// <summary>
 /// The victim of the crash matrix (tests/…/Faults/CrashMatrixTests.cs): <c>crash SOCKET ROLE POINT NAME</c> joins the
-/// broker, plays ROLE up to POINT (caller × link-setup: waits for the file named by a sixth argument first) against the survivor's object registered as NAME, prints <c>READY …</c> (for the
+/// broker, plays ROLE up to POINT (caller × link-setup and cap-holder × item-offer: wait for the file named by a sixth argument first) against the survivor's object registered as NAME, prints <c>READY …</c> (for the
 /// points where the victim then blocks, just before it blocks) and stays there until the test SIGKILLs it.
 /// </summary>
 internal static partial class Program
@@ -191,7 +191,7 @@ internal static partial class Program
                     break;
                 }
 
-            case ("cap-holder", "item-transfer"):
+            case ("cap-holder", "item-transfer" or "item-offer"):
                 {
                     // Offers its own gate as an object item to the survivor's receiver, which is not waiting: the send blocks
                     // with the offer recorded by the broker and not yet accepted.
@@ -201,6 +201,17 @@ internal static partial class Program
                     Say($"PREPARED {inbox.Prepare(me)}");
                     MsgItem.Map(mine, CapRights.Send).WriteTo(me.Utcb.Mr);
                     Say("READY offering");
+                    if (point == "item-offer")
+                    {
+                        // The test stops the broker, then creates the file: the offer goes to a stopped broker.
+                        while (!File.Exists(go))
+                        {
+                            Thread.Sleep(1);
+                        }
+
+                        Say("OFFERING");
+                    }
+
                     Say($"SENT {me.Send(inbox, new MsgTag(0, items: 1), L4Timeout.Never).Status}");
                     break;
                 }

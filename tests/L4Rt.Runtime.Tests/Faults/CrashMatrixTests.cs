@@ -54,6 +54,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         [("name-waiter", "receive")] = new("pending query released; the name still registers", NameWaiterBlocked),
         [("cap-holder", "idle")] = new("derived capability and link released", CapHolderIdle),
         [("cap-holder", "item-transfer")] = new("ReceiveTimeout", CapHolderDuringItemTransfer),
+        [("cap-holder", "item-offer")] = new("ReceiveTimeout", CapHolderOfferingToAStoppedBroker), // item transfer, one step earlier: the offer still in the broker's socket
         [("mapper", "idle")] = new("committed bytes kept; mapping released", MapperIdle),
         // The pager created the dataspace: it is destroyed with it and every mapping revoked, which reads InvalidCapability
         // (DataspaceTests.CreatorKilled_…), unless the reader's fault reaches the dead pager's link before the revocation
@@ -538,6 +539,35 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         // Offered, never accepted, and the sender gone: neither the words nor the capability may arrive.
         IpcResult r = inbox.Wait(L4Timeout.FromMilliseconds(300));
         Assert.True(r.Status != L4Status.Ok, $"a dead sender's untaken item message was delivered: {r}");
+        return await s.SeenAsync(r.Status.ToString(), gone);
+    }
+
+    private static async Task<Seen> CapHolderOfferingToAStoppedBroker(CrashScenario s)
+    {
+        using L4Thread inbox = await s.Survivor.CreateThreadAsync();
+        inbox.Utcb.SetReceiveBuffers(1);
+        Gate gate = await s.Survivor.Factory.CreateGateAsync(inbox, 31);
+        await s.Survivor.Names.RegisterAsync(s.Name, gate);
+        using TempDir dir = new();
+        string go = Path.Combine(dir.Path, "go");
+        await s.StartVictimAsync("READY", go);
+        s.Broker.Stop(); // the victim's item offer waits in the broker's socket; the broker reads it after the death
+        try
+        {
+            File.WriteAllText(go, "");
+            s.Victim!.WaitForLine("OFFERING");
+            Thread.Sleep(300); // no state to wait on inside a stopped broker: give the victim time to send its offer
+            Kill(s);
+        }
+        finally
+        {
+            s.Broker.Continue();
+        }
+
+        long gone = await s.AwaitVictimGoneAsync();
+        Assert.True(gone > 0, "the broker never dropped the victim task");
+        IpcResult r = inbox.Wait(L4Timeout.FromMilliseconds(300));
+        Assert.True(r.Status != L4Status.Ok, $"a dead sender's offered item message was delivered: {r}");
         return await s.SeenAsync(r.Status.ToString(), gone);
     }
 
