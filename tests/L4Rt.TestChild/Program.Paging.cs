@@ -91,7 +91,7 @@ internal static partial class Program
     /// <c>read FIRST COUNT</c> touches pages FIRST.. and checks each against <see cref="Content.FillRecord"/>
     /// (<c>READ good bad status served</c>); <c>race PAGE THREADS</c> touches one page from that many threads at once
     /// (<c>RACE same status served</c>); <c>touch PAGE</c> touches one page and prints <c>TOUCHED status first-byte
-    /// nonzero monotonic-ns-after</c>; <c>touch-dispose PAGE FLAG</c> touches one page on another thread, waits for the
+    /// nonzero monotonic-ns-after</c>; <c>wait-file PATH</c> prints <c>WAITING</c> and goes on once the file exists; <c>touch-dispose PAGE FLAG</c> touches one page on another thread, waits for the
     /// file FLAG, disposes the task and prints <c>DISPOSED joined status byte</c>; <c>alloc FIRST COUNT</c> touches that many fresh pages and prints <c>ALLOC
     /// bytes-per-fault faults status</c>, the bytes allocated by every thread of this process (the fault thread's included).
     /// </summary>
@@ -190,6 +190,15 @@ internal static partial class Program
                     task.Dispose(); // the task leaves while a thread is blocked on a fault of its mapping
                     bool joined = toucher.Join(TimeSpan.FromSeconds(20));
                     Say($"DISPOSED {joined} {mapping.Status} {seenByte}");
+                    break;
+                case "wait-file":
+                    string goFile = steps[++i];
+                    Say("WAITING");
+                    while (!File.Exists(goFile))
+                    {
+                        Thread.Sleep(1);
+                    }
+
                     break;
                 case "touch":
                     int at = Int(steps[++i]);

@@ -31,7 +31,7 @@ internal static partial class Program
                 "listen-hang" => ListenHang(args[1], args[2]),
                 "hostile-sender" => HostileSender(args[1], Int(args[2]), Int(args[3]), args[4]),
                 "hostile-receiver" => HostileReceiver(args[1], Int(args[2]), Int(args[3])),
-                _ => RunTaskMode(args) ?? RunChannelMode(args) ?? RunDataspaceMode(args) ?? RunItemsMode(args) ?? RunHostileMode(args) ?? RunBridgeMode(args) ?? RunPagingMode(args) ?? RunContractMode(args) ?? throw new ArgumentException($"unknown mode {args[0]}"),
+                _ => RunTaskMode(args) ?? RunChannelMode(args) ?? RunDataspaceMode(args) ?? RunItemsMode(args) ?? RunHostileMode(args) ?? RunBridgeMode(args) ?? RunPagingMode(args) ?? RunContractMode(args) ?? RunCrashMode(args) ?? throw new ArgumentException($"unknown mode {args[0]}"),
             };
         }
         catch (Exception e)

@@ -94,9 +94,10 @@ public sealed partial class L4Thread
     /// <summary>
     /// Replies to the last call received, with <paramref name="tag"/> and the words in <see cref="Utcb.Mr"/>.
     /// Like an L4 reply it never blocks: <see cref="L4Status.SendTimeout"/> if the caller stopped waiting,
-    /// <see cref="L4Status.InvalidCapability"/> if there is no reply capability. A reply with typed items (a thread of a
-    /// task only) offers them to the broker first; a refusal there (no right to map, say) is returned, nothing is posted,
-    /// and the reply capability is kept, so the caller still waits for a reply or for the capability to end.
+    /// <see cref="L4Status.DestinationDeleted"/> if it died (as the broker marked it), <see cref="L4Status.InvalidCapability"/>
+    /// if there is no reply capability. A reply with typed items (a thread of a task only) offers them to the broker
+    /// first; a refusal there (no right to map, say) is returned, nothing is posted, and the reply capability is kept,
+    /// so the caller still waits for a reply or for the capability to end.
     /// </summary>
     public L4Status Reply(MsgTag tag)
     {
@@ -129,6 +130,12 @@ public sealed partial class L4Thread
         }
 
         ref LinkLayout l = ref link.Region.Layout;
+        if (l.SenderDeadFlag.IsRaisedAcquire()) // pairs with the death marker's raise
+        {
+            _replyLink = null;
+            return L4Status.DestinationDeleted; // a dead caller still "awaits" (it never withdrew): the reply would go nowhere
+        }
+
         int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);
         if (l.StateWord.ReadAcquire() != awaiting) // pairs with the caller's CAS that withdraws its call
         {

@@ -52,6 +52,9 @@ public sealed class ChildProcess : IDisposable
     /// <summary>SIGKILL, then reap; returns the monotonic timestamp taken right after the kill was sent.</summary>
     public long Kill() => _process.Kill();
 
+    /// <summary>Sends <paramref name="signal"/> (a name such as <c>STOP</c> or <c>CONT</c>) without waiting.</summary>
+    public void Signal(string signal) => _process.Signal(signal);
+
     public void Dispose() => _process.Dispose();
 
     private static string TestChildPath
