@@ -62,17 +62,16 @@ internal sealed partial class GateHandles : IDisposable
     {
         foreach (ulong handle in _gates.Keys)
         {
-            if (_gates.TryRemove(handle, out Gate? gate))
-            {
-                try
-                {
-                    await gate.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (L4RtException)
-                {
-                    // gone with its object or the broker
-                }
-            }
+            await DropAsync(handle).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Forgets a handle and deletes its capability from the bridge's space.</summary>
+    private async Task DropAsync(ulong handle)
+    {
+        if (_gates.TryRemove(handle, out Gate? gate))
+        {
+            await ExportedName.DeleteQuietly(gate).ConfigureAwait(false);
         }
     }
 
@@ -129,7 +128,7 @@ internal sealed partial class GateHandles : IDisposable
         Answer(callback.Id, r.Status, r.IsOk ? me : null, r.Tag);
         if (r.Status == L4Status.DestinationDeleted)
         {
-            _gates.TryRemove(callback.Handle, out _); // its server is gone: the next call on the proxy learns it at once
+            DropAsync(callback.Handle).GetAwaiter().GetResult(); // its server is gone: the next call on the proxy learns it at once
         }
     }
 
