@@ -20,7 +20,7 @@ public class ItemTests
     {
         using BrokerProcess broker = new();
         await using L4Task a = await broker.ConnectAsync("a");
-        using LocalEcho echo = await LocalEcho.StartAsync(a); // adds 1 to MR0
+        using TaskEcho echo = await TaskEcho.StartAsync(a); // adds 1 to MR0
         using ChildProcess b = ChildProcess.Start("task-items", broker.SocketPath, "items/b", "caps:1", "recv", "call-item", "0", "41");
         b.WaitForLine("READY");
         Gate toB = await a.Names.QueryAsync<Gate>("items/b", TimeSpan.Zero);
@@ -44,7 +44,7 @@ public class ItemTests
     {
         using BrokerProcess broker = new();
         await using L4Task a = await broker.ConnectAsync("a");
-        using LocalEcho echo = await LocalEcho.StartAsync(a);
+        using TaskEcho echo = await TaskEcho.StartAsync(a);
         Gate lent = new(a, await echo.Gate.MapToAsync(a.Self, CapRights.Send | CapRights.Grant), CapRights.Send | CapRights.Grant);
         using ChildProcess b = ChildProcess.Start("task-items", broker.SocketPath, "items/b", "caps:1", "recv", "call-item", "0", "9");
         b.WaitForLine("READY");
@@ -64,7 +64,7 @@ public class ItemTests
     {
         using BrokerProcess broker = new();
         await using L4Task a = await broker.ConnectAsync("a");
-        using LocalEcho echo = await LocalEcho.StartAsync(a);
+        using TaskEcho echo = await TaskEcho.StartAsync(a);
         Gate lent = new(a, await echo.Gate.MapToAsync(a.Self, CapRights.Send | CapRights.Map), CapRights.Send | CapRights.Map);
         using ChildProcess c = ChildProcess.Start("task-items", broker.SocketPath, "items/c", "caps:1", "recv", "call-item", "0", "1", "sleep", "1500", "check-slot", "0", "call-item", "0", "2", "call-item-fresh", "0", "3");
         c.WaitForLine("READY");
@@ -125,7 +125,7 @@ public class ItemTests
     {
         using BrokerProcess broker = new();
         await using L4Task a = await broker.ConnectAsync("a");
-        using LocalEcho echo = await LocalEcho.StartAsync(a);
+        using TaskEcho echo = await TaskEcho.StartAsync(a);
         Dataspace dataspace = await a.Factory.CreateDataspaceAsync(4 * Page);
         using ChildProcess b = ChildProcess.Start("task-items", broker.SocketPath, "items/b", "caps:1+window:4096", "recv");
         b.WaitForLine("READY");
@@ -152,7 +152,7 @@ public class ItemTests
     {
         using BrokerProcess broker = new();
         await using L4Task a = await broker.ConnectAsync("a");
-        using LocalEcho echo = await LocalEcho.StartAsync(a);
+        using TaskEcho echo = await TaskEcho.StartAsync(a);
         using ChildProcess b = ChildProcess.Start("task-items", broker.SocketPath, "items/b", "caps:2", "sleep", "1500", "recv", "recv");
         b.WaitForLine("READY");
         Gate toB = await a.Names.QueryAsync<Gate>("items/b", TimeSpan.Zero);
@@ -175,7 +175,7 @@ public class ItemTests
         using BrokerProcess broker = new();
         await using L4Task a = await broker.ConnectAsync("a");
         await using L4Task other = await broker.ConnectAsync("other");
-        using LocalEcho echo = await LocalEcho.StartAsync(a);
+        using TaskEcho echo = await TaskEcho.StartAsync(a);
         Dataspace dataspace = await a.Factory.CreateDataspaceAsync(2 * Page);
         Dataspace foreign = await other.Factory.CreateDataspaceAsync(Page * 16); // its slot number means nothing in a
         using ChildProcess b = ChildProcess.Start("task-items", broker.SocketPath, "items/b", "caps:8+window:1048576", "recv");
@@ -263,45 +263,6 @@ public class ItemTests
         Assert.Equal(-1, old.IndexOfAnyExcept((byte)0)); // zero pages at the same addresses: no fault
         mapping.Dispose();
         Assert.Equal(16 * Page, window.Available); // the window is free again
-    }
-
-    /// <summary>A gate of this task served on its own thread: a call's reply is MR0 + 1.</summary>
-    private sealed class LocalEcho : IDisposable
-    {
-        private readonly L4Thread _thread;
-        private readonly Thread _server;
-
-        private LocalEcho(L4Thread thread, Gate gate)
-        {
-            _thread = thread;
-            Gate = gate;
-            _server = new Thread(Serve) { IsBackground = true, Name = "local echo" };
-            _server.Start();
-        }
-
-        public Gate Gate { get; }
-
-        public static async Task<LocalEcho> StartAsync(L4Task task)
-        {
-            L4Thread thread = await task.CreateThreadAsync();
-            return new LocalEcho(thread, await task.Factory.CreateGateAsync(thread, 1));
-        }
-
-        public void Dispose()
-        {
-            _thread.Dispose();
-            _server.Join(5_000);
-        }
-
-        private void Serve()
-        {
-            IpcResult msg = _thread.Wait(L4Timeout.Never);
-            while (msg.IsOk || msg.Status is L4Status.ReceiveTimeout or L4Status.ProtocolViolation)
-            {
-                _thread.Utcb.Mr[0]++;
-                msg = _thread.ReplyAndWait(new MsgTag(0, words: 1), L4Timeout.Never);
-            }
-        }
     }
 
     /// <summary>A sender (or replier) that posts items without offering them to the broker (the receiver must refuse the message).</summary>

@@ -16,14 +16,12 @@ namespace L4Rt.Tests.Faults;
 [Collection(ProcessCollection.Name)]
 public class ExhaustionTests(ITestOutputHelper output)
 {
-    private static readonly L4Timeout s_timeout = L4Timeout.FromMilliseconds(10_000);
-
     [Fact]
     public async Task MaxTasks_TheNextConnectIsRefusedWithTheReason_TheOthersServeOn_AndALeaverMakesRoom()
     {
         using BrokerProcess broker = new("--MaxTasks", "4");
         await using L4Task server = await broker.ConnectAsync("server");
-        using EchoGate echo = await EchoGate.StartAsync(server, "full/echo");
+        using TaskEcho echo = await TaskEcho.StartAsync(server, "full/echo");
         List<L4Task> others = [];
         try
         {
@@ -37,12 +35,12 @@ public class ExhaustionTests(ITestOutputHelper output)
             Assert.Contains("at most 4 tasks", refused.Message, StringComparison.Ordinal);
 
             Gate gate = await others[0].Names.QueryAsync<Gate>("full/echo", TimeSpan.Zero);
-            Assert.Equal(42UL, EchoGate.CallOnce(gate, 41)); // the tasks inside are served as before
+            Assert.Equal(42UL, TaskEcho.CallOnce(gate, 41)); // the tasks inside are served as before
 
             await others[2].DisposeAsync();
             others.RemoveAt(2);
             await using L4Task room = await WaitForRoomAsync(broker);
-            Assert.Equal(42UL, EchoGate.CallOnce(await room.Names.QueryAsync<Gate>("full/echo", TimeSpan.Zero), 41));
+            Assert.Equal(42UL, TaskEcho.CallOnce(await room.Names.QueryAsync<Gate>("full/echo", TimeSpan.Zero), 41));
             ReliabilityLog.Record("exhaustion", "connects beyond MaxTasks (4)", 1, "refused with QuotaExceeded and the reason; the tasks inside served; a leaver made room");
         }
         finally
@@ -59,7 +57,7 @@ public class ExhaustionTests(ITestOutputHelper output)
     {
         using BrokerProcess broker = new();
         await using L4Task server = await broker.ConnectAsync("server");
-        using EchoGate echo = await EchoGate.StartAsync(server, "churn/echo");
+        using TaskEcho echo = await TaskEcho.StartAsync(server, "churn/echo");
         // Warm-up: the broker's first status reply and connections load runtime assemblies (descriptors it keeps); the
         // descriptors that count are the others (sockets, memfds, eventfds).
         await (await broker.ConnectAsync("warm-up")).DisposeAsync();
@@ -74,7 +72,7 @@ public class ExhaustionTests(ITestOutputHelper output)
             L4Task[] batch = await Task.WhenAll(Enumerable.Range(i, 8).Select(n => broker.ConnectAsync($"short-{n}")));
             if (i % 100 == 0)
             {
-                Assert.Equal(42UL, EchoGate.CallOnce(await batch[0].Names.QueryAsync<Gate>("churn/echo", TimeSpan.Zero), 41));
+                Assert.Equal(42UL, TaskEcho.CallOnce(await batch[0].Names.QueryAsync<Gate>("churn/echo", TimeSpan.Zero), 41));
             }
 
             foreach (L4Task t in batch)
@@ -94,7 +92,7 @@ public class ExhaustionTests(ITestOutputHelper output)
     {
         using BrokerProcess broker = new();
         await using L4Task server = await broker.ConnectAsync("server");
-        using EchoGate echo = await EchoGate.StartAsync(server, "busy/echo");
+        using TaskEcho echo = await TaskEcho.StartAsync(server, "busy/echo");
         List<L4Task> waiters = [];
         try
         {
@@ -108,7 +106,7 @@ public class ExhaustionTests(ITestOutputHelper output)
             Gate busy = await waiters[0].Names.QueryAsync<Gate>("busy/echo", TimeSpan.Zero);
             for (int i = 0; i < 50; i++)
             {
-                Assert.Equal(42UL, EchoGate.CallOnce(busy, 41)); // the broker serves on while 400 queries wait
+                Assert.Equal(42UL, TaskEcho.CallOnce(busy, 41)); // the broker serves on while 400 queries wait
             }
 
             using JsonDocument status = JsonDocument.Parse(await server.GetBrokerStatusJsonAsync());
@@ -118,7 +116,7 @@ public class ExhaustionTests(ITestOutputHelper output)
             await server.Names.RegisterAsync("late/name", echo.Gate);
             Gate[] resolved = await Task.WhenAll(queries).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(400, resolved.Length);
-            Assert.Equal(42UL, EchoGate.CallOnce(resolved[^1], 41));
+            Assert.Equal(42UL, TaskEcho.CallOnce(resolved[^1], 41));
             ReliabilityLog.Record("exhaustion", "waiters on one unregistered name (20 tasks × 20 queries)", 400, "all resolved when it was registered; 50 calls served meanwhile");
         }
         finally
@@ -142,7 +140,7 @@ public class ExhaustionTests(ITestOutputHelper output)
     {
         using BrokerProcess broker = new();
         await using L4Task server = await broker.ConnectAsync("server");
-        using EchoGate echo = await EchoGate.StartAsync(server, "reader/echo");
+        using TaskEcho echo = await TaskEcho.StartAsync(server, "reader/echo");
         using UnixSeqpacketSocket raw = UnixSeqpacketSocket.TryConnect(broker.SocketPath, out int errno) ?? throw new IOException($"connect: {errno}");
         raw.Send(Payload.Frame(FrameKind.Request, Opcode.Hello, 1, L4Status.Ok, new Payload().UInt32(ProtocolLimits.ProtocolVersion).String("never-reads").Span));
         byte[] usage = Payload.Frame(FrameKind.Request, Opcode.FactoryUsage, 2, L4Status.Ok, new Payload().Int32(1).Span);
@@ -164,7 +162,7 @@ public class ExhaustionTests(ITestOutputHelper output)
             if (i % 2000 == 1999)
             {
                 dropped |= !(await TaskNamesAsync(server)).Contains("never-reads");
-                Assert.Equal(42UL, EchoGate.CallOnce(await server.Names.QueryAsync<Gate>("reader/echo", TimeSpan.Zero), 41)); // the others are served meanwhile
+                Assert.Equal(42UL, TaskEcho.CallOnce(await server.Names.QueryAsync<Gate>("reader/echo", TimeSpan.Zero), 41)); // the others are served meanwhile
             }
         }
 
@@ -215,59 +213,5 @@ public class ExhaustionTests(ITestOutputHelper output)
         }
 
         Assert.Fail($"not within 10 s: {what}");
-    }
-
-    /// <summary>A gate of a task served on a thread of its own: MR0 + 1.</summary>
-    private sealed class EchoGate : IDisposable
-    {
-        private readonly L4Thread _thread;
-        private readonly Thread _serving;
-
-        private EchoGate(L4Thread thread, Gate gate)
-        {
-            _thread = thread;
-            Gate = gate;
-            _serving = new Thread(() =>
-            {
-                IpcResult msg = _thread.Wait(L4Timeout.Never);
-                while (msg.IsOk || msg.Status is L4Status.ReceiveTimeout or L4Status.DestinationDeleted)
-                {
-                    if (!msg.IsOk)
-                    {
-                        msg = _thread.Wait(L4Timeout.Never);
-                        continue;
-                    }
-
-                    _thread.Utcb.Mr[0]++;
-                    msg = _thread.ReplyAndWait(new MsgTag(1, 1), L4Timeout.Never);
-                }
-            }) { IsBackground = true };
-            _serving.Start();
-        }
-
-        public Gate Gate { get; }
-
-        public static async Task<EchoGate> StartAsync(L4Task task, string name)
-        {
-            L4Thread thread = await task.CreateThreadAsync();
-            Gate gate = await task.Factory.CreateGateAsync(thread, 1);
-            await task.Names.RegisterAsync(name, gate);
-            return new EchoGate(thread, gate);
-        }
-
-        public static ulong CallOnce(Gate gate, ulong word)
-        {
-            using L4Thread me = new();
-            me.Utcb.Mr[0] = word;
-            IpcResult r = me.Call(gate, new MsgTag(1, 1), s_timeout);
-            Assert.Equal(L4Status.Ok, r.Status);
-            return me.Utcb.Mr[0];
-        }
-
-        public void Dispose()
-        {
-            _thread.Dispose();
-            _serving.Join(5_000);
-        }
     }
 }
