@@ -65,7 +65,20 @@ public sealed partial class L4Task : IDisposable, IAsyncDisposable
         connection.Lost = task.OnBrokerLost;
         try
         {
-            Protocol.Messages.Hello.Reply joined = await task.RequestAsync(new Protocol.Messages.Hello.Request(ProtocolLimits.ProtocolVersion, options.Name), "join the broker", cancellationToken).ConfigureAwait(false);
+            Protocol.Messages.Hello.Reply joined;
+            using (CancellationTokenSource joinLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                joinLimit.CancelAfter(options.JoinTimeout);
+                try
+                {
+                    joined = await task.RequestAsync(new Protocol.Messages.Hello.Request(ProtocolLimits.ProtocolVersion, options.Name), "join the broker", joinLimit.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new L4RtException(L4Status.BrokerLost, $"the broker at {options.SocketPath} took the connection but did not answer the join within {options.JoinTimeout.TotalSeconds:0.#} s (is it stopped, or not accepting connections?)");
+                }
+            }
+
             task.Id = joined.TaskId;
             task.Self = new Capability(task, joined.TaskSlot, CapKind.Task, CapRights.Map | CapRights.Write);
             task.Factory = new Factory(task, joined.FactorySlot, CapRights.All);

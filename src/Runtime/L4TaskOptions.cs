@@ -13,4 +13,11 @@ public sealed class L4TaskOptions
 
     /// <summary>How long to keep trying while no broker listens yet (default: do not wait).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// How long the broker may take to answer the join once the socket is connected (default 10 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: no limit). A connection is queued even when the broker does not accept it
+    /// (stopped with SIGSTOP, or wedged): without this bound <see cref="L4Task.ConnectAsync"/> would wait forever.
+    /// </summary>
+    public TimeSpan JoinTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

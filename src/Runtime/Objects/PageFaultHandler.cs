@@ -118,7 +118,7 @@ internal sealed unsafe class PageFaultHandler : IDisposable
             fds[0].Revents = fds[1].Revents = 0;
             if (Libc.Sys.Poll(fds, -1) <= 0 || fds[1].Revents != 0)
             {
-                continue; // EINTR, or asked to stop (the loop condition says which)
+                continue; // asked to stop (the loop condition says so)
             }
 
             int count = Libc.UserFaultFd.Read(_uffd, messages);

@@ -121,7 +121,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         try
         {
             await using CrashScenario s = await CrashScenario.StartAsync(broker, observer, role, point);
-            Seen seen = await row.Run(s);
+            Seen seen = await BoundedAsync(row, s);
             Report(role, point, row, seen, restored: null, restoreMs: null, note: "the broker is gone: no baseline to return to");
         }
         finally
@@ -138,7 +138,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         string? survivorDiff;
         await using (CrashScenario s = await CrashScenario.StartAsync(fixture.Broker, fixture.Observer, role, point))
         {
-            seen = await row.Run(s);
+            seen = await BoundedAsync(row, s);
             survivorDiff = s.SurvivorDifference;
         }
 
@@ -149,6 +149,27 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         Report(role, point, row, seen, restored, restoredAt >= 0 ? restoring.Elapsed.TotalMilliseconds : null, survivorDiff);
         Assert.True(survivorDiff is null, survivorDiff);
         Assert.True(restoredAt >= 0, $"the broker never returned to its baseline\nbaseline {baseline}\nnow      {after}\nmemfd mappings now: {BrokerSnapshot.DescribeMemfdMappings(fixture.Broker)}\nbroker output:\n{fixture.Broker.Output}");
+    }
+
+    /// <summary>How long a whole row may take before it fails as a hang (its own steps are bounded by <see cref="HangBoundMs"/> each).</summary>
+    public const int RowBoundMs = 90_000;
+
+    /// <summary>
+    /// Runs the row off the test's thread (rows block on data-plane calls) and fails it, named, if it takes longer than
+    /// <see cref="RowBoundMs"/>: a survivor that never returns must fail its row, not stall the whole test run.
+    /// </summary>
+    private static async Task<Seen> BoundedAsync(Row row, CrashScenario s)
+    {
+        Task<Seen> run = Task.Run(() => row.Run(s));
+        try
+        {
+            return await run.WaitAsync(TimeSpan.FromMilliseconds(RowBoundMs));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"hang: the row {s.Role} × {s.Point} did not finish within {RowBoundMs / 1000} s\nbroker output:\n{s.Broker.Output}");
+            throw;
+        }
     }
 
     private static long s_lastKill;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using L4Rt.Interop;
 using L4Rt.Ipc;
@@ -135,7 +136,7 @@ public class ExhaustionTests(ITestOutputHelper output)
     private static string Diff(string before, string after) =>
         string.Join("; ", after.Split('\n').Except(before.Split('\n')));
 
-    [Fact(Skip = "Open defect (issue 13): after the broker drops a client whose socket is full, the client's task sometimes stays in the status for > 10 s while the client keeps its end open (failed 1 of 3 runs in .ci/run); the session's reader may not wake after the close. Kept with its assertions until fixed.")]
+    [Fact]
     public async Task AClientThatNeverReadsItsSocket_IsDisconnected_TheOthersServeOn()
     {
         using BrokerProcess broker = new();
@@ -145,31 +146,34 @@ public class ExhaustionTests(ITestOutputHelper output)
         raw.Send(Payload.Frame(FrameKind.Request, Opcode.Hello, 1, L4Status.Ok, new Payload().UInt32(ProtocolLimits.ProtocolVersion).String("never-reads").Span));
         byte[] usage = Payload.Frame(FrameKind.Request, Opcode.FactoryUsage, 2, L4Status.Ok, new Payload().Int32(1).Span);
 
-        // Requests as fast as the socket takes them, never a reply read: the replies fill its receive queue.
+        // Requests as fast as the socket takes them, never a reply read: the replies fill its receive queue. Bounded by
+        // time, not by a count of sends (on a loaded machine the broker may take few of them per second).
         int sent = 0;
-        bool dropped = false;
-        for (int i = 0; i < 200_000 && !dropped; i++)
+        string? droppedHow = null;
+        Stopwatch clock = Stopwatch.StartNew();
+        for (int i = 0; droppedHow is null && clock.Elapsed < TimeSpan.FromSeconds(30); i++)
         {
             try
             {
                 sent += raw.TrySend(usage) ? 1 : 0;
             }
-            catch (IOException)
+            catch (IOException e)
             {
-                dropped = true; // the broker closed the connection
+                droppedHow = $"its socket was closed ({e.Message})";
             }
 
-            if (i % 2000 == 1999)
+            if (i % 2000 == 1999 && droppedHow is null)
             {
-                dropped |= !(await TaskNamesAsync(server)).Contains("never-reads");
+                droppedHow = (await TaskNamesAsync(server)).Contains("never-reads") ? null : "its task left the broker's status";
                 Assert.Equal(42UL, TaskEcho.CallOnce(await server.Names.QueryAsync<Gate>("reader/echo", TimeSpan.Zero), 41)); // the others are served meanwhile
             }
         }
 
-        output.WriteLine($"{sent} requests sent before the broker let the client go");
-        Assert.True(dropped, $"the broker still holds a client that read none of {sent} replies");
+        output.WriteLine($"{sent} requests sent in {clock.ElapsedMilliseconds} ms before the broker let the client go: {droppedHow}");
+        Assert.True(droppedHow is not null, $"the broker still holds a client that read none of {sent} replies after {clock.Elapsed.TotalSeconds:0} s");
         await AssertEventuallyAsync(async () => !(await TaskNamesAsync(server)).Contains("never-reads"), "the non-reader's task is gone");
-        Assert.Contains("its control socket is full or closed", broker.Output, StringComparison.Ordinal); // and says why
+        // And it says why (the broker's log reaches us through its console logger and our pipe reader: not at once).
+        await AssertEventuallyAsync(() => Task.FromResult(broker.Output.Contains("its control socket is full or closed", StringComparison.Ordinal)), "the broker logged why it dropped the client");
         ReliabilityLog.Record("exhaustion", "requests from a client that never reads a reply", sent, "it was disconnected with the reason logged; other tasks served throughout");
     }
 
