@@ -120,6 +120,7 @@ List<(string Name, Action Run)> rttSteps =
 if (c is not null)
 {
     rttSteps.Add(("c_spin_rtt_ns", () => RecordC("c_spin_rtt_ns", c.Run("spin-rtt", ("iterations", 10_000L * scale), ("warmup", 5_000), ("rounds", 1)))));
+    rttSteps.Add(("c_words_rtt_ns", () => RecordC("c_words_rtt_ns", c.Run("words-rtt", ("words", 8), ("iterations", 10_000L * scale), ("warmup", 5_000), ("rounds", 1)))));
     rttSteps.Add(("c_futex_rtt_ns", () => RecordC("c_futex_rtt_ns", c.Run("futex-rtt", ("iterations", 2_000L * scale), ("warmup", 300), ("rounds", 1)))));
 }
 
@@ -133,13 +134,14 @@ for (int round = 0; round < rounds; round++)
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"round {round + 1}/{rounds}: call 8w {Last("call_rtt_ns"),6:0} ns, futex-only {Last("call_rtt_futex_ns"),7:0} ns, 1000 links {Last("call_rtt_1000_links_ns"),6:0} ns, UDS {Last("uds_rtt_ns"),7:0} ns")
-        + (c is null ? "" : string.Create(CultureInfo.InvariantCulture, $" | C spin {Last("c_spin_rtt_ns"),5:0} ns, C futex {Last("c_futex_rtt_ns"),7:0} ns")) + $"  [{total.Elapsed.TotalSeconds:0}s]");
+        + (c is null ? "" : string.Create(CultureInfo.InvariantCulture, $" | C spin {Last("c_spin_rtt_ns"),5:0} ns, C 8 words {Last("c_words_rtt_ns"),5:0} ns, C futex {Last("c_futex_rtt_ns"),7:0} ns")) + $"  [{total.Elapsed.TotalSeconds:0}s]");
 }
 
 List<Metric> metrics = [];
-void Rtt(string name, string description, string? baseline = null, double? goal = null, bool lowerIsBetter = true)
+void Rtt(string name, string description, string? baseline = null, double? goal = null, bool lowerIsBetter = true, string? of = null)
 {
-    if (!medians.TryGetValue(name, out var m))
+    // `of`: the measured row this metric reads (a second metric of one row, against another baseline); default: name.
+    if (!medians.TryGetValue(of ?? name, out var m))
     {
         return;
     }
@@ -150,20 +152,22 @@ void Rtt(string name, string description, string? baseline = null, double? goal 
         ratios = m.Select((v, i) => v / b[i]).ToArray(); // per round, then the median of the ratios
     }
 
-    metrics.Add(new Metric(name, "ns", new Stats(m).Median, new Stats(pooled[name]).P99, [.. m], description, baseline,
+    metrics.Add(new Metric(name, "ns", new Stats(m).Median, new Stats(pooled[of ?? name]).P99, [.. m], description, baseline,
         ratios is null ? null : new Stats(ratios).Median, ratios, ratios is null ? null : goal, lowerIsBetter));
 }
 
-Rtt("call_rtt_ns", "Call RTT, 8 words, two processes, adaptive wait (bounded spin, then futex)", c is null ? null : "c_spin_rtt_ns", 1.3);
+Rtt("call_rtt_ns", "Call RTT, 8 words, two processes, adaptive wait (bounded spin, then futex); ratio = this / the C ping-pong moving the same bytes (tag + 8 words each way)", c is null ? null : "c_words_rtt_ns", 1.3);
+Rtt("call_rtt_vs_spin_ns", "the same 8-word call RTT against the one-line C spin ping-pong (which moves no message)", c is null ? null : "c_spin_rtt_ns", of: "call_rtt_ns");
 Rtt("call_rtt_futex_ns", "Call RTT, 8 words, futex-only wait on both sides", c is null ? null : "c_futex_rtt_ns", 1.2);
 Rtt("call_async_rtt_ns", "CallAsync RTT, 8 words, awaited (bounded spin, then the futex reactor: no thread held); ratio = this / call_rtt_ns", "call_rtt_ns");
-Rtt("call_rtt_1w_ns", "Call RTT, 1 word, adaptive", c is null ? null : "c_spin_rtt_ns");
+Rtt("call_rtt_1w_ns", "Call RTT, 1 word, adaptive; ratio = this / the one-line C spin ping-pong", c is null ? null : "c_spin_rtt_ns", 1.3);
 Rtt("call_rtt_63w_ns", "Call RTT, 63 words (a full UTCB), adaptive", c is null ? null : "c_spin_rtt_ns");
 Rtt("call_rtt_1000_links_ns", "Call RTT, 8 words, receiver in open wait holding 1,000 idle links (from another process)", "call_rtt_ns", 1.2);
 Rtt("marshal_hand_rtt_ns", "Call RTT of Step(int, long, double, Vector3L) → Vector3L, hand-written MR stores/loads (6 words in, 3 out), two processes, adaptive");
 Rtt("marshal_generated_rtt_ns", "the same call through the generated contract client and dispatcher (6 words in, 3 out, protocol/word count checked); ratio = this / hand-written", "marshal_hand_rtt_ns");
 Rtt("marshal_dynamic_rtt_ns", "the same call with dynamic MrWriter/MrReader marshalling (a type tag per value: 10 words in, 4 out, checked); ratio = this / hand-written", "marshal_hand_rtt_ns");
 Rtt("c_spin_rtt_ns", "C spin ping-pong RTT (pause, acquire/release, one line each way), cc -O2; p99 = median of per-round p99");
+Rtt("c_words_rtt_ns", "C spin ping-pong RTT moving a tag + 8 words each way (written by one side, read and checked by the other), cc -O2");
 Rtt("c_futex_rtt_ns", "C futex ping-pong RTT (FUTEX_WAIT/FUTEX_WAKE every time), cc -O2; p99 = median of per-round p99");
 Rtt("uds_rtt_ns", "Unix domain socket 64-byte request/response RTT (.NET Socket), ratio = UDS / L4Rt call (speed-up)", "call_rtt_ns", 10, lowerIsBetter: false);
 Rtt("tcp_rtt_ns", "TCP loopback 64-byte request/response RTT (.NET Socket, NoDelay), ratio = TCP / L4Rt call", "call_rtt_ns", lowerIsBetter: false);

@@ -5,6 +5,7 @@
 //
 //   l4rt_cref spin-rtt  [--iterations N] [--warmup N] [--rounds R]
 //   l4rt_cref futex-rtt [--iterations N] [--warmup N] [--rounds R]
+//   l4rt_cref words-rtt [--words W] [--iterations N] [--warmup N] [--rounds R]
 //   l4rt_cref idle-wake [--iterations N] [--warmup N] [--rounds R] [--idle-us U]
 //   l4rt_cref spsc-zc   [--record BYTES] [--ring BYTES] [--messages N] [--warmup N] [--rounds R]
 //   l4rt_cref spsc-copy [--record BYTES] [--ring BYTES] [--messages N] [--warmup N] [--rounds R]
@@ -194,6 +195,7 @@ static double median_of(const double *values, size_t n) {
 typedef struct {
     long long iterations, warmup, rounds, record, ring, messages;
     long long idle_us;
+    long long words;
     bool warmup_given, messages_given;
 } options;
 
@@ -201,6 +203,7 @@ static _Noreturn void usage(const char *why) {
     fprintf(stderr,
             "l4rt_cref: %s\n"
             "usage: l4rt_cref spin-rtt|futex-rtt [--iterations N] [--warmup N] [--rounds R]\n"
+            "       l4rt_cref words-rtt [--words W] [--iterations N] [--warmup N] [--rounds R]\n"
             "       l4rt_cref idle-wake [--iterations N] [--warmup N] [--rounds R] [--idle-us U]\n"
             "       l4rt_cref spsc-zc|spsc-copy [--record BYTES] [--ring BYTES] [--messages N] [--warmup N] [--rounds R]\n",
             why);
@@ -208,7 +211,7 @@ static _Noreturn void usage(const char *why) {
 }
 
 static options parse_options(int argc, char **argv) {
-    options o = { .iterations = 200000, .warmup = 20000, .rounds = 5, .record = 64, .ring = 1 << 20, .idle_us = 5000 };
+    options o = { .iterations = 200000, .warmup = 20000, .rounds = 5, .record = 64, .ring = 1 << 20, .idle_us = 5000, .words = 8 };
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc) usage("an option is missing its value");
         char *end;
@@ -223,6 +226,7 @@ static options parse_options(int argc, char **argv) {
         else if (strcmp(name, "--ring") == 0) o.ring = v;
         else if (strcmp(name, "--messages") == 0) { o.messages = v; o.messages_given = true; }
         else if (strcmp(name, "--idle-us") == 0) o.idle_us = v;
+        else if (strcmp(name, "--words") == 0) o.words = v;
         else usage("unknown option");
     }
     if (o.rounds < 1 || o.rounds > 100000) usage("--rounds must be 1..100000");
@@ -237,9 +241,41 @@ typedef struct {
     _Alignas(SLOT) _Atomic uint32_t stop;
 } pingpong;
 
-static int run_rtt(const options *o, bool use_futex) {
-    const char *mode = use_futex ? "futex-rtt" : "spin-rtt";
+// words-rtt: the spin ping-pong moving what an L4Rt call moves, a tag and W words each way, each written by one
+// side and read by the other: the message sits right behind its sequence word (the obvious layout), so tag + 8
+// words and the sequence take two lines each way.
+#define MAX_WORDS 63
+typedef struct {
+    _Alignas(SLOT) _Atomic uint32_t ping;
+    uint64_t request[1 + MAX_WORDS];        // tag + words, written before ping
+    _Alignas(SLOT) _Atomic uint32_t pong;
+    uint64_t reply[1 + MAX_WORDS];          // tag + words, written before pong
+    _Alignas(SLOT) _Atomic uint32_t stop;
+} wordpong;
+
+// The child's side of one words-rtt exchange: reads the request, answers each word + 1 (and its tag).
+static void echo_words(wordpong *wp, size_t words) {
+    wp->reply[0] = wp->request[0];
+    for (size_t k = 1; k <= words; k++) wp->reply[k] = wp->request[k] + 1;
+}
+
+// The parent's side: writes request seq's words, and checks the answer (so neither side's reads can be dropped).
+static void post_words(wordpong *wp, size_t words, uint32_t seq) {
+    wp->request[0] = words;
+    for (size_t k = 1; k <= words; k++) wp->request[k] = (uint64_t)seq * 64 + k;
+}
+
+static bool check_words(const wordpong *wp, size_t words, uint32_t seq) {
+    bool ok = wp->reply[0] == words;
+    for (size_t k = 1; k <= words; k++) ok &= wp->reply[k] == (uint64_t)seq * 64 + k + 1;
+    return ok;
+}
+
+static int run_rtt(const options *o, bool use_futex, bool with_words) {
+    const char *mode = with_words ? "words-rtt" : use_futex ? "futex-rtt" : "spin-rtt";
     if (o->iterations < 1) usage("--iterations must be >= 1");
+    if (with_words && (o->words < 1 || o->words > MAX_WORDS)) usage("--words must be 1..63");
+    size_t words = with_words ? (size_t)o->words : 0;
     // Sequence numbers are 32-bit (a futex word); they must never reach POISON.
     if ((unsigned long long)o->iterations * (unsigned long long)o->rounds + (unsigned long long)o->warmup >= POISON)
         usage("too many round trips for a 32-bit sequence");
@@ -250,30 +286,41 @@ static int run_rtt(const options *o, bool use_futex) {
     if (!samples || !scratch || !round_medians) fail("out of memory");
     memset(samples, 0, n * sizeof *samples);   // fault in before timing
 
-    pingpong *pp = shared_map(sizeof *pp);
-    if (fork_child(&pp->stop, &pp->pong) == 0) {
+    // One layout or the other: the one-line words of pingpong, or the message-carrying wordpong.
+    pingpong *pp = with_words ? NULL : shared_map(sizeof *pp);
+    wordpong *wp = with_words ? shared_map(sizeof *wp) : NULL;
+    _Atomic uint32_t *ping = with_words ? &wp->ping : &pp->ping;
+    _Atomic uint32_t *pong = with_words ? &wp->pong : &pp->pong;
+    _Atomic uint32_t *stop = with_words ? &wp->stop : &pp->stop;
+    if (fork_child(stop, pong) == 0) {
         // Echo every request with its own sequence number until the parent poisons ping.
         for (uint32_t seq = 1;; seq++) {
-            if (!wait_for(&pp->ping, seq, use_futex)) _exit(atomic_load(&pp->stop) ? 0 : 2);
-            atomic_store_explicit(&pp->pong, seq, memory_order_release);
-            if (use_futex) futex_wake(&pp->pong);   // always wake: the pure futex baseline
+            if (!wait_for(ping, seq, use_futex)) _exit(atomic_load(stop) ? 0 : 2);
+            if (with_words) echo_words(wp, words);
+            atomic_store_explicit(pong, seq, memory_order_release);
+            if (use_futex) futex_wake(pong);   // always wake: the pure futex baseline
         }
     }
 
     uint32_t seq = 0;
+    bool ok = true;
     for (long long i = 0; i < o->warmup; i++) {
         seq++;
-        atomic_store_explicit(&pp->ping, seq, memory_order_release);
-        if (use_futex) futex_wake(&pp->ping);
-        if (!wait_for(&pp->pong, seq, use_futex)) fail("the child process died");
+        if (with_words) post_words(wp, words, seq);
+        atomic_store_explicit(ping, seq, memory_order_release);
+        if (use_futex) futex_wake(ping);
+        if (!wait_for(pong, seq, use_futex)) fail("the child process died");
+        if (with_words) ok &= check_words(wp, words, seq);
     }
     for (size_t r = 0; r < rounds; r++) {
         for (size_t i = 0; i < iterations; i++) {
             uint64_t start = now_ns();
             seq++;
-            atomic_store_explicit(&pp->ping, seq, memory_order_release);
-            if (use_futex) futex_wake(&pp->ping);
-            if (!wait_for(&pp->pong, seq, use_futex)) fail("the child process died");
+            if (with_words) post_words(wp, words, seq);
+            atomic_store_explicit(ping, seq, memory_order_release);
+            if (use_futex) futex_wake(ping);
+            if (!wait_for(pong, seq, use_futex)) fail("the child process died");
+            if (with_words) ok &= check_words(wp, words, seq);
             uint64_t end = now_ns();
             samples[r * iterations + i] = end - start;
         }
@@ -282,19 +329,23 @@ static int run_rtt(const options *o, bool use_futex) {
         round_medians[r] = percentile(scratch, iterations, 50);
     }
 
-    atomic_store(&pp->stop, 1);
-    atomic_store(&pp->ping, POISON);
-    futex_wake(&pp->ping);
+    atomic_store(stop, 1);
+    atomic_store(ping, POISON);
+    futex_wake(ping);
     reap_child();
+    if (!ok) {
+        fprintf(stderr, "l4rt_cref: a reply's words were not the request's + 1\n");
+        return 1;
+    }
 
     double mean = 0;
     for (size_t i = 0; i < n; i++) mean += (double)samples[i];
     mean /= (double)n;
     qsort(samples, n, sizeof *samples, cmp_u64);
     printf("{\"mode\":\"%s\",\"unit\":\"ns\",\"median\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"min\":%llu,\"mean\":%.1f,"
-           "\"samples\":%zu,\"iterations\":%zu,\"warmup\":%lld,\"rounds\":[",
+           "\"samples\":%zu,\"iterations\":%zu,\"warmup\":%lld,\"words\":%zu,\"rounds\":[",
            mode, percentile(samples, n, 50), percentile(samples, n, 99), percentile(samples, n, 99.9),
-           (unsigned long long)samples[0], mean, n, iterations, o->warmup);
+           (unsigned long long)samples[0], mean, n, iterations, o->warmup, words);
     for (size_t r = 0; r < rounds; r++) printf("%s%.1f", r ? "," : "", round_medians[r]);
     printf("]}\n");
     return 0;
@@ -566,8 +617,9 @@ int main(int argc, char **argv) {
     if (argc < 2) usage("no mode given");
     options o = parse_options(argc, argv);
     int rc;
-    if (strcmp(argv[1], "spin-rtt") == 0) rc = run_rtt(&o, false);
-    else if (strcmp(argv[1], "futex-rtt") == 0) rc = run_rtt(&o, true);
+    if (strcmp(argv[1], "spin-rtt") == 0) rc = run_rtt(&o, false, false);
+    else if (strcmp(argv[1], "futex-rtt") == 0) rc = run_rtt(&o, true, false);
+    else if (strcmp(argv[1], "words-rtt") == 0) rc = run_rtt(&o, false, true);
     else if (strcmp(argv[1], "idle-wake") == 0) rc = run_idle_wake(&o);
     else if (strcmp(argv[1], "spsc-zc") == 0) rc = run_spsc(&o, true);
     else if (strcmp(argv[1], "spsc-copy") == 0) rc = run_spsc(&o, false);
