@@ -173,7 +173,7 @@ internal static partial class Program
     {
         ref LinkLayout l = ref link.Region.Layout;
         int state = Volatile.Read(ref l.State);
-        l.Reply.Tag = 0xFFFF_FFFF_0000_00FFUL; // 255 words
+        l.ReplyTag = 0xFFFF_FFFF_0000_00FFUL; // 255 words
         Volatile.Write(ref l.State, (state & ~0xF) | 7); // Replied, bypassing the protocol
         Interlocked.Increment(ref l.SenderWake);
         Futexes.Wake(ref l.SenderWake);
@@ -350,10 +350,10 @@ internal static partial class Program
                 {
                     switch (random.Next(4))
                     {
-                        case 0: l.Request.Tag = (ulong)random.NextInt64() | (random.Next(2) == 0 ? 0 : 0x7FUL); break;
+                        case 0: l.RequestTag = (ulong)random.NextInt64() | (random.Next(2) == 0 ? 0 : 0x7FUL); break;
                         case 1: Volatile.Write(ref l.State, random.Next()); break;
                         case 2: Volatile.Write(ref l.State, (random.Next(1 << 20) << 4) | (1 + random.Next(2))); break;
-                        default: l.Request.Mr[random.Next(MessageSlot.Words)] = (ulong)random.NextInt64(); break;
+                        default: l.RequestMr[random.Next(MessageWords.Count)] = (ulong)random.NextInt64(); break;
                     }
 
                     int hint = link.HintIndex;
@@ -402,13 +402,13 @@ internal static partial class Program
                     case 0: Volatile.Write(ref l.State, random.Next()); break;
                     case 1: Volatile.Write(ref l.State, LinkState.Make(LinkState.Seq(seen), codes[random.Next(codes.Length)])); break; // valid-looking, the caller's seq
                     case 2: // a reply, then a flip between the caller's check and its use
-                        l.Reply.Tag = (ulong)random.NextInt64();
+                        l.ReplyTag = (ulong)random.NextInt64();
                         Volatile.Write(ref l.State, LinkState.Make(LinkState.Seq(seen), LinkState.Replied));
-                        l.Reply.Tag = random.Next(2) == 0 ? 0x7F7F : (ulong)random.NextInt64();
+                        l.ReplyTag = random.Next(2) == 0 ? 0x7F7F : (ulong)random.NextInt64();
                         Volatile.Write(ref l.State, LinkState.Make(LinkState.Seq(seen) + 1, random.Next(16)));
                         break;
-                    case 3: l.Reply.Tag = random.Next(3) switch { 0 => (ulong)random.NextInt64(), 1 => 0x7F, _ => (ulong)(uint)random.Next(64) | ((ulong)(uint)random.Next(32) << 8) }; break;
-                    case 4: l.Reply.Mr[random.Next(MessageSlot.Words)] = (ulong)random.NextInt64(); break;
+                    case 3: l.ReplyTag = random.Next(3) switch { 0 => (ulong)random.NextInt64(), 1 => 0x7F, _ => (ulong)(uint)random.Next(64) | ((ulong)(uint)random.Next(32) << 8) }; break;
+                    case 4: l.ReplyMr[random.Next(MessageWords.Count)] = (ulong)random.NextInt64(); break;
                     case 5: l.CallReceiveTimeout = random.NextInt64(); break;
                     default: Interlocked.Increment(ref l.SenderWake); Futexes.Wake(ref l.SenderWake); break; // a wake-up with nothing behind it
                 }

@@ -157,8 +157,8 @@ public sealed partial class L4Thread
         _replyLink = null;
 
         // The reply slot is the receiver's alone (the caller reads it only after seeing Replied); the CAS publishes it.
-        Utcb.Mr[..tag.Words].CopyTo(l.Reply.Mr);
-        l.Reply.Tag = tag.Raw;
+        Utcb.Mr[..tag.Words].CopyTo(l.ReplyMr);
+        l.ReplyTag = tag.Raw;
         if (l.StateWord.CompareExchangeFullFence(LinkState.Make(_replySeq, LinkState.Replied), awaiting) != awaiting) // pairs with the caller's acquire of State before TakeReply
         {
             return L4Status.SendTimeout; // the caller gave up while we wrote: the reply is not delivered
@@ -470,7 +470,7 @@ public sealed partial class L4Thread
         // Copy first, then commit with one CAS from the exact state seen (seqlock style): if the sender
         // withdrew and began another message meanwhile, the CAS fails and the possibly torn copy is dropped.
         int seq = LinkState.Seq(state);
-        ulong raw = Volatile.Read(ref l.Request.Tag); // read once, validate, use only the local
+        ulong raw = Volatile.Read(ref l.RequestTag); // read once, validate, use only the local
         if (!MsgTag.TryDecode(raw, out MsgTag tag) || (tag.Items != 0 && ItemTransfer is null))
         {
             // A malformed message (only a hostile sender writes one), or items where no broker serves: refuse it and tell the sender.
@@ -479,7 +479,7 @@ public sealed partial class L4Thread
             return false;
         }
 
-        ((ReadOnlySpan<ulong>)l.Request.Mr)[..tag.Words].CopyTo(Utcb.Mr);
+        ((ReadOnlySpan<ulong>)l.RequestMr)[..tag.Words].CopyTo(Utcb.Mr);
         long callerTimeout = Volatile.Read(ref l.CallReceiveTimeout); // copied with the words: valid only if the CAS below succeeds
         if (tag.Items != 0)
         {
@@ -534,7 +534,7 @@ public sealed partial class L4Thread
             default:
                 // The receiver's word until the CAS below publishes it (read by RefusalStatus). A failure that is not a
                 // refusal (this side lost its broker, say) tells the sender only that the message could not be delivered.
-                l.Reply.Tag = (ulong)(IsRefusal(accepted) ? accepted : L4Status.DestinationDeleted);
+                l.ReplyTag = (ulong)(IsRefusal(accepted) ? accepted : L4Status.DestinationDeleted);
                 Finish(ref l, seq, state, LinkState.ItemsRefused);
                 return false;
         }

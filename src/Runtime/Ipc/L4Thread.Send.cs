@@ -275,8 +275,8 @@ public sealed partial class L4Thread
         }
 
         // The request slot is the sender's alone while the state is one of the sender-owned codes.
-        Utcb.Mr[..tag.Words].CopyTo(l.Request.Mr);
-        l.Request.Tag = tag.Raw;
+        Utcb.Mr[..tag.Words].CopyTo(l.RequestMr);
+        l.RequestTag = tag.Raw;
         seq = (link.NextSeq + 1) & 0x07FFFFFF;
         link.NextSeq = seq;
         if (tag.Items != 0)
@@ -339,7 +339,7 @@ public sealed partial class L4Thread
     /// </summary>
     private static L4Status RefusalStatus(ref LinkLayout l)
     {
-        ulong raw = Volatile.Read(ref l.Reply.Tag); // read once; written before the receiver's CAS to ItemsRefused
+        ulong raw = Volatile.Read(ref l.ReplyTag); // read once; written before the receiver's CAS to ItemsRefused
         return raw <= (ulong)L4Status.ServerFault && IsRefusal((L4Status)raw) ? (L4Status)raw : L4Status.ProtocolViolation;
     }
 
@@ -349,13 +349,13 @@ public sealed partial class L4Thread
 
     private IpcResult TakeReply(SendLink link, ref LinkLayout l, int seq)
     {
-        ulong raw = Volatile.Read(ref l.Reply.Tag); // read once; the receiver wrote it before its CAS to Replied
+        ulong raw = Volatile.Read(ref l.ReplyTag); // read once; the receiver wrote it before its CAS to Replied
         if (!MsgTag.TryDecode(raw, out MsgTag tag) || (tag.Items != 0 && link.ItemTransfer is null))
         {
             return new IpcResult(L4Status.ProtocolViolation);
         }
 
-        ((ReadOnlySpan<ulong>)l.Reply.Mr)[..tag.Words].CopyTo(Utcb.Mr);
+        ((ReadOnlySpan<ulong>)l.ReplyMr)[..tag.Words].CopyTo(Utcb.Mr);
         if (tag.Items != 0)
         {
             // The slow path: the items wait at the broker (offered before the reply was posted). Refused or forged: the

@@ -6,7 +6,8 @@ namespace L4Rt.Memory;
 /// <summary>
 /// The link region: shared by exactly one sender thread and one receiver thread, so neither can read or
 /// write any other party's messages. Version at offset 0; the control line on its own cache line;
-/// each direction's message on lines written by one side only.
+/// each direction's words on lines written by one side only. The tags ride in the control line, which moves with
+/// every post anyway: a message of up to 8 words moves two lines per direction (control + MR0..7), not three.
 /// <code>
 ///  offset size  field             written by                     read by
 ///  ------ ----  ----------------  -----------------------------  ------------------------------
@@ -25,9 +26,11 @@ namespace L4Rt.Memory;
 ///      88    8  CallReceiveTimeout sender, before posting a call  receiver, as it takes the call
 ///                                 (its receive timeout in ns:
 ///                                 0 zero, &lt; 0 never)
-///      96   32  (reserved)
-///  ---- 128: Request slot, 512 B (tag + MR0..62), written by the sender only -------------------
-///  ---- 640: Reply slot,   512 B (tag + MR0..62), written by the receiver only -----------------
+///      96   16  (reserved)
+///     112    8  RequestTag        sender, before posting         receiver: read once, validated
+///     120    8  ReplyTag          receiver, before replying      sender: read once, validated
+///  ---- 128: Request MR0..62, 504 B, written by the sender only --------------------------------
+///  ---- 640: Reply MR0..62,   504 B, written by the receiver only ------------------------------
 ///    1152       end (the region is one 4 KiB page)
 /// </code>
 /// The label of the link is deliberately absent: it lives in the receiver's private memory.
@@ -38,7 +41,7 @@ namespace L4Rt.Memory;
 internal struct LinkLayout
 {
     internal const uint MagicValue = 0x4B4C344C; // "L4LK" little-endian
-    internal const uint CurrentVersion = 3; // 2: no Receiving/Replying states; 3: CallReceiveTimeout
+    internal const uint CurrentVersion = 4; // 2: no Receiving/Replying states; 3: CallReceiveTimeout; 4: tags in the control line
     internal const int RegionSize = 4096;
 
     [FieldOffset(0)]
@@ -72,11 +75,19 @@ internal struct LinkLayout
     [FieldOffset(88)]
     public long CallReceiveTimeout;
 
+    /// <summary>The request's raw tag (the sender's word: validated by the receiver, read once).</summary>
+    [FieldOffset(112)]
+    public ulong RequestTag;
+
+    /// <summary>The reply's raw tag, or a refusal status (the receiver's word: validated by the sender, read once).</summary>
+    [FieldOffset(120)]
+    public ulong ReplyTag;
+
     [FieldOffset(128)]
-    public MessageSlot Request;
+    public MessageWords RequestMr;
 
     [FieldOffset(640)]
-    public MessageSlot Reply;
+    public MessageWords ReplyMr;
 
     /// <summary>seq&lt;&lt;4 | code, moved on by CAS (a count of triggers for an IRQ).</summary>
     [UnscopedRef]

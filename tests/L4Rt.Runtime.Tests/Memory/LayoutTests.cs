@@ -22,15 +22,16 @@ public class LayoutTests
         Assert.Equal(76, Offset(ref l, ref l.ReceiverWatching));
         Assert.Equal(80, Offset(ref l, ref l.SenderDead));
         Assert.Equal(84, Offset(ref l, ref l.ReceiverDead));
-        Assert.Equal(128, Offset(ref l, ref l.Request));
-        Assert.Equal(128, Offset(ref l, ref l.Request.Tag));
-        Assert.Equal(136, Offset(ref l, ref l.Request.Mr[0]));
-        Assert.Equal(136 + (62 * 8), Offset(ref l, ref l.Request.Mr[62]));
-        Assert.Equal(640, Offset(ref l, ref l.Reply));
-        Assert.Equal(648, Offset(ref l, ref l.Reply.Mr[0]));
+        Assert.Equal(88, Offset(ref l, ref l.CallReceiveTimeout));
+        Assert.Equal(112, Offset(ref l, ref l.RequestTag));
+        Assert.Equal(120, Offset(ref l, ref l.ReplyTag));
+        Assert.Equal(128, Offset(ref l, ref l.RequestMr[0]));
+        Assert.Equal(128 + (62 * 8), Offset(ref l, ref l.RequestMr[62]));
+        Assert.Equal(640, Offset(ref l, ref l.ReplyMr[0]));
+        Assert.Equal(640 + (62 * 8), Offset(ref l, ref l.ReplyMr[62]));
         Assert.Equal(1152, Unsafe.SizeOf<LinkLayout>());
         Assert.True(Unsafe.SizeOf<LinkLayout>() <= LinkLayout.RegionSize);
-        Assert.Equal(512, Unsafe.SizeOf<MessageSlot>());
+        Assert.Equal(504, Unsafe.SizeOf<MessageWords>());
     }
 
     [Fact]
@@ -51,12 +52,18 @@ public class LayoutTests
     }
 
     [Fact]
-    public void WrittenByDifferentSides_AreOnSeparateCacheLines()
+    public void WrittenByDifferentSides_AreOnSeparateCacheLines_AndShortMessagesMoveTwoLines()
     {
         LinkLayout l = default;
-        Assert.NotEqual(Offset(ref l, ref l.State) / 64, Offset(ref l, ref l.Request) / 64);
-        Assert.NotEqual(Offset(ref l, ref l.Request.Mr[62]) / 64, Offset(ref l, ref l.Reply) / 64);
-        Assert.Equal(0, Offset(ref l, ref l.Request) % 64);
-        Assert.Equal(0, Offset(ref l, ref l.Reply) % 64);
+        Assert.NotEqual(Offset(ref l, ref l.State) / 64, Offset(ref l, ref l.RequestMr[0]) / 64);
+        Assert.NotEqual(Offset(ref l, ref l.RequestMr[62]) / 64, Offset(ref l, ref l.ReplyMr[0]) / 64);
+        Assert.Equal(0, Offset(ref l, ref l.RequestMr[0]) % 64);
+        Assert.Equal(0, Offset(ref l, ref l.ReplyMr[0]) % 64);
+
+        // The tags share the control line (which every post writes anyway); MR0..MR7 fill exactly one more line.
+        Assert.Equal(Offset(ref l, ref l.State) / 64, Offset(ref l, ref l.RequestTag) / 64);
+        Assert.Equal(Offset(ref l, ref l.State) / 64, Offset(ref l, ref l.ReplyTag) / 64);
+        Assert.Equal(Offset(ref l, ref l.RequestMr[0]) / 64, Offset(ref l, ref l.RequestMr[7]) / 64);
+        Assert.Equal(Offset(ref l, ref l.ReplyMr[0]) / 64, Offset(ref l, ref l.ReplyMr[7]) / 64);
     }
 }
