@@ -16,6 +16,7 @@ internal static partial class Program
         "chan-consume-none" => ChanConsumeNone(args[1]),
         "chan-hostile" => ChanHostile(args[1], Int(args[2]), Int(args[3])),
         "chan-stream-write" => ChanStreamWrite(args[1], long.Parse(args[2], CultureInfo.InvariantCulture), args[3]),
+        "chan-seq-consume" => ChanSeqConsume(args[1], Int(args[2]), long.Parse(args[3], CultureInfo.InvariantCulture)),
         _ => null,
     };
 
@@ -43,6 +44,32 @@ internal static partial class Program
 
         producer.Complete(Ipc.L4Timeout.Never);
         Say($"DONE {checksum} {records}");
+        return 0;
+    }
+
+    /// <summary>
+    /// Consumes <paramref name="count"/> records that must carry 0, 1, 2, … in order, with the given spin budget (0: every
+    /// empty ring is a sleep), each read bounded (a lost wake-up fails, it does not hang); prints its fence mode first
+    /// and its stalls at the end.
+    /// </summary>
+    private static int ChanSeqConsume(string path, int spinNs, long count)
+    {
+        using ChannelConsumer consumer = DirectChannel.ConnectConsumer(path, s_channelTimeout);
+        consumer.SpinNanoseconds = spinNs;
+        Say($"FENCES {AsymmetricFence.Available} peer {Volatile.Read(ref consumer.Region.Layout.ProducerFences)}");
+        for (long i = 0; i < count; i++)
+        {
+            L4Status status = consumer.Read(Ipc.L4Timeout.FromMilliseconds(10_000), out ReadOnlySpan<byte> record);
+            if (status != L4Status.Ok || BitConverter.ToInt64(record) != i)
+            {
+                Say($"ERROR record {i}: {status}{(status == L4Status.Ok ? $" carried {BitConverter.ToInt64(record)}" : "")}");
+                return 1;
+            }
+
+            consumer.Release();
+        }
+
+        Say($"DONE {count} stalls {consumer.Stalls} wakes {consumer.WakeupsIssued}");
         return 0;
     }
 

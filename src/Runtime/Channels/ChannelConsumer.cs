@@ -141,7 +141,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     {
         _head = position;
         ref ChannelLayout l = ref Region.Layout;
-        Interlocked.Exchange(ref l.Head, _head); // release + full fence: pairs with the producer's Exchange(ProducerWaiting, 1) then re-check
+        PublishPosition(ref l.Head, _head, ref l.ProducerFences);
         WakeIfWaiting(ref l.ProducerWaiting, ref l.SpaceWake, ref l.ProducerAsleepSince);
     }
 

@@ -29,6 +29,13 @@ public abstract class ChannelEndpoint : IDisposable
     {
         Region = region;
         IsProducer = producer;
+        if (AsymmetricFence.Available)
+        {
+            // From here on this side issues the barrier before it sleeps, so the other side may skip its fences.
+            ref ChannelLayout l = ref region.Layout;
+            Volatile.Write(ref producer ? ref l.ProducerFences : ref l.ConsumerFences, 1);
+        }
+
         ChannelMetrics.Register(this);
     }
 
@@ -144,10 +151,11 @@ public abstract class ChannelEndpoint : IDisposable
         Volatile.Write(ref asleepSince, Stopwatch.GetTimestamp()); // before the flag: a waker reads it after seeing the flag
         while (true)
         {
-            // Dekker handshake with the other side's publish: both sides publish with a full fence and then read
-            // the other's word. (A process-wide barrier would be cheaper for the hot side, but it only orders the
-            // threads of this process, and the other end of a channel is usually another process.)
+            // Dekker handshake with the other side's publish (PublishPosition): raise the flag with a full fence, then
+            // the membarrier that lets the busy side publish without one, then re-check. Should the kernel refuse the
+            // barrier, the other side may have published unfenced: sleep only briefly before looking again.
             Interlocked.Exchange(ref waiting, 1);
+            long sleepLimit = AsymmetricFence.BeforeSleep() ? deadline : Math.Min(deadline, Stopwatch.GetTimestamp() + BarrierRefusedTicks);
             int observed = Volatile.Read(ref wake);
             if (IsReady() || _guard.IsDisposed)
             {
@@ -162,8 +170,31 @@ public abstract class ChannelEndpoint : IDisposable
                 return; // the caller re-checks and reports its own timeout kind
             }
 
-            Futexes.Wait(ref wake, observed, deadline == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(deadline - now));
+            Futexes.Wait(ref wake, observed, sleepLimit == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(Math.Max(0, sleepLimit - now)));
             Volatile.Write(ref waiting, 0);
+        }
+    }
+
+    /// <summary>How long a sleeper whose membarrier the kernel refused sleeps before it looks again (1 ms).</summary>
+    private static readonly long BarrierRefusedTicks = Stopwatch.Frequency / 1000;
+
+    /// <summary>
+    /// Publishes this side's position (Tail or Head) and so orders it before the read of the other side's waiter flag
+    /// that follows (<see cref="WakeIfWaiting"/>). While the other side issues the membarrier before it sleeps
+    /// (<paramref name="peerFences"/>: its word in the header, a hostile value only costs that side its own wake-ups),
+    /// a release store is enough (<see cref="AsymmetricFence"/>); otherwise a locked exchange, the full fence that pairs
+    /// with the sleeper's <c>Exchange(waiting, 1)</c> and re-check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static void PublishPosition(ref long shared, long value, ref int peerFences)
+    {
+        if (AsymmetricFence.Available && Volatile.Read(ref peerFences) != 0)
+        {
+            Volatile.Write(ref shared, value);
+        }
+        else
+        {
+            Interlocked.Exchange(ref shared, value);
         }
     }
 
@@ -175,7 +206,7 @@ public abstract class ChannelEndpoint : IDisposable
     private protected ValueTask<FutexWake> WaitUntilReadyAsync(nint waiting, nint wake, nint asleepSince, long deadline, CancellationToken cancellationToken)
     {
         Stalls++;
-        if (ArmOrReady(waiting, wake, asleepSince, deadline, out int observed, out FutexWake early))
+        if (ArmOrReady(waiting, wake, asleepSince, ref deadline, out int observed, out FutexWake early))
         {
             return ValueTask.FromResult(early);
         }
@@ -183,10 +214,15 @@ public abstract class ChannelEndpoint : IDisposable
         return (_asyncWait ??= new()).WaitAsync(wake, observed, deadline, cancellationToken);
     }
 
-    private unsafe bool ArmOrReady(nint waiting, nint wake, nint asleepSince, long deadline, out int observed, out FutexWake early)
+    private unsafe bool ArmOrReady(nint waiting, nint wake, nint asleepSince, ref long deadline, out int observed, out FutexWake early)
     {
         Volatile.Write(ref *(long*)asleepSince, Stopwatch.GetTimestamp()); // before the flag: a waker reads it after seeing the flag
-        Interlocked.Exchange(ref *(int*)waiting, 1); // the Dekker handshake of WaitUntilReady
+        Interlocked.Exchange(ref *(int*)waiting, 1); // the Dekker handshake of WaitUntilReady, with its barrier
+        if (!AsymmetricFence.BeforeSleep())
+        {
+            deadline = Math.Min(deadline, Stopwatch.GetTimestamp() + BarrierRefusedTicks); // a wake may be lost: look again soon (reported as a wake)
+        }
+
         observed = Volatile.Read(ref *(int*)wake);
         early = IsReady() || _guard.IsDisposed ? FutexWake.Woken : Stopwatch.GetTimestamp() >= deadline ? FutexWake.TimedOut : (FutexWake)(-1);
         if ((int)early < 0)

@@ -201,7 +201,7 @@ public sealed class ChannelProducer : ChannelEndpoint
 
         _published = true;
         ref ChannelLayout l = ref Region.Layout;
-        Interlocked.Exchange(ref l.Tail, _tail); // release + full fence: pairs with the consumer's Exchange(ConsumerWaiting, 1) then re-check
+        PublishPosition(ref l.Tail, _tail, ref l.ConsumerFences);
         WakeIfWaiting(ref l.ConsumerWaiting, ref l.DataWake, ref l.ConsumerAsleepSince);
     }
 

@@ -12,6 +12,9 @@ namespace L4Rt.Memory;
 ///       0    4  Magic 'L4CH'     creator                    both, once at attach
 ///       4    4  Version          creator
 ///       8    8  Capacity         creator (power of two)     both, once at attach (must match the region size)
+///      16    4  ProducerFences   producer, once at attach   consumer, on every release: 1 when the producer issues a
+///                                                            membarrier before it sleeps (see AsymmetricFence)
+///      20    4  ConsumerFences   consumer, once at attach   producer, on every publish: the same for the consumer
 ///  ---- 64: producer line (the producer writes it on every publish) -------------------------------
 ///      64    8  Tail             producer: end of the last committed record (release)     consumer (acquire)
 ///      72    4  DataWake         producer (+1 when ConsumerWaiting), death marker          consumer: futex word
@@ -38,7 +41,7 @@ namespace L4Rt.Memory;
 internal struct ChannelLayout
 {
     internal const uint MagicValue = 0x4843344C; // "L4CH"
-    internal const uint CurrentVersion = 2; // 2: waiter flags on the reader's line
+    internal const uint CurrentVersion = 3; // 2: waiter flags on the reader's line; 3: ProducerFences/ConsumerFences
     internal const int HeaderSize = 4096;
     internal const int RecordHeader = 8;
 
@@ -56,6 +59,14 @@ internal struct ChannelLayout
 
     [FieldOffset(8)]
     public long Capacity;
+
+    /// <summary>1 once the producer issues membarrier(GLOBAL_EXPEDITED) before it sleeps: the consumer may release without a full fence.</summary>
+    [FieldOffset(16)]
+    public int ProducerFences;
+
+    /// <summary>1 once the consumer issues membarrier(GLOBAL_EXPEDITED) before it sleeps: the producer may publish without a full fence.</summary>
+    [FieldOffset(20)]
+    public int ConsumerFences;
 
     [FieldOffset(64)]
     public long Tail;

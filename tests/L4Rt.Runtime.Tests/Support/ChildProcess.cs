@@ -17,9 +17,17 @@ public sealed class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static ChildProcess Start(params string[] args)
+    public static ChildProcess Start(params string[] args) => StartWith(null, args);
+
+    /// <summary>As <see cref="Start"/>, with extra environment variables for the child.</summary>
+    public static ChildProcess StartWith(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         ProcessStartInfo info = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (KeyValuePair<string, string> variable in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[variable.Key] = variable.Value;
+        }
+
         info.ArgumentList.Add(TestChildPath);
         foreach (string arg in args)
         {
