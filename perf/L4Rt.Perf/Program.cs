@@ -19,11 +19,13 @@ if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("""
         L4Rt benchmark harness: real processes, same-run C and .NET baselines, a ratio per round (perf/README.md).
-        usage: L4Rt.Perf [--quick] [--rounds N] [--out DIR] [--page-faults] [--marshalling] [--bridge]
+        usage: L4Rt.Perf [--quick] [--rounds N] [--out DIR] [--page-faults] [--marshalling] [--bridge] [--idle [--caller-spin NS]]
           --quick     fewer iterations and 5 rounds (under a minute)
           --page-faults  only the page-fault rows (page_fault_us, page_fault_call_us), printed, nothing written
           --marshalling  only the marshalling rows (hand-written vs generated vs dynamic call RTT), printed, nothing written
           --bridge    only the gate-bridge group (bridged call and FIFO beside plain gRPC), printed, nothing written
+          --idle      only the idle-wake group, per round median/p99/max, printed, nothing written
+                      (--caller-spin NS: the IPC caller's spin budget, to see its share of the tail)
           --rounds N  rounds per group (default 7, 5 with --quick)
           --out DIR   where the results go (default perf/results)
         """);
@@ -60,6 +62,25 @@ if (args.Contains("--marshalling"))
         double[] ratios = byStyle[style].Select((v, i) => v / byStyle[MarshallingStyle.HandWritten][i]).ToArray();
         long bytes = MarshallingRtt.AllocatedPerCalls(style, 20_000);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{style,-12} median RTT {new Stats([.. byStyle[style]]).Median,6:0} ns, {new Stats(ratios).Median:0.00}x hand-written, {bytes / 20_000.0:0.##} B/call"));
+    }
+
+    return 0;
+}
+
+if (args.Contains("--idle"))
+{
+    // The idle-wake group alone, for chasing its tail: per round the median, p99 and max of each scenario, and the
+    // collections this process ran meanwhile. --caller-spin NS sets the IPC caller's spin budget (default as shipped).
+    long callerSpin = ArgValue("--caller-spin") is { } cs ? long.Parse(cs, CultureInfo.InvariantCulture) : L4Thread.DefaultSpinNanoseconds;
+    CReference? cref = CReference.Build(RepoRoot.Find(), Console.Out);
+    int idleOnlyRounds = quick ? 3 : 5, perRound = quick ? 200 : 400;
+    for (int round = 0; round < idleOnlyRounds; round++)
+    {
+        int gcs = GC.CollectionCount(0);
+        Stats ipc = new(IdleWake.IpcUs(perRound, 5, callerSpin)), fifoWake = new(IdleWake.FifoUs(perRound, 5));
+        string cText = cref is null ? "" : $", C median {cref.Run("idle-wake", ("iterations", perRound), ("warmup", 20), ("rounds", 1), ("idle-us", 5000)).GetProperty("median").GetDouble():0.0}";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"round {round + 1}: IPC median {ipc.Median:0.0} p99 {ipc.P99:0.0} max {ipc.Max:0.0} µs; FIFO median {fifoWake.Median:0.0} p99 {fifoWake.P99:0.0} max {fifoWake.Max:0.0} µs{cText}; gen0 GCs here {GC.CollectionCount(0) - gcs}"));
     }
 
     return 0;

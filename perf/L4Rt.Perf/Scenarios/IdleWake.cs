@@ -14,12 +14,12 @@ namespace L4Rt.Perf.Scenarios;
 internal static class IdleWake
 {
     /// <summary>IPC: a Call to a direct-link server idle in open wait; the one-way part is its stamp minus ours, in µs.</summary>
-    internal static double[] IpcUs(int samples, int idleMs)
+    internal static double[] IpcUs(int samples, int idleMs, long callerSpinNs = L4Thread.DefaultSpinNanoseconds)
     {
         string path = Path.Combine(Path.GetTempPath(), $"l4rt-perf-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
         using WorkerProcess worker = WorkerProcess.Start("echo", path, L4Thread.DefaultSpinNanoseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "stamp");
         using SendLink link = DirectLink.Connect(path, TimeSpan.FromSeconds(30));
-        using L4Thread me = new();
+        using L4Thread me = new() { SpinNanoseconds = callerSpinNs };
         MsgTag tag = new(1, 1);
         double[] us = new double[samples];
         for (int i = -20; i < samples; i++)
