@@ -15,7 +15,7 @@ namespace L4Rt.Tests.Channels;
 [Collection(ProcessCollection.Name)]
 public class FenceHandshakeTests(ITestOutputHelper output)
 {
-    private const long Records = 200_000;
+    private const long Records = 1_000_000;
 
     [Fact]
     public void ThisKernel_OffersTheGlobalExpeditedBarrier()
