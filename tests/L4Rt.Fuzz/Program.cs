@@ -105,7 +105,7 @@ internal static class Program
             Fuzzer fuzzer = new(t, corpus, crashes, seed, TimeSpan.FromMilliseconds(timeoutMs), Console.WriteLine);
             FuzzReport report = fuzzer.Run(TimeSpan.FromSeconds(seconds), saveCorpus);
             reports.Add(report);
-            if (!fuzzer.Instrumented)
+            if (!fuzzer.Instrumented && report.Timeouts == 0)
             {
                 Console.Error.WriteLine($"[{t.Name}] no edge was recorded: L4Rt.Runtime.dll and l4rtd.dll beside the fuzzer are not instrumented (rebuild tests/L4Rt.Fuzz)");
                 failed = true;
