@@ -90,6 +90,11 @@ internal sealed class Fuzzer(IFuzzTarget target, string corpusDir, string crashD
         }
 
         _seedCount = _corpus.Count;
+        if (_map.Edges == 0)
+        {
+            return; // not instrumented: mutating blind would only burn the budget (the caller reports it)
+        }
+
         if (_corpus.Count == 0)
         {
             _corpus.Add([0]);
