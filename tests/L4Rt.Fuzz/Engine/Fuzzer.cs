@@ -30,6 +30,26 @@ internal sealed class Fuzzer(IFuzzTarget target, string corpusDir, string crashD
 
     internal FuzzReport Run(TimeSpan budget, bool saveCorpus)
     {
+        // An exception on a thread the target started (a kernel timer, say) ends the process, as a hard crash would
+        // end AFL's child: the input that was running is saved first.
+        UnhandledExceptionEventHandler unhandled = (_, e) =>
+        {
+            string file = SaveCrash(Volatile.Read(ref _current), e.ExceptionObject.ToString() ?? "", "crash-unhandled");
+            log($"[{target.Name}] CRASH on another thread, the fuzzer ends: {file}");
+        };
+        AppDomain.CurrentDomain.UnhandledException += unhandled;
+        try
+        {
+            return RunGuarded(budget, saveCorpus);
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.UnhandledException -= unhandled;
+        }
+    }
+
+    private FuzzReport RunGuarded(TimeSpan budget, bool saveCorpus)
+    {
         Stopwatch clock = Stopwatch.StartNew();
         Thread worker = new(() => Loop(clock, budget)) { IsBackground = true, Name = $"fuzz-{target.Name}" };
         worker.Start();

@@ -55,8 +55,13 @@ internal sealed class BrokerTarget : IFuzzTarget
 
     public IReadOnlyList<byte[]> Dictionary { get; } = MakeDictionary();
 
+    /// <summary>Set on the thread that runs inputs: a violation seen elsewhere (a kernel timer's thread) is kept for it, not thrown there.</summary>
+    [ThreadStatic]
+    private static bool t_running;
+
     public void Run(ReadOnlySpan<byte> input)
     {
+        t_running = true;
         FdBudget budget = s_fds.Value;
         long fdsBefore = budget.InUse;
         using FreshMeters meters = new();
@@ -120,6 +125,7 @@ internal sealed class BrokerTarget : IFuzzTarget
             foreach (FuzzPort port in ports)
             {
                 kernel.TaskDisconnected(port);
+                port.ThrowIfViolated();
             }
 
             if (kernel.TaskCount != 0 || kernel.ObjectCount != 0 || kernel.UsedBytes != 0)
@@ -286,6 +292,16 @@ internal sealed class BrokerTarget : IFuzzTarget
                 break;
         }
 
+        if (opcode == Opcode.NameQuery && payload.Length >= 8 && BitConverter.ToInt32(payload[4..8]) > 0)
+        {
+            // A waiting query's timeout is the kernel's timer, which would fire on a pool thread at a time no input
+            // decides: it is made an hour, so the query is answered by a registration, a cancel or the task's death.
+            byte[] copy = payload.ToArray();
+            BitConverter.TryWriteBytes(copy.AsSpan(4), 3_600_000);
+            payload = copy;
+        }
+
+        port.Deferred(opcode, id); // before the kernel may answer it (from a timer, say)
         Reply reply;
         try
         {
@@ -301,10 +317,10 @@ internal sealed class BrokerTarget : IFuzzTarget
 
         if (reply.Deferred)
         {
-            port.Deferred(opcode, id);
             return;
         }
 
+        port.Answered(id);
         CheckReply(opcode, reply);
     }
 
@@ -357,6 +373,7 @@ internal sealed class BrokerTarget : IFuzzTarget
     {
         foreach (FuzzPort port in ports)
         {
+            port.ThrowIfViolated();
             if (port.Task is not { } task)
             {
                 continue;
@@ -475,11 +492,15 @@ internal sealed class BrokerTarget : IFuzzTarget
         }
     }
 
-    /// <summary>A connection as the kernel sees it; records deferred requests and checks each deferred response against them.</summary>
+    /// <summary>
+    /// A connection as the kernel sees it; records requests not answered yet and checks each deferred response against
+    /// them. A violation seen on another thread (a kernel timer) is kept and raised on the fuzzing thread.
+    /// </summary>
     private sealed class FuzzPort(int pid, uint uid) : ITaskPort
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<uint, Opcode> _deferred = [];
+        private Exception? _violation;
 
         public int Pid { get; } = pid;
 
@@ -497,17 +518,41 @@ internal sealed class BrokerTarget : IFuzzTarget
             }
         }
 
-        public void Respond(Opcode opcode, uint requestId, Reply reply)
+        internal void Answered(uint id)
         {
             lock (_lock)
             {
-                if (!_deferred.Remove(requestId, out Opcode asked) || asked != opcode)
-                {
-                    throw new InvariantViolationException($"a deferred {opcode} response to request {requestId}, which is not waiting for one");
-                }
+                _deferred.Remove(id);
             }
+        }
 
-            CheckReply(opcode, reply);
+        internal void ThrowIfViolated()
+        {
+            Exception? violation = Interlocked.Exchange(ref _violation, null);
+            if (violation is not null)
+            {
+                throw new InvariantViolationException(violation.Message, violation);
+            }
+        }
+
+        public void Respond(Opcode opcode, uint requestId, Reply reply)
+        {
+            try
+            {
+                lock (_lock)
+                {
+                    if (!_deferred.Remove(requestId, out Opcode asked) || asked != opcode)
+                    {
+                        throw new InvariantViolationException($"a deferred {opcode} response to request {requestId}, which is not waiting for one");
+                    }
+                }
+
+                CheckReply(opcode, reply);
+            }
+            catch (InvariantViolationException e) when (!t_running)
+            {
+                Interlocked.CompareExchange(ref _violation, e, null);
+            }
         }
 
         public bool Notify<T>(Opcode opcode, uint id, T message)
