@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.InteropServices;
 using SharpFuzz.Common;
 
@@ -26,21 +25,6 @@ internal sealed unsafe class CoverageMap
 
     /// <summary>Edges (map entries) any execution of this target reached.</summary>
     internal int Edges { get; private set; }
-
-    /// <summary>Whether the instrumented code wrote anything at all since the last <see cref="Reset"/> (false: not instrumented).</summary>
-    internal bool AnyHit()
-    {
-        ReadOnlySpan<ulong> words = new(_trace, Size / sizeof(ulong));
-        foreach (ulong w in words)
-        {
-            if (w != 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>Clears the trace before an execution.</summary>
     internal void Reset()
@@ -78,27 +62,6 @@ internal sealed unsafe class CoverageMap
         }
 
         return found;
-    }
-
-    /// <summary>How many entries the last execution touched (its edge count, for picking smaller favourites).</summary>
-    internal int LastEdges()
-    {
-        int count = 0;
-        ReadOnlySpan<ulong> words = new(_trace, Size / sizeof(ulong));
-        foreach (ulong w in words)
-        {
-            if (w != 0)
-            {
-                // Count non-zero bytes within the word.
-                ulong v = w;
-                v |= v >> 4;
-                v |= v >> 2;
-                v |= v >> 1;
-                count += BitOperations.PopCount(v & 0x0101010101010101UL);
-            }
-        }
-
-        return count;
     }
 
     private static byte[] MakeBuckets()
