@@ -157,7 +157,7 @@ internal sealed class RegionsTarget : IFuzzTarget
     }
 
     /// <summary>What <see cref="L4Thread.Send(SendLink, MsgTag, L4Timeout)"/> writes once the receiver waits: the slot, then State, then the hint.</summary>
-    private static void Post(L4Thread receiver, ReceiveLink link, ulong tag, bool call, int seq)
+    internal static void Post(L4Thread receiver, ReceiveLink link, ulong tag, bool call, int seq)
     {
         ref LinkLayout l = ref link.Region.Layout;
         for (int i = 0; i < Math.Min((int)(tag & 0x7F), MsgTag.MaxWords); i++)

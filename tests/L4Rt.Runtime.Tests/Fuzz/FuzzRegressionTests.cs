@@ -1,4 +1,5 @@
 using L4Rt.Fuzz.Targets;
+using L4Rt.Ipc;
 using L4Rt.Perf;
 
 namespace L4Rt.Tests.Fuzz;
@@ -34,5 +35,22 @@ public sealed class FuzzRegressionTests
             Exception? failure = Record.Exception(() => target.Run(data));
             Assert.True(failure is null, $"{name} target, {input}: {failure}");
         }
+    }
+
+    /// <summary>The regions target's honest sender writes what <see cref="L4Thread.Send(SendLink, MsgTag, L4Timeout)"/> writes: the receiver takes it, so the fuzzed receive path is the real one.</summary>
+    [Fact]
+    public void RegionsTargetPost_OnALink_IsTakenByTheOpenAndTheClosedWait()
+    {
+        using L4Thread receiver = new();
+        using ReceiveLink first = receiver.CreateLink(7);
+        using ReceiveLink second = receiver.CreateLink(8);
+        RegionsTarget.Post(receiver, second, new MsgTag(3, 2).Raw, call: false, seq: 1);
+        IpcResult taken = receiver.Wait(L4Timeout.Zero);
+        Assert.Equal((L4Status.Ok, 8UL, 3, 2), (taken.Status, taken.Label, taken.Tag.Protocol, taken.Tag.Words));
+        Assert.Equal([1UL, 2UL], receiver.Utcb.Mr[..2].ToArray());
+
+        RegionsTarget.Post(receiver, first, new MsgTag(4, 1).Raw, call: true, seq: 1);
+        IpcResult call = receiver.Receive(first, L4Timeout.Zero);
+        Assert.Equal((L4Status.Ok, 7UL, true), (call.Status, call.Label, receiver.HasReplyCapability));
     }
 }
