@@ -115,6 +115,14 @@ internal sealed partial class BrokerKernel
             throw new L4RtException(L4Status.InvalidArgument, "a quota cannot be negative");
         }
 
+        // objects + 1 below must not wrap: int.MaxValue + 1 was a charge of int.MinValue objects, which passed the
+        // quota check and left the parent with a negative use, i.e. an unlimited quota (found by the broker fuzz target).
+        // No parent has int.MaxValue objects free and one more for the child itself, so this is simply beyond quota.
+        if (objects > parent.QuotaObjects - 1)
+        {
+            throw new L4RtException(L4Status.QuotaExceeded, $"factory {parent.Id}: a sub-quota of {objects} objects, and one for the factory itself, exceeds its quota of {parent.QuotaObjects}");
+        }
+
         // The child's whole quota is carved out of the parent's, plus one object for the factory itself.
         FactoryObject child = Charged(task, parent, bytes, objects + 1, 0, () => new FactoryObject(NextId(), task, bytes, objects, parent));
         int slot = Install(task, new Capability(child, CapRights.All, task, null));

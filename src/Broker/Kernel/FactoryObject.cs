@@ -34,6 +34,9 @@ internal sealed class FactoryObject(long id, TaskObject? creator, long quotaByte
     /// <summary>Checks first, then charges: a creation beyond quota fails and changes nothing.</summary>
     internal void Charge(long bytes, int objects)
     {
+        // A negative charge would be a refund that skips the checks below: a kernel bug, never a client's request.
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(objects);
         if (bytes > QuotaBytes - UsedBytes)
         {
             throw new L4RtException(L4Status.QuotaExceeded, $"factory {Id}: {bytes} bytes requested, {QuotaBytes - UsedBytes} of {QuotaBytes} left");
