@@ -137,7 +137,7 @@ internal sealed class RegionsTarget : IFuzzTarget
         yield return ("channel-wrap", [7, 250, 7, 250, 7, 250, 6 | 0x10, 6 | 0x10, 6 | 0x10, 7, 250, 7, 250, 6, 6 | 0x10, 6]);
         // A hostile tail and record header over an honest record; a hostile state word and tag over an honest post.
         yield return ("channel-scribble", [7, 16, 2, 64, 0, 8, 0x40, 0, 0, 0, 0, 0, 0, 0, 2, 0x00, 0x10, 8, 0xF0, 0xFF, 0, 0, 0, 0, 0, 0, 6]);
-        yield return ("link-scribble", [.. PostOf(0, send), 0, 64, 0, 4, 0x22, 0, 0, 0, 0, 128, 0, 8, 0x7F, 0x7F, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
+        yield return ("link-scribble", [.. PostOf(0, send), 0, 64, 0, 4, 0x22, 0, 0, 0, 0, 112, 0, 8, 0x7F, 0x7F, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
         yield return ("doorbell-scribble", [1, 80, 0, 8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 128, 0, 8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 3, .. PostOf(1, send), 3]);
         yield return ("death-markers", [.. PostOf(0, send), 0, 80, 0, 4, 1, 0, 0, 0, 3, 3, 2, 80, 0, 4, 1, 0, 0, 0, 6]);
     }
@@ -145,8 +145,8 @@ internal sealed class RegionsTarget : IFuzzTarget
     public byte[]? MutateStructure(byte[] input, Random random, Func<byte[]> otherEntry)
     {
         // A patch aimed at a field that matters: a link's control line or slot tag, a channel position or record header.
-        int[] offsets = [64, 68, 72, 76, 80, 84, 88, 128, 136, 640, 648];
-        int[] channel = [8, 64, 72, 76, 80, 128, 136, 144, 4096, 4100, 4104, 4112, 4096 + 4088];
+        int[] offsets = [64, 68, 72, 76, 80, 84, 88, 112, 120, 128, 136, 640, 648]; // control line words, the tags (v4), MR0/MR1 each way
+        int[] channel = [8, 16, 20, 64, 72, 76, 80, 128, 136, 144, 4096, 4100, 4104, 4112, 4096 + 4088]; // with the fence words (v3)
         bool isChannel = random.Next(2) == 0;
         int offset = isChannel ? channel[random.Next(channel.Length)] : offsets[random.Next(offsets.Length)];
         int n = 1 << random.Next(4);
@@ -162,10 +162,10 @@ internal sealed class RegionsTarget : IFuzzTarget
         ref LinkLayout l = ref link.Region.Layout;
         for (int i = 0; i < Math.Min((int)(tag & 0x7F), MsgTag.MaxWords); i++)
         {
-            l.Request.Mr[i] = (ulong)(i + 1);
+            l.RequestMr[i] = (ulong)(i + 1);
         }
 
-        l.Request.Tag = tag;
+        l.RequestTag = tag;
         int code = call ? LinkState.PostedCall : LinkState.Posted;
         l.StateWord.ExchangeFullFence(LinkState.Make(seq, code));
         receiver.Doorbell.RingWithHint(l.HintIndex);
