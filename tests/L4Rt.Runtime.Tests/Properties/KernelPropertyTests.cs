@@ -1,0 +1,36 @@
+using CsCheck;
+
+namespace L4Rt.Tests.Properties;
+
+/// <summary>
+/// Property-based tests of the kernel's invariants (issue 13): random sequences of requests from 2–4 tasks — creations
+/// through factories and sub-factories, names, map, map and grant through a gate message's items, delete, death and
+/// rejoin, and requests that must be refused — each run against a fresh in-process kernel beside
+/// <see cref="KernelModel"/> (see <see cref="KernelRun"/> for what is checked after every step). A failure is shrunk
+/// to a short sequence and printed with the steps as the model saw them. docs/properties.md tells how to run more.
+/// </summary>
+public sealed class KernelPropertyTests
+{
+    /// <summary>Sequences per property: <c>L4RT_PROPERTY_ITER</c>, else a number that keeps the suite to seconds.</summary>
+    private static long Iterations(long otherwise) =>
+        long.TryParse(Environment.GetEnvironmentVariable("L4RT_PROPERTY_ITER"), out long n) && n > 0 ? n : otherwise;
+
+    /// <summary>A failure's seed, to run exactly that sequence again (CsCheck prints it).</summary>
+    private static string? Seed => Environment.GetEnvironmentVariable("L4RT_PROPERTY_SEED") is { Length: > 0 } seed ? seed : null;
+
+    private static Gen<(int Tasks, KernelOp[] Ops)> Sequences(int maxSteps) =>
+        from tasks in Gen.Int[2, 4]
+        from ops in KernelOp.Generate(tasks).Array[1, maxSteps]
+        select (tasks, ops);
+
+    [Fact]
+    public void AnySequence_OfRequests_KeepsEveryInvariant_AndTheKernelHoldsWhatTheModelHolds() =>
+        Sequences(40).Sample((tasks, ops) => KernelRun.Check(tasks, ops), seed: Seed, iter: Iterations(400), threads: 1, print: Print);
+
+    [Fact]
+    public void LongSequences_DeepDerivationTrees_KeepEveryInvariant() =>
+        Sequences(150).Sample((tasks, ops) => KernelRun.Check(tasks, ops), seed: Seed, iter: Iterations(400) / 4, threads: 1, print: Print);
+
+    private static string Print((int Tasks, KernelOp[] Ops) sequence) =>
+        $"{sequence.Tasks} tasks:\n    {string.Join("\n    ", sequence.Ops)}";
+}
