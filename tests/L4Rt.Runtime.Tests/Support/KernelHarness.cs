@@ -61,8 +61,8 @@ internal sealed class KernelHarness : IDisposable
     }
 
     /// <summary>
-    /// Sends a request whatever its outcome. On success the reply is read with handles that only alias the kernel's
-    /// descriptors (nothing to dispose; valid while the kernel holds them), for callers that look only at its fields.
+    /// Sends a request whatever its outcome, for callers that look only at the reply's fields: its descriptors (copies,
+    /// as in <see cref="Ok"/>; the reply's handles own what they wrap) are closed before it is returned.
     /// </summary>
     internal L4Status Try<T>(RecordingPort port, IControlRequest<T> request, out T reply)
         where T : IControlMessage<T>
@@ -72,7 +72,11 @@ internal sealed class KernelHarness : IDisposable
         if (sent.Status == L4Status.Ok && !sent.Deferred)
         {
             FrameReader reader = new(sent.Payload is null ? [] : sent.Payload.Span);
-            reply = T.Read(ref reader, [.. (sent.Fds ?? []).Select(h => new SafeFdHandle((int)h.DangerousGetHandle(), ownsHandle: false))]);
+            reply = T.Read(ref reader, [.. (sent.Fds ?? []).Select(h => new SafeFdHandle(Libc.Sys.Duplicate((int)h.DangerousGetHandle())))]);
+            foreach (System.Runtime.InteropServices.SafeHandle fd in reply.Fds)
+            {
+                fd.Dispose();
+            }
         }
 
         return sent.Status;
