@@ -1,0 +1,27 @@
+using L4Rt.Protocol;
+
+namespace L4Rt.Tests.Properties;
+
+/// <summary>
+/// Sequences the properties found (<see cref="KernelPropertyTests"/>), shrunk by hand to the steps that matter and
+/// kept as plain tests: each failed before its fix. Picks (#n) are positions among the acting task's capabilities of
+/// the kind the request takes, in slot order (see <see cref="KernelOp"/>); each task starts with its task capability
+/// in slot 0, its root factory in slot 1 and the name service in slot 2.
+/// </summary>
+public sealed class KernelRegressionTests
+{
+    [Fact]
+    public void Grant_WithFewerRights_RevokesWhatWasDerivedWithTheRightsItDrops()
+    {
+        // A thread's original (all rights) is mapped, all rights, into slot 5; then granted through a gate of the
+        // same task with only Send. Before the fix the moved capability kept the mapped one as its child: a path from
+        // Send to All, rights growing along it.
+        KernelRun.Check(2, [
+            new(OpKind.CreateThread, 0, 0, 0, CapRights.None, 0, false),         // slot 3
+            new(OpKind.CreateGate, 0, 0, 0, CapRights.None, 0, false),           // slot 4, bound to the thread
+            new(OpKind.Map, 0, 3, 0, CapRights.All, 0, false),                   // the thread, into t0 itself: slot 5
+            new(OpKind.Send, 0, 0, 3, CapRights.Send, 0, true),                  // grant slot 3 with Send only
+            new(OpKind.CapInfo, 0, 0, 0, CapRights.None, 0, false),
+        ]);
+    }
+}
