@@ -338,8 +338,9 @@ internal sealed class KernelModel
     /// <summary>
     /// Grant: the capability moves (with fewer rights, perhaps); what was derived from it stays derived, now from the
     /// moved one — except what holds a right the moved one lacks, which is revoked (rights never grow along a path).
+    /// The moved capability is returned not yet installed.
     /// </summary>
-    internal Cap Grant(Cap source, CapRights rights, ModelTask target, int slot)
+    internal Cap Grant(Cap source, CapRights rights, ModelTask target)
     {
         Cap moved = new(source.Obj, source.Rights & rights, target, source.Parent);
         foreach (Cap child in source.Children.ToList())
@@ -360,7 +361,6 @@ internal sealed class KernelModel
         owner.Slots.Remove(source.Slot);
         source.Obj.Caps.Remove(source);
         source.Parent?.Children.Remove(source);
-        Install(target, moved, slot);
-        return moved;
+        return moved; // the caller installs it where the kernel put it (the lowest slot free now)
     }
 }

@@ -32,8 +32,8 @@ internal enum OpKind
 /// </summary>
 internal readonly record struct KernelOp(OpKind Kind, int Task, int A, int B, CapRights Rights, int N, bool Flag)
 {
-    /// <summary>The names steps register and query: few, so that they collide.</summary>
-    internal static readonly string[] Names = ["svc/a", "svc/b", "svc/c"];
+    /// <summary>The names steps register and query: few, so that they collide; a <see cref="Prelude"/> registers gate/N and task/N.</summary>
+    internal static readonly string[] Names = ["svc/a", "svc/b", "gate/0", "gate/1", "gate/2", "gate/3", "task/0", "task/1", "task/2", "task/3"];
 
     /// <summary>Steps in proportion: mostly what builds and moves capabilities, some deaths and rejoins.</summary>
     private static readonly Gen<OpKind> Kinds = Gen.Frequency(
@@ -52,7 +52,7 @@ internal readonly record struct KernelOp(OpKind Kind, int Task, int A, int B, Ca
         (1, OpKind.CapInfo),
         (1, OpKind.FactoryUsage),
         (2, OpKind.Kill),
-        (2, OpKind.Join));
+        (1, OpKind.Join));
 
     private static readonly Gen<int> Picks = Gen.Int[-2, 12];
 
@@ -64,6 +64,21 @@ internal readonly record struct KernelOp(OpKind Kind, int Task, int A, int B, Ca
     /// <summary>A step of one of <paramref name="tasks"/> tasks.</summary>
     internal static Gen<KernelOp> Generate(int tasks) =>
         Gen.Select(Kinds, Gen.Int[0, tasks - 1], Picks, Picks, RightSets, Gen.Int[0, 3], Gen.Bool, (kind, task, a, b, rights, n, flag) => new KernelOp(kind, task, a, b, rights, n, flag));
+
+    /// <summary>
+    /// Steps that give each task a thread and a gate and publish the gate and the task's own capability (gate/N,
+    /// task/N), so that sequences start where capabilities can travel between tasks. Ordinary steps: shrinking may drop them.
+    /// </summary>
+    internal static IEnumerable<KernelOp> Prelude(int tasks)
+    {
+        for (int task = 0; task < tasks; task++)
+        {
+            yield return new(OpKind.CreateThread, task, 0, 0, CapRights.None, 0, false); // slot 3
+            yield return new(OpKind.CreateGate, task, 0, 0, CapRights.None, 0, false); // slot 4
+            yield return new(OpKind.NameRegister, task, 4, task, CapRights.All, 0, false); // the gate as gate/N
+            yield return new(OpKind.NameRegister, task, 0, task + 4, CapRights.All, 0, false); // slot 0, the task, as task/N
+        }
+    }
 
     public override string ToString() => Kind switch
     {
@@ -85,5 +100,6 @@ internal readonly record struct KernelOp(OpKind Kind, int Task, int A, int B, Ca
         _ => $"t{Task} Join",
     };
 
-    internal string Name => Names[N % Names.Length];
+    /// <summary>The name a name step uses (chosen by <see cref="B"/>, which no name step uses as a pick).</summary>
+    internal string Name => Names[(B + 2) % Names.Length];
 }
