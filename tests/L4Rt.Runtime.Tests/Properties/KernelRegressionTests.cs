@@ -24,4 +24,21 @@ public sealed class KernelRegressionTests
             new(OpKind.CapInfo, 0, 0, 0, CapRights.None, 0, false),
         ]);
     }
+
+    [Fact]
+    public void Registrant_WhoGrantedTheRegisteredCapabilityAway_TakesItsNameAlongWhenItDies()
+    {
+        // t0 gets t1's gate from the name service, registers it as svc/a, grants it to t2 through t2's gate and dies.
+        // The entry's capability was derived from the one granted, so it now hung below t2's: before the fix the name
+        // outlived its registrant (and no task could unregister it).
+        KernelRun.Check(3, [
+            .. KernelOp.Prelude(3),
+            new(OpKind.NameQuery, 0, 0, 1, CapRights.None, 0, false),            // gate/1 → t0 slot 5
+            new(OpKind.NameRegister, 0, 5, -2, CapRights.All, 0, false),         // slot 5 as svc/a
+            new(OpKind.NameQuery, 0, 0, 2, CapRights.None, 0, false),            // gate/2 → t0 slot 6
+            new(OpKind.Send, 0, 2, 5, CapRights.All, 0, true),                   // grant slot 5 through t2's gate
+            new(OpKind.Kill, 0, 0, 0, CapRights.None, 0, false),
+            new(OpKind.NameQuery, 1, 0, -2, CapRights.None, 0, false),           // svc/a is gone
+        ]);
+    }
 }
