@@ -61,7 +61,7 @@ internal sealed partial class BrokerKernel
 
         // Entries die with their registrant. Most went above, with the capability they were derived from; not one whose
         // capability the task granted away after registering it (the entry's now hangs below the receiver's): before
-        // this it outlived the task, and no one could unregister it. Found by the property tests.
+        // this it outlived the task, and no one could unregister it (Properties/KernelRegressionTests keeps the sequence).
         foreach (NameEntry entry in _namespace.Entries.Values.Where(e => e.Registrant == task).ToList())
         {
             RemoveCapability(entry.Held);
