@@ -3,27 +3,6 @@ using L4Rt.Protocol;
 
 namespace L4Rt.Tests.Properties;
 
-/// <summary>What one step of a generated sequence asks the kernel for.</summary>
-internal enum OpKind
-{
-    CreateThread,
-    CreateGate,
-    CreateIrq,
-    CreateDataspace,
-    CreateChannel,
-    CreateFactory,
-    NameRegister,
-    NameQuery,
-    NameUnregister,
-    Map,
-    Send,
-    Delete,
-    CapInfo,
-    FactoryUsage,
-    Kill,
-    Join,
-}
-
 /// <summary>
 /// One step of a generated sequence: which task acts, what it asks, and the choices it makes. <see cref="A"/> and
 /// <see cref="B"/> pick capabilities by position among what the task holds when the step runs (see
@@ -89,8 +68,8 @@ internal readonly record struct KernelOp(OpKind Kind, int Task, int A, int B, Ca
         OpKind.CreateChannel => $"t{Task} CreateChannel(factory #{A}{(N == 0 ? ", bad capacity" : "")})",
         OpKind.CreateFactory => $"t{Task} CreateFactory(factory #{A}, {(Flag && N == 0 ? -1 : N)} pages, {B & 3} objects)",
         OpKind.NameRegister => $"t{Task} NameRegister(cap #{A}, {Rights}, {Name})",
-        OpKind.NameQuery => $"t{Task} NameQuery({Name})",
-        OpKind.NameUnregister => $"t{Task} NameUnregister({Name})",
+        OpKind.NameQuery => $"t{Task} NameQuery({(B >= 0 ? $"registered #{B}" : Name)})",
+        OpKind.NameUnregister => $"t{Task} NameUnregister({(B >= 0 ? $"registered #{B}" : Name)})",
         OpKind.Map => $"t{Task} Map(cap #{A}, to task #{B}, {Rights})",
         OpKind.Send => $"t{Task} Send(gate #{A}, {(Flag ? "grant" : "map")} cap #{B}, {Rights})",
         OpKind.Delete => $"t{Task} Delete(cap #{A})",
@@ -100,6 +79,9 @@ internal readonly record struct KernelOp(OpKind Kind, int Task, int A, int B, Ca
         _ => $"t{Task} Join",
     };
 
-    /// <summary>The name a name step uses (chosen by <see cref="B"/>, which no name step uses as a pick).</summary>
+    /// <summary>
+    /// The name a name step uses, chosen by <see cref="B"/> (no name step takes a second capability): a register always
+    /// uses it; a query or unregister only when <see cref="B"/> is negative, else it picks among the names registered then.
+    /// </summary>
     internal string Name => Names[(B + 2) % Names.Length];
 }

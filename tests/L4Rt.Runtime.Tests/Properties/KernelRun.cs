@@ -130,16 +130,20 @@ internal sealed class KernelRun : IDisposable
         Compare();
     }
 
-    /// <summary>Every task disconnects: nothing may remain — no task, object, capability, name, quota used or descriptor.</summary>
+    /// <summary>
+    /// Every task disconnects, one after the other, each death checked like a step; then nothing may remain — no task,
+    /// object, capability, name, quota used or descriptor.
+    /// </summary>
     internal void DisconnectAll()
     {
-        _trace.Append("    (every task disconnects)");
         foreach (ModelTask? task in _tasks)
         {
             if (task is { Alive: true })
             {
+                _trace.Append($"    (t{task.Index} disconnects)").AppendLine();
                 _harness.Kernel.TaskDisconnected(task.Port);
                 _model.Kill(task);
+                Compare();
             }
         }
 
@@ -327,7 +331,7 @@ internal sealed class KernelRun : IDisposable
     private void NameQuery(ModelTask task, KernelOp op)
     {
         Cap? space = task.Slots.GetValueOrDefault(task.NamespaceSlot);
-        string name = op.Name;
+        string name = Registered(op);
         L4Status predicted = Then(KernelModel.Expect(space, CapKind.Namespace, CapRights.Send), () => _model.Names.ContainsKey(name) ? L4Status.Ok : L4Status.NameNotFound);
         L4Status actual = Call(task, new Msg.NameQuery.Request(task.NamespaceSlot, 0, name), out Msg.NameQuery.Reply reply);
         if (Same(predicted, actual))
@@ -341,7 +345,7 @@ internal sealed class KernelRun : IDisposable
     private void NameUnregister(ModelTask task, KernelOp op)
     {
         Cap? space = task.Slots.GetValueOrDefault(task.NamespaceSlot);
-        string name = op.Name;
+        string name = Registered(op);
         L4Status predicted = Then(KernelModel.Expect(space, CapKind.Namespace, CapRights.Write), () =>
             !_model.Names.TryGetValue(name, out KernelModel.Entry? entry) ? L4Status.NameNotFound
             : entry.Registrant != task ? L4Status.NoRights
@@ -452,10 +456,18 @@ internal sealed class KernelRun : IDisposable
         if (Same(KernelModel.Expect(factory, CapKind.Factory, CapRights.None), Call(task, new Msg.FactoryUsage.Request(slot), out Msg.FactoryUsage.Reply reply)))
         {
             Obj f = factory!.Obj;
-            (long bytes, int objects, int fds) = _model.Used(f);
+            (long bytes, int objects, _) = _model.Used(f);
             Assert.Equal((f.QuotaBytes, bytes, f.QuotaObjects, objects, _options.TaskQuotaFds, _model.Used(f.Root).Fds), (reply.QuotaBytes, reply.UsedBytes, reply.QuotaObjects, reply.UsedObjects, reply.QuotaFds, reply.UsedFds));
-            _ = fds;
         }
+    }
+
+    /// <summary>A query's name: by position among the names registered now (<see cref="KernelOp.B"/> ≥ 0, if any are), else the step's fixed name.</summary>
+    private string Registered(KernelOp op)
+    {
+        string[] names = [.. _model.Names.Keys.Order(StringComparer.Ordinal)];
+        string name = op.B >= 0 && names.Length > 0 ? names[op.B % names.Length] : op.Name;
+        _trace.Append($"'{name}' ");
+        return name;
     }
 
     /// <summary>
