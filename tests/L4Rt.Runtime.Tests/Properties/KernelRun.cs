@@ -72,6 +72,52 @@ internal sealed class KernelRun : IDisposable
         }
     }
 
+    /// <summary>
+    /// The shortest sequence found by dropping steps from <paramref name="ops"/> (halves, quarters, … single steps) that
+    /// still fails with the same violation (its first line, numbers aside): CsCheck's shrinking resamples, which leaves
+    /// long sequences; this makes the one printed readable.
+    /// </summary>
+    internal static KernelOp[] Minimize(int tasks, KernelOp[] ops)
+    {
+        string? target = Violation(tasks, ops);
+        if (target is null)
+        {
+            return ops;
+        }
+
+        for (int chunk = Math.Max(1, ops.Length / 2); chunk >= 1; chunk /= 2)
+        {
+            for (int start = 0; start + chunk <= ops.Length;)
+            {
+                KernelOp[] candidate = [.. ops[..start], .. ops[(start + chunk)..]];
+                if (Violation(tasks, candidate) == target)
+                {
+                    ops = candidate;
+                }
+                else
+                {
+                    start += chunk;
+                }
+            }
+        }
+
+        return ops;
+    }
+
+    /// <summary>The violation <paramref name="ops"/> end in, its first line with the numbers taken out; null if none.</summary>
+    private static string? Violation(int tasks, KernelOp[] ops)
+    {
+        try
+        {
+            Check(tasks, ops);
+            return null;
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            return new string([.. e.Message.Split('\n')[0].Where(c => !char.IsAsciiDigit(c))]);
+        }
+    }
+
     internal void Step(KernelOp op)
     {
         ModelTask task = _tasks[op.Task]!;
