@@ -6,7 +6,7 @@ using L4Rt.Tests.Support;
 namespace L4Rt.Tests.Properties;
 
 /// <summary>
-/// What the kernel should hold, written from the rules in docs/DESIGN and the request handlers' contracts, not from
+/// What the kernel should hold, written from the design's rules and the request handlers' contracts, not from
 /// their code: objects with what they were charged, capabilities with the one they were derived from, name entries
 /// and links. It predicts each request's status; <see cref="KernelRun"/> compares it with the kernel after every step.
 /// Slots are the only thing it learns from the kernel (the reply says where a capability landed; the run checks it

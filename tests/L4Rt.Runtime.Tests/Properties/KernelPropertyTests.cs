@@ -62,7 +62,7 @@ public sealed class KernelPropertyTests
         catch (CsCheckException e) when (shortest is { } failing)
         {
             KernelOp[] minimal = KernelRun.Minimize(failing.Tasks, failing.Ops);
-            int tasks = Math.Max(2, minimal.Max(op => op.Task) + 1); // the tasks no step uses are left out too
+            int tasks = Math.Max(2, minimal.Select(op => op.Task).DefaultIfEmpty(0).Max() + 1); // the tasks no step uses are left out too
             string violation = "";
             try
             {
