@@ -59,6 +59,20 @@ internal readonly record struct KernelOp(OpKind Kind, int Task, int A, int B, Ca
         }
     }
 
+    /// <summary>
+    /// Steps after a <see cref="Prelude"/> that give each task the next task's gate and task capability from the name
+    /// service (slots 5 and 6), so that sends and maps reach other tasks from the start.
+    /// </summary>
+    internal static IEnumerable<KernelOp> Acquaint(int tasks)
+    {
+        for (int task = 0; task < tasks; task++)
+        {
+            int next = (task + 1) % tasks;
+            yield return new(OpKind.NameQuery, task, 0, next, CapRights.None, 0, false); // gate/next: registered names sort gate/*, then task/*
+            yield return new(OpKind.NameQuery, task, 0, tasks + next, CapRights.None, 0, false); // task/next
+        }
+    }
+
     public override string ToString() => Kind switch
     {
         OpKind.CreateThread => $"t{Task} CreateThread(factory #{A})",

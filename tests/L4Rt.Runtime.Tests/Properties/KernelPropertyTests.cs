@@ -18,12 +18,20 @@ public sealed class KernelPropertyTests
     /// <summary>A failure's seed, to run exactly that sequence again (CsCheck prints it).</summary>
     private static string? Seed => Environment.GetEnvironmentVariable("L4RT_PROPERTY_SEED") is { Length: > 0 } seed ? seed : null;
 
-    /// <summary>2–4 tasks and up to <paramref name="maxSteps"/> steps; three sequences in four begin with <see cref="KernelOp.Prelude"/>.</summary>
+    /// <summary>
+    /// 2–4 tasks and up to <paramref name="maxSteps"/> steps; one sequence in four begins bare, one with
+    /// <see cref="KernelOp.Prelude"/>, two with the prelude and <see cref="KernelOp.Acquaint"/>.
+    /// </summary>
     private static Gen<(int Tasks, KernelOp[] Ops)> Sequences(int maxSteps) =>
         from tasks in Gen.Int[2, 4]
         from prelude in Gen.Int[0, 3]
         from ops in KernelOp.Generate(tasks).Array[1, maxSteps]
-        select (tasks, prelude == 0 ? ops : [.. KernelOp.Prelude(tasks), .. ops]);
+        select (tasks, prelude switch
+        {
+            0 => ops,
+            1 => [.. KernelOp.Prelude(tasks), .. ops],
+            _ => [.. KernelOp.Prelude(tasks), .. KernelOp.Acquaint(tasks), .. ops],
+        });
 
     [Fact]
     public void AnySequence_OfRequests_KeepsEveryInvariant_AndTheKernelHoldsWhatTheModelHolds() => Property(40, Iterations(400));
