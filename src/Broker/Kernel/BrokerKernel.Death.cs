@@ -59,6 +59,14 @@ internal sealed partial class BrokerKernel
             RemoveCapability(cap);
         }
 
+        // Entries die with their registrant. Most went above, with the capability they were derived from; not one whose
+        // capability the task granted away after registering it (the entry's now hangs below the receiver's): before
+        // this it outlived the task, and no one could unregister it (Properties/KernelRegressionTests keeps the sequence).
+        foreach (NameEntry entry in _namespace.Entries.Values.Where(e => e.Registrant == task).ToList())
+        {
+            RemoveCapability(entry.Held);
+        }
+
         task.Destroyed = true;
         _tasks.Remove(task.Id);
 

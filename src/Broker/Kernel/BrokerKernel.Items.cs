@@ -261,13 +261,24 @@ internal sealed partial class BrokerKernel
 
     /// <summary>
     /// Grant: <paramref name="source"/> moves to <paramref name="target"/> (what was derived from it stays derived, now
-    /// from the moved capability); the sender keeps nothing, and its mappings made through it are revoked.
+    /// from the moved capability, unless it holds a right the moved one lacks); the sender keeps nothing, and its
+    /// mappings made through it are revoked.
     /// </summary>
     private Capability GrantInto(Capability source, CapRights rights, TaskObject target, int slot)
     {
         Capability moved = new(source.Object, source.Rights & rights & CapRights.All, target, source.Parent);
-        foreach (Capability child in source.Children)
+        foreach (Capability child in source.Children.ToList())
         {
+            // A grant with fewer rights must not leave a child with more rights than its new parent: rights would grow
+            // along the path (a task mapped All from it, the receiver of a Send-only grant, could map All on). What was
+            // derived with a right the moved capability drops is revoked, with its own descendants — found by the
+            // property tests (Properties/KernelRegressionTests).
+            if ((child.Rights & ~moved.Rights) != 0)
+            {
+                RemoveCapability(child);
+                continue;
+            }
+
             child.Parent = moved;
             moved.Children.Add(child);
         }

@@ -1,33 +1,21 @@
-using System.Diagnostics.Metrics;
 using L4Rt.Broker;
 using L4Rt.Broker.Kernel;
 using L4Rt.Interop;
 using L4Rt.Memory;
 using L4Rt.Protocol;
 using L4Rt.Protocol.Messages;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using L4Rt.Tests.Support;
 using Msg = L4Rt.Protocol.Messages;
 
 namespace L4Rt.Tests.Broker;
 
 /// <summary>
 /// The kernel alone, behind its port: no socket, no session, no process. Requests go in as message types,
-/// replies and notifications come out through a recording <see cref="ITaskPort"/>.
+/// replies and notifications come out through a <see cref="RecordingPort"/> per task (<see cref="KernelHarness"/>).
 /// </summary>
 public sealed class KernelTests : IDisposable
 {
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly BrokerMetrics _metrics;
-    private readonly BrokerKernel _kernel;
-
-    public KernelTests()
-    {
-        _metrics = new BrokerMetrics(_services.GetRequiredService<IMeterFactory>());
-        IOptions<BrokerOptions> options = Options.Create(new BrokerOptions { TaskQuotaObjects = 8 });
-        _kernel = new BrokerKernel(options, NullLogger<BrokerKernel>.Instance, _metrics, new FdBudget(options, NullLogger<FdBudget>.Instance));
-    }
+    private readonly KernelHarness _harness = new(new BrokerOptions { TaskQuotaObjects = 8 });
 
     [Fact]
     public void GateNameQueryLink_AcrossTwoTasks_NotifiesTheReceiverAndRevokesOnDeath()
@@ -52,10 +40,10 @@ public sealed class KernelTests : IDisposable
         FrameReader reader = new(payload);
         Msg.NewLink.Notification note = Msg.NewLink.Notification.Read(ref reader, [new SafeFdHandle(-1, ownsHandle: false)]);
         Assert.Equal((thread.ThreadId, 7UL), (note.ThreadId, note.Label));
-        _kernel.CompleteAck(server, id, L4Status.Ok);
+        _harness.Kernel.CompleteAck(server, id, L4Status.Ok);
 
         // The server dies: its name goes, the client's capability is revoked.
-        _kernel.TaskDisconnected(server);
+        _harness.Kernel.TaskDisconnected(server);
         Assert.Equal(L4Status.NameNotFound, Error(client, new Msg.NameQuery.Request(c.NamespaceSlot, 0, "svc/echo")));
         Assert.Equal(L4Status.InvalidCapability, Error(client, new Msg.GateLink.Request(found.Slot)));
     }
@@ -123,12 +111,7 @@ public sealed class KernelTests : IDisposable
         Assert.Equal(L4Status.DestinationDeleted, Error(mapper, new Msg.DataspaceAttach.Request(found.Slot, Msg.DataspaceAttach.ReadOnly)));
     }
 
-    public void Dispose()
-    {
-        _kernel.Dispose();
-        _metrics.Dispose();
-        _services.Dispose();
-    }
+    public void Dispose() => _harness.Dispose();
 
     /// <summary>A thread (with <paramref name="doorbell"/>) and a gate bound to it, label 7, made by a task that joined.</summary>
     private (Msg.CreateThread.Reply Thread, SlotReply Gate) ThreadAndGate(RecordingPort port, Msg.Hello.Reply joined, DoorbellRegion doorbell)
@@ -137,63 +120,13 @@ public sealed class KernelTests : IDisposable
         return (thread, Ok<SlotReply>(port, new Msg.CreateGate.Request(joined.FactorySlot, thread.Slot, 7)));
     }
 
-    private Msg.Hello.Reply Join(RecordingPort port) => Ok<Msg.Hello.Reply>(port, new Msg.Hello.Request(ProtocolLimits.ProtocolVersion, $"task{port.Pid}"));
+    private Msg.Hello.Reply Join(RecordingPort port) => _harness.Join(port);
 
     private T Ok<T>(RecordingPort port, IControlRequest<T> request)
-        where T : IControlMessage<T>
-    {
-        (Reply reply, List<SafeFdHandle> fds) = Send(port, request);
-        Assert.True(reply.Status == L4Status.Ok, $"{request.Opcode}: {reply.Status}");
-        FrameReader reader = new(reply.Payload is null ? [] : reply.Payload.Span);
-        // Copies, as SCM_RIGHTS would give: the kernel keeps owning its descriptors. (Aliasing them made the reply's
-        // owning handles close the kernel's numbers a second time when finalized — by then reused by someone else,
-        // once the runtime's own signal pipe, which crashed the test host on the next SIGCHLD.)
-        fds.AddRange((reply.Fds ?? []).Select(h => new SafeFdHandle(Libc.Sys.Duplicate((int)h.DangerousGetHandle()))));
-        return T.Read(ref reader, fds);
-    }
+        where T : IControlMessage<T> => _harness.Ok(port, request);
 
     private L4Status Error<T>(RecordingPort port, IControlRequest<T> request)
-        where T : IControlMessage<T> => Send(port, request).Reply.Status;
+        where T : IControlMessage<T> => _harness.Error(port, request);
 
-    private (Reply Reply, List<SafeFdHandle> Fds) Send<T>(RecordingPort port, IControlRequest<T> request)
-        where T : IControlMessage<T>
-    {
-        Payload payload = new();
-        request.Write(payload);
-        List<SafeFdHandle> fds = [.. request.Fds.Select(h => new SafeFdHandle((int)h.DangerousGetHandle()))];
-        foreach (System.Runtime.InteropServices.SafeHandle h in request.Fds)
-        {
-            h.SetHandleAsInvalid(); // passed on, as by SCM_RIGHTS
-        }
-
-        return (_kernel.Handle(port, new FrameHeader(FrameKind.Request, request.Opcode, L4Status.Ok, 1, payload.Length), payload.Span, fds), []);
-    }
-
-    private static Microsoft.Win32.SafeHandles.SafeFileHandle Dup(DoorbellRegion doorbell) =>
-        File.OpenHandle($"/proc/self/fd/{doorbell.Handle.DangerousGetHandle()}", FileMode.Open, FileAccess.ReadWrite);
-
-    /// <summary>Records what the kernel sends a task.</summary>
-    private sealed class RecordingPort(int pid) : ITaskPort
-    {
-        public int Pid { get; } = pid;
-
-        public uint Uid => 1000;
-
-        public TaskObject? Task { get; set; }
-
-        public List<(Opcode Opcode, uint Id, Reply Reply)> Responses { get; } = [];
-
-        public List<(Opcode Opcode, uint Id, byte[] Payload, int Fds)> Notifications { get; } = [];
-
-        public void Respond(Opcode opcode, uint requestId, Reply reply) => Responses.Add((opcode, requestId, reply));
-
-        public bool Notify<T>(Opcode opcode, uint id, T message)
-            where T : IControlMessage<T>
-        {
-            Payload payload = new();
-            message.Write(payload);
-            Notifications.Add((opcode, id, payload.Span.ToArray(), message.Fds.Length));
-            return true;
-        }
-    }
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle Dup(DoorbellRegion doorbell) => KernelHarness.Dup(doorbell);
 }
