@@ -86,6 +86,23 @@ if (args.Contains("--idle"))
     return 0;
 }
 
+if (ArgValue("--fifo") is { } fifoMode)
+{
+    // One FIFO scenario alone, for chasing a slow or stalled round: --fifo MODE (zc, copy, pipe, async) [--record B]
+    // [--count N] [--rounds R]; per round the rate, and how long the slowest round took.
+    int record = ArgValue("--record") is { } rb ? int.Parse(rb, CultureInfo.InvariantCulture) : 65536;
+    long count = ArgValue("--count") is { } cn ? long.Parse(cn, CultureInfo.InvariantCulture) : record >= 4096 ? 32768 : 8_000_000;
+    int fifoRounds = ArgValue("--rounds") is { } fr ? int.Parse(fr, CultureInfo.InvariantCulture) : 5;
+    for (int round = 0; round < fifoRounds; round++)
+    {
+        Stopwatch took = Stopwatch.StartNew();
+        FifoThroughput.Result result = FifoThroughput.Round(record, 1 << 20, count, fifoMode);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: {fifoMode} {record} B: {result.MsgsPerSecond / 1e6:0.000} M msgs/s, {result.Gbps:0.000} GB/s, {result.WakesPerMillion:0.0} wakes/M, {took.Elapsed.TotalSeconds:0.0} s"));
+    }
+
+    return 0;
+}
+
 if (args.Contains("--page-faults"))
 {
     using BrokerHost pagerBroker = new(RepoRoot.Find());

@@ -151,12 +151,18 @@ public abstract class ChannelEndpoint : IDisposable
         Volatile.Write(ref asleepSince, Stopwatch.GetTimestamp()); // before the flag: a waker reads it after seeing the flag
         while (true)
         {
+            // The wake word is read BEFORE the flag goes up. A waker takes the flag down itself (WakeIfWaiting) and
+            // then bumps the word: read after raising the flag, the word could already hold the bump of a waker that
+            // took down THIS flag on behalf of an earlier publish, and this side would sleep with its flag down and
+            // miss the next publish (seen as 30-s stalls once the membarrier below widened that window). Read before,
+            // any later bump ends the futex wait at once.
+            int observed = Volatile.Read(ref wake);
+
             // Dekker handshake with the other side's publish (PublishPosition): raise the flag with a full fence, then
             // the membarrier that lets the busy side publish without one, then re-check. Should the kernel refuse the
             // barrier, the other side may have published unfenced: sleep only briefly before looking again.
             Interlocked.Exchange(ref waiting, 1);
             long sleepLimit = AsymmetricFence.BeforeSleep() ? deadline : Math.Min(deadline, Stopwatch.GetTimestamp() + BarrierRefusedTicks);
-            int observed = Volatile.Read(ref wake);
             if (IsReady() || _guard.IsDisposed)
             {
                 Volatile.Write(ref waiting, 0);
@@ -217,13 +223,13 @@ public abstract class ChannelEndpoint : IDisposable
     private unsafe bool ArmOrReady(nint waiting, nint wake, nint asleepSince, ref long deadline, out int observed, out FutexWake early)
     {
         Volatile.Write(ref *(long*)asleepSince, Stopwatch.GetTimestamp()); // before the flag: a waker reads it after seeing the flag
+        observed = Volatile.Read(ref *(int*)wake); // before the flag, as in WaitUntilReady (a waker takes the flag down itself)
         Interlocked.Exchange(ref *(int*)waiting, 1); // the Dekker handshake of WaitUntilReady, with its barrier
         if (!AsymmetricFence.BeforeSleep())
         {
             deadline = Math.Min(deadline, Stopwatch.GetTimestamp() + BarrierRefusedTicks); // a wake may be lost: look again soon (reported as a wake)
         }
 
-        observed = Volatile.Read(ref *(int*)wake);
         early = IsReady() || _guard.IsDisposed ? FutexWake.Woken : Stopwatch.GetTimestamp() >= deadline ? FutexWake.TimedOut : (FutexWake)(-1);
         if ((int)early < 0)
         {
