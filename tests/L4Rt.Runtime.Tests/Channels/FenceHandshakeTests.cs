@@ -26,6 +26,50 @@ public class FenceHandshakeTests(ITestOutputHelper output)
         Assert.True(AsymmetricFence.BeforeSleep());
     }
 
+    [Fact]
+    public async Task AsyncConsumer_LargeRecords_NoWaitSleepsThroughAPublish()
+    {
+        // The shape that lost wake-ups (a sleeper that read the wake word after raising its flag, with a waker that takes
+        // the flag down itself): 64 KiB records into a 1 MiB ring, the consumer awaiting WaitForDataAsync whenever it is
+        // empty, so it sleeps on nearly every record. With that order back, one run in four stalled here.
+        const long Total = 3L << 30;
+        using TempDir dir = new();
+        using DirectChannelListener listener = DirectChannelListener.Listen(dir.Socket());
+        using ChildProcess producerChild = ChildProcess.Start("chan-produce", dir.Socket(), Total.ToString(CultureInfo.InvariantCulture), "77", "65536");
+        using ChannelConsumer consumer = listener.AcceptAsConsumer(1 << 20, TimeSpan.FromSeconds(30));
+        long bytes = 0, sleeps = 0;
+        while (true)
+        {
+            L4Status status = consumer.Read(L4Timeout.Zero, out ReadOnlySpan<byte> record);
+            if (status == L4Status.Ok)
+            {
+                bytes += record.Length;
+                consumer.Release();
+                continue;
+            }
+
+            if (status == L4Status.DestinationDeleted && consumer.IsCompleted)
+            {
+                break;
+            }
+
+            Assert.Equal(L4Status.ReceiveTimeout, status);
+            sleeps++;
+            // The producer streams at GB/s: 3 s without a record is a lost wake-up, this side's (a record is there) or
+            // the producer's (it sleeps on a ring this side has freed).
+            L4Status waited = await consumer.WaitForDataAsync(L4Timeout.FromMilliseconds(3000));
+            if (waited != L4Status.Ok)
+            {
+                string whose = consumer.Read(L4Timeout.Zero, out _) == L4Status.Ok ? "one was there: this side's wake-up was lost" : "none: the producer's was";
+                Assert.Fail($"a wait of 3 s ended with {waited} ({whose}) after {bytes} bytes, {sleeps} waits\nproducer: {producerChild.Output}");
+            }
+        }
+
+        output.WriteLine($"{bytes} bytes, {sleeps} waits, {consumer.WakeupsIssued} wakes issued; consumer counted {consumer.Records} records {consumer.Bytes} bytes; producer: {producerChild.WaitForLine("DONE")}");
+        Assert.Equal(Total, bytes);
+        Assert.True(sleeps > 1000, $"only {sleeps} waits: the consumer hardly slept");
+    }
+
     [Theory]
     [InlineData("1")]
     [InlineData("0")]
