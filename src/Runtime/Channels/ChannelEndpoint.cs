@@ -205,7 +205,7 @@ public abstract class ChannelEndpoint : IDisposable
     }
 
     /// <summary>
-    /// The asynchronous <see cref="WaitUntilReady"/>: one armed look (flag raised, wake word read, <see cref="IsReady"/>
+    /// The asynchronous <see cref="WaitUntilReady"/>: one armed look (wake word read, flag raised, <see cref="IsReady"/>
     /// re-checked), then one wait in the process's futex reactor, which holds no thread. The caller lowers the flag
     /// (<see cref="Disarm"/>) and loops. Owner only, inside <see cref="Enter"/>.
     /// </summary>
