@@ -15,14 +15,16 @@ public class BrokerMetricsTests
     public void Meter_PublishesTasksObjectsQuotaAndControlCalls()
     {
         using ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        using BrokerMetrics metrics = new(services.GetRequiredService<IMeterFactory>());
+        IMeterFactory factory = services.GetRequiredService<IMeterFactory>();
+        using BrokerMetrics metrics = new(factory);
         IOptions<BrokerOptions> options = Options.Create(new BrokerOptions());
         using BrokerKernel kernel = new(options, NullLogger<BrokerKernel>.Instance, metrics, new FdBudget(options, NullLogger<FdBudget>.Instance));
         Dictionary<string, object> seen = [];
         using MeterListener listener = new();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == BrokerMetrics.MeterName)
+            // This kernel's meter only: kernels of tests running in parallel publish under the same name.
+            if (instrument.Meter.Name == BrokerMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
             {
                 l.EnableMeasurementEvents(instrument);
             }
