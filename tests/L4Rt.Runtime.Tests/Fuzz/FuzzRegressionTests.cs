@@ -8,7 +8,10 @@ namespace L4Rt.Tests.Fuzz;
 /// The fuzzer's findings as regression tests: every input kept in tests/L4Rt.Fuzz/crashes/TARGET (a crash that was
 /// fixed) and in tests/L4Rt.Fuzz/corpus/TARGET, and every seed, replayed through the same target code the fuzzer runs
 /// (linked from tests/L4Rt.Fuzz/Targets), here against the uninstrumented assemblies.
+/// In the process collection: the regions target runs real threads and channels in this process, which the process-wide
+/// meters of MetricsTests count.
 /// </summary>
+[Collection(L4Rt.Tests.Support.ProcessCollection.Name)]
 public sealed class FuzzRegressionTests
 {
     [Theory]
