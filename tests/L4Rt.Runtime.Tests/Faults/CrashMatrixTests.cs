@@ -177,6 +177,46 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
     /// <summary>Kills the victim and notes when (the row's detection times are measured from it).</summary>
     private static long Kill(CrashScenario s) => s_lastKill = s.KillVictim();
 
+    /// <summary>Kills the victim and waits (bounded) until the broker has dropped its task; when it was first seen gone.</summary>
+    private static async Task<long> KillAndAwaitGoneAsync(CrashScenario s)
+    {
+        Kill(s);
+        return await AwaitGoneAsync(s);
+    }
+
+    private static async Task<long> AwaitGoneAsync(CrashScenario s)
+    {
+        long gone = await s.AwaitVictimGoneAsync();
+        Assert.True(gone > 0, "the broker never dropped the victim task");
+        return gone;
+    }
+
+    /// <summary>
+    /// Starts the victim, stops the broker, lets the victim send its one request (it prints <paramref name="sentLine"/>
+    /// first), kills it while the request still waits in the stopped broker's socket, continues the broker and waits
+    /// until it has dropped the victim's task.
+    /// </summary>
+    private static async Task<long> KillWithRequestInAStoppedBrokerAsync(CrashScenario s, string sentLine)
+    {
+        using TempDir dir = new();
+        string go = Path.Combine(dir.Path, "go");
+        await s.StartVictimAsync("READY", go);
+        s.Broker.Stop();
+        try
+        {
+            File.WriteAllText(go, "");
+            s.Victim!.WaitForLine(sentLine);
+            Thread.Sleep(300); // no state to wait on inside a stopped broker: give the victim time to send its request
+            Kill(s);
+        }
+        finally
+        {
+            s.Broker.Continue();
+        }
+
+        return await AwaitGoneAsync(s);
+    }
+
     private static long KillBroker(CrashScenario s) => s_lastKill = s.Broker.Kill();
 
     private void Report(string role, string point, Row row, Seen seen, bool? restored, double? restoreMs, string? note)
@@ -300,9 +340,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         using L4Thread _ = thread;
         Server server = new(thread);
         Assert.Equal("READY Ok", await s.StartVictimAsync());
-        Kill(s);
-        long gone = await s.AwaitVictimGoneAsync();
-        Assert.True(gone > 0, "the broker never dropped the victim task");
+        long gone = await KillAndAwaitGoneAsync(s);
         AssertStillServed(gate);
         server.Stop();
         Assert.Empty(server.Failures); // an idle caller's death is no event for the server
@@ -316,9 +354,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         int seq = Volatile.Read(ref thread.Doorbell.Layout.Seq);
         await s.StartVictimAsync();
         Await.Until(() => Volatile.Read(ref thread.Doorbell.Layout.Seq) != seq, "the victim's request is posted (the server does not wait)");
-        Kill(s);
-        long gone = await s.AwaitVictimGoneAsync();
-        Assert.True(gone > 0, "the broker never dropped the victim task");
+        long gone = await KillAndAwaitGoneAsync(s);
 
         // The request of a sender that died before the receiver took it is gone with it: the server's wait sees nothing.
         IpcResult r = thread.Wait(L4Timeout.FromMilliseconds(300));
@@ -373,24 +409,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         (L4Thread thread, Gate gate) = await ServeGateAsync(s);
         using L4Thread _ = thread;
         Server server = new(thread);
-        using TempDir dir = new();
-        string go = Path.Combine(dir.Path, "go");
-        await s.StartVictimAsync("READY", go);
-        s.Broker.Stop(); // the victim's link request waits in the broker's socket
-        try
-        {
-            File.WriteAllText(go, "");
-            s.Victim!.WaitForLine("LINKING");
-            Thread.Sleep(300); // no state to wait on inside a stopped broker: give the victim time to send its request
-            Kill(s);
-        }
-        finally
-        {
-            s.Broker.Continue();
-        }
-
-        long gone = await s.AwaitVictimGoneAsync();
-        Assert.True(gone > 0, "the broker never dropped the victim task");
+        long gone = await KillWithRequestInAStoppedBrokerAsync(s, "LINKING"); // its link request waits in the broker's socket
         AssertStillServed(gate);
         server.Stop();
         Assert.Empty(server.Failures);
@@ -481,9 +500,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         Irq irq = await s.Survivor.Factory.CreateIrqAsync(receiver, 77);
         await s.Survivor.Names.RegisterAsync(s.Name, irq, CapRights.Send);
         Assert.Equal("READY 5", await s.StartVictimAsync());
-        Kill(s);
-        long gone = await s.AwaitVictimGoneAsync();
-        Assert.True(gone > 0, "the broker never dropped the victim task");
+        long gone = await KillAndAwaitGoneAsync(s);
         IpcResult r = receiver.Wait(L4Timeout.FromMilliseconds(HangBoundMs)); // triggered before the death: still delivered
         Assert.Equal(L4Status.Ok, r.Status);
         Assert.Equal((SystemProtocol.Irq, 77UL), (r.Tag.Protocol, r.Label));
@@ -553,9 +570,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         int seq = Volatile.Read(ref inbox.Doorbell.Layout.Seq);
         await s.StartVictimAsync();
         Await.Until(() => Volatile.Read(ref inbox.Doorbell.Layout.Seq) != seq, "the victim's message with its item is posted");
-        Kill(s);
-        long gone = await s.AwaitVictimGoneAsync();
-        Assert.True(gone > 0, "the broker never dropped the victim task");
+        long gone = await KillAndAwaitGoneAsync(s);
 
         // Offered, never accepted, and the sender gone: neither the words nor the capability may arrive.
         IpcResult r = inbox.Wait(L4Timeout.FromMilliseconds(300));
@@ -569,24 +584,7 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         inbox.Utcb.SetReceiveBuffers(1);
         Gate gate = await s.Survivor.Factory.CreateGateAsync(inbox, 31);
         await s.Survivor.Names.RegisterAsync(s.Name, gate);
-        using TempDir dir = new();
-        string go = Path.Combine(dir.Path, "go");
-        await s.StartVictimAsync("READY", go);
-        s.Broker.Stop(); // the victim's item offer waits in the broker's socket; the broker reads it after the death
-        try
-        {
-            File.WriteAllText(go, "");
-            s.Victim!.WaitForLine("OFFERING");
-            Thread.Sleep(300); // no state to wait on inside a stopped broker: give the victim time to send its offer
-            Kill(s);
-        }
-        finally
-        {
-            s.Broker.Continue();
-        }
-
-        long gone = await s.AwaitVictimGoneAsync();
-        Assert.True(gone > 0, "the broker never dropped the victim task");
+        long gone = await KillWithRequestInAStoppedBrokerAsync(s, "OFFERING"); // its item offer waits in the broker's socket; the broker reads it after the death
         IpcResult r = inbox.Wait(L4Timeout.FromMilliseconds(300));
         Assert.True(r.Status != L4Status.Ok, $"a dead sender's offered item message was delivered: {r}");
         return await s.SeenAsync(r.Status.ToString(), gone);
