@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using L4Rt.Ipc;
 using L4Rt.Memory;
 
@@ -37,6 +38,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// spans end), then waits. After the producer is gone (closed or dead) and everything committed was read:
     /// <see cref="L4Status.DestinationDeleted"/> (see <see cref="IsCompleted"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public L4Status Read(L4Timeout timeout, out ReadOnlySpan<byte> record)
     {
         record = default;
@@ -55,6 +57,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private L4Status ReadCore(L4Timeout timeout, out ReadOnlySpan<byte> record)
     {
         L4Status status = TryNext(out record);
@@ -76,6 +79,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     }
 
     /// <summary>Releases every record read so far: the producer may reuse their space.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Release()
     {
         if (_head == _cursor || !Enter())
@@ -101,6 +105,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// one of them) and keeps those read after it: the pipe reader's partial <c>AdvanceTo</c>. A position released
     /// already is no work (reading the end record releases everything read).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ReleaseUpTo(long position)
     {
         if (position > _cursor)
@@ -127,6 +132,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// Off the fast path (the ring was empty): records read but not released may be the very space a blocked
     /// producer waits for, so they are released before this side waits too.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReleaseBeforeWaiting()
     {
         if (_head != _cursor)
@@ -137,6 +143,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
     private void ReleaseCore() => ReleaseCore(_cursor);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReleaseCore(long position)
     {
         _head = position;
@@ -151,6 +158,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// <see cref="L4Status.BufferTooSmall"/> with its <paramref name="length"/>: retry with a destination that large.
     /// </summary>
     /// <returns>The status; <paramref name="length"/> is the record's length (also when it did not fit).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public L4Status Read(Span<byte> destination, L4Timeout timeout, out int length)
     {
         L4Status status = Read(timeout, out ReadOnlySpan<byte> record);
@@ -209,6 +217,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// Waits until a record (or the end, or a fault) is there, without taking it. A wait that is not
     /// <see cref="L4Timeout.Zero"/> releases the records read so far first, as a blocking read does.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public L4Status WaitForData(L4Timeout timeout)
     {
         if (!Enter())
@@ -353,6 +362,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     }
 
     /// <summary>Whether a record (or the end, or a fault) is next, stepping over padding but taking nothing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private L4Status Peek()
     {
         L4Status status = TryNext(out ReadOnlySpan<byte> record);
@@ -375,6 +385,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     private protected override string DescribePositions() => $"head {_head} cursor {_cursor} (tail seen {_tail}, completed {IsCompleted})";
 
     /// <summary>One non-blocking step: the next record, or why there is none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private L4Status TryNext(out ReadOnlySpan<byte> record)
     {
         record = default;

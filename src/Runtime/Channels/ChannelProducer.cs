@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using L4Rt.Ipc;
 using L4Rt.Memory;
 
@@ -33,6 +34,7 @@ public sealed class ChannelProducer : ChannelEndpoint
     /// <see cref="L4Timeout.Zero"/>: fail at once with <see cref="L4Status.SendTimeout"/> when the ring is full.
     /// A record larger than the ring throws; a dead consumer gives <see cref="L4Status.DestinationDeleted"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public L4Status Reserve(int size, L4Timeout timeout, out Span<byte> record)
     {
         record = default;
@@ -51,6 +53,7 @@ public sealed class ChannelProducer : ChannelEndpoint
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private L4Status ReserveCore(int size, L4Timeout timeout, out Span<byte> record)
     {
         record = default;
@@ -100,6 +103,7 @@ public sealed class ChannelProducer : ChannelEndpoint
     }
 
     /// <summary>Commits the reserved record with <paramref name="length"/> bytes (at most what was reserved) and, by default, publishes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Commit(int length, bool publish = true)
     {
         if (!Enter())
@@ -117,6 +121,7 @@ public sealed class ChannelProducer : ChannelEndpoint
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CommitCore(int length, bool publish)
     {
         long offset = _reserved;
@@ -175,6 +180,7 @@ public sealed class ChannelProducer : ChannelEndpoint
     }
 
     /// <summary>Makes every committed record visible to the consumer (and wakes it if it sleeps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Publish()
     {
         if (!Enter())
@@ -192,6 +198,7 @@ public sealed class ChannelProducer : ChannelEndpoint
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PublishCore()
     {
         if (_published)
@@ -206,6 +213,7 @@ public sealed class ChannelProducer : ChannelEndpoint
     }
 
     /// <summary>Copying API: writes <paramref name="data"/> as one record.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public L4Status Write(ReadOnlySpan<byte> data, L4Timeout timeout)
     {
         L4Status status = Reserve(data.Length, timeout, out Span<byte> record);
@@ -341,6 +349,7 @@ public sealed class ChannelProducer : ChannelEndpoint
     /// Waits (within <paramref name="timeout"/>; <paramref name="deadline"/> is taken at the first wait and shared by
     /// the waits of one reservation) until <paramref name="need"/> bytes past the tail are free.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private L4Status WaitForRoom(long need, L4Timeout timeout, ref long deadline)
     {
         L4Status status = RefreshHead(need);
@@ -370,6 +379,7 @@ public sealed class ChannelProducer : ChannelEndpoint
     }
 
     /// <summary>Reads the consumer's head once, validates it, and reports whether <paramref name="need"/> bytes fit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private L4Status RefreshHead(long need)
     {
         ref ChannelLayout l = ref Region.Layout;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using L4Rt.Interop;
 using L4Rt.Memory;
 
@@ -62,6 +63,7 @@ public sealed partial class L4Thread
     /// </summary>
     public IpcResult Wait(L4Timeout timeout) => WaitCore(null, timeout);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private IpcResult WaitCore(ReceiveLink? closed, L4Timeout timeout)
     {
         if (!Enter())
@@ -80,6 +82,7 @@ public sealed partial class L4Thread
     }
 
     /// <summary>Closed wait: receives the next message from <paramref name="from"/> only; messages on other links stay pending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IpcResult Receive(ReceiveLink from, L4Timeout timeout)
     {
         ArgumentNullException.ThrowIfNull(from);
@@ -99,6 +102,7 @@ public sealed partial class L4Thread
     /// first; a refusal there (no right to map, say) is returned, nothing is posted, and the reply capability is kept,
     /// so the caller still waits for a reply or for the capability to end.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public L4Status Reply(MsgTag tag)
     {
         if (tag.Items != 0 && ItemTransfer is null)
@@ -121,6 +125,7 @@ public sealed partial class L4Thread
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private L4Status ReplyCore(MsgTag tag)
     {
         ReceiveLink? link = _replyLink;
@@ -173,6 +178,7 @@ public sealed partial class L4Thread
     public IpcResult ReplyAndWait(MsgTag tag, L4Timeout timeout) => ReplyAndWait(tag, timeout, out _);
 
     /// <summary>As <see cref="ReplyAndWait(MsgTag, L4Timeout)"/>, also reporting how the reply went; the wait happens either way.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IpcResult ReplyAndWait(MsgTag tag, L4Timeout timeout, out L4Status replyStatus)
     {
         if (tag.Items != 0 && ItemTransfer is null)
@@ -241,6 +247,7 @@ public sealed partial class L4Thread
         return L4Status.ReceiveTimeout;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private IpcResult WaitGuarded(ReceiveLink? closed, L4Timeout timeout)
     {
         ReleaseRetired();
@@ -327,6 +334,7 @@ public sealed partial class L4Thread
     }
 
     /// <summary>One non-blocking look for a message: the watched link, then hints, then (when hints fell short) a full scan.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryTake(ReceiveLink? closed, out IpcResult result)
     {
         if (Volatile.Read(ref _aborted) != 0)
@@ -440,6 +448,7 @@ public sealed partial class L4Thread
     /// Takes a posted message from one link: read the tag once, validate it, copy the validated number of
     /// words, then commit with one CAS. If the sender withdrew meanwhile the copy is discarded.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryTakeFrom(ReceiveLink link, out IpcResult result)
     {
         ref LinkLayout l = ref link.Region.Layout;
@@ -564,6 +573,7 @@ public sealed partial class L4Thread
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void NotifySender(ref LinkLayout l)
     {
         // Called right after a CAS (a full fence): pairs with the sender's Exchange(SenderWaiting, 1) before it re-checks State.
@@ -576,6 +586,7 @@ public sealed partial class L4Thread
     }
 
     /// <summary>The reply capability ends when the next wait starts: a caller still waiting learns at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DropReplyCapability()
     {
         ReceiveLink? link = _replyLink;
@@ -593,6 +604,7 @@ public sealed partial class L4Thread
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Watch(ReceiveLink link)
     {
         if (_watched != link)
@@ -613,6 +625,7 @@ public sealed partial class L4Thread
     /// Stops spinning on the watched link. Exchange then re-check pairs with the sender's post-then-read of
     /// ReceiverWatching: either the sender saw 0 and rang the doorbell, or we see its post here.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StopWatching()
     {
         ReceiveLink? link = _watched;

@@ -25,6 +25,7 @@ public sealed partial class L4Thread
     /// is withdrawn atomically and never delivered (<see cref="L4Status.SendTimeout"/>). With
     /// <see cref="L4Timeout.Zero"/> the send fails at once unless the receiver is already waiting.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IpcResult Send(SendLink link, MsgTag tag, L4Timeout timeout)
     {
         ArgumentNullException.ThrowIfNull(link);
@@ -50,6 +51,7 @@ public sealed partial class L4Thread
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private IpcResult SendCore(SendLink link, MsgTag tag, L4Timeout timeout)
     {
         ref LinkLayout l = ref link.Region.Layout;
@@ -119,6 +121,7 @@ public sealed partial class L4Thread
     /// message (<paramref name="sendTimeout"/>); the receive phase when the reply arrives (<paramref name="receiveTimeout"/>).
     /// If the receiver drops its reply capability, the call returns <see cref="L4Status.ReplyDropped"/> at once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IpcResult Call(SendLink link, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
     {
         ArgumentNullException.ThrowIfNull(link);
@@ -144,6 +147,7 @@ public sealed partial class L4Thread
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private IpcResult CallCore(SendLink link, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
     {
         ref LinkLayout l = ref link.Region.Layout;
@@ -179,6 +183,7 @@ public sealed partial class L4Thread
     /// <c>CallAsync</c>): the send phase lasts until the receiver takes the message, the receive phase until the reply.
     /// True with the outcome when the call is over; false to wait again for <see cref="CallProgress.WaitingFor"/> to change.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool CallStep(SendLink link, MsgTag tag, L4Timeout receiveTimeout, ref CallProgress call, Progress progress, int state, out IpcResult result)
     {
         ref LinkLayout l = ref link.Region.Layout;
@@ -248,6 +253,7 @@ public sealed partial class L4Thread
     }
 
     /// <summary>Writes the message into the link's request slot and publishes it; false with a status when it must not be sent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryPost(SendLink link, ref LinkLayout l, MsgTag tag, L4Timeout timeout, int code, out int seq, out L4Status status)
     {
         seq = 0;
@@ -298,6 +304,7 @@ public sealed partial class L4Thread
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RingDoorbell(SendLink link, ref LinkLayout l)
     {
         if (l.ReceiverWatchingFlag.IsRaisedAcquire()) // after the post's full fence: pairs with the receiver's LowerFullFence + re-check
@@ -319,6 +326,7 @@ public sealed partial class L4Thread
         : timeout.IsZero ? Stopwatch.GetTimestamp() + Libc.Futex.NanosToTicks(ZeroTimeoutGraceNanoseconds)
         : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static L4Status Outcome(ref LinkLayout l, int state, int seq, int expectedCode)
     {
         if (LinkState.Seq(state) != seq)
@@ -347,6 +355,7 @@ public sealed partial class L4Thread
     internal static bool IsRefusal(L4Status status) => status is L4Status.InvalidCapability or L4Status.NoRights or L4Status.QuotaExceeded
         or L4Status.NoReceiveBuffer or L4Status.InvalidArgument or L4Status.DestinationDeleted;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private IpcResult TakeReply(SendLink link, ref LinkLayout l, int seq)
     {
         ulong raw = Volatile.Read(ref l.ReplyTag); // read once; the receiver wrote it before its CAS to Replied
@@ -374,6 +383,7 @@ public sealed partial class L4Thread
     /// Waits until the link's State differs from <paramref name="observed"/>: a bounded spin (the clock is read
     /// only every 64 iterations, so a quick partner costs no clock read), then futex sleeps on SenderWake.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Progress WaitForProgress(ref LinkLayout l, int observed, long deadline, out int state)
     {
         if (SpinForProgress(ref l, observed, deadline, out state, out Progress spun))
@@ -444,6 +454,7 @@ public sealed partial class L4Thread
     /// One look before sleeping: raises SenderWaiting, reads the wake word, re-checks. True with the progress (the flag
     /// lowered again) when there is no need to sleep; false with the wake word value to sleep on.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool LookArmed(ref LinkLayout l, int observed, long deadline, bool canceled, out int state, out int wake, out Progress progress)
     {
         l.SenderWaitingFlag.RaiseFullFence(); // full fence: pairs with the receiver reading SenderWaiting after its CAS

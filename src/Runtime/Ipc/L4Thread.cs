@@ -230,6 +230,7 @@ public sealed partial class L4Thread : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Enter()
     {
         if (_guard.TryEnter(out bool release))
@@ -245,6 +246,7 @@ public sealed partial class L4Thread : IDisposable
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Exit()
     {
         if (_guard.Exit())
@@ -256,6 +258,7 @@ public sealed partial class L4Thread : IDisposable
     /// <summary>Whether <see cref="Abort()"/> was called.</summary>
     public bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReleaseRetired()
     {
         while (_retired.TryDequeue(out ReceiveLink? link))

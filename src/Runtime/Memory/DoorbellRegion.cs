@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace L4Rt.Memory;
@@ -40,6 +41,7 @@ internal sealed unsafe class DoorbellRegion : IDisposable
     /// Sets hint bit <paramref name="hint"/> (if in range), then bumps the counter and wakes the receiver if it
     /// sleeps. Used after posting a message or triggering an IRQ. Returns whether it had to wake the receiver.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool RingWithHint(int hint)
     {
         ref DoorbellLayout d = ref Layout;
