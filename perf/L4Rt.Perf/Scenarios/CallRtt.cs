@@ -25,7 +25,8 @@ internal static class CallRtt
             me.Utcb.Mr[i] = (ulong)i;
         }
 
-        for (int i = 0; i < warmup; i++)
+        Warmup warm = new(warmup);
+        for (int i = 0; warm.Continues(i); i++)
         {
             Check(me.Call(link, tag, L4Timeout.Never));
         }
@@ -55,7 +56,8 @@ internal static class CallRtt
         using SendLink link = DirectLink.Connect(path, TimeSpan.FromSeconds(30));
         using L4Thread me = new();
         MsgTag tag = new(1, words);
-        for (int i = 0; i < warmup; i++)
+        Warmup warm = new(warmup);
+        for (int i = 0; warm.Continues(i); i++)
         {
             Check(await me.CallAsync(link, tag, L4Timeout.Never).ConfigureAwait(false));
         }

@@ -16,7 +16,8 @@ internal static class MarshallingRtt
     internal static double[] Round(MarshallingStyle style, int warmup, int iterations)
     {
         using Session s = new(style);
-        for (int i = 0; i < warmup; i++)
+        Warmup warm = new(warmup);
+        for (int i = 0; warm.Continues(i); i++)
         {
             s.Call();
         }
