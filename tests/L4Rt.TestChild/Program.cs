@@ -353,7 +353,17 @@ internal static partial class Program
                         case 0: l.RequestTag = (ulong)random.NextInt64() | (random.Next(2) == 0 ? 0 : 0x7FUL); break;
                         case 1: Volatile.Write(ref l.State, random.Next()); break;
                         case 2: Volatile.Write(ref l.State, (random.Next(1 << 20) << 4) | (1 + random.Next(2))); break;
-                        default: l.RequestMr[random.Next(MessageWords.Count)] = (ulong)random.NextInt64(); break;
+                        default: // a word of either place a request's words live (the control line, the MR lines)
+                            if (random.Next(2) == 0)
+                            {
+                                l.RequestInline[random.Next(ShortWords.Count)] = (ulong)random.NextInt64();
+                            }
+                            else
+                            {
+                                l.RequestMr[random.Next(MessageWords.Count)] = (ulong)random.NextInt64();
+                            }
+
+                            break;
                     }
 
                     int hint = link.HintIndex;
@@ -408,6 +418,7 @@ internal static partial class Program
                         Volatile.Write(ref l.State, LinkState.Make(LinkState.Seq(seen) + 1, random.Next(16)));
                         break;
                     case 3: l.ReplyTag = random.Next(3) switch { 0 => (ulong)random.NextInt64(), 1 => 0x7F, _ => (ulong)(uint)random.Next(64) | ((ulong)(uint)random.Next(32) << 8) }; break;
+                    case 4 when random.Next(2) == 0: l.ReplyInline[random.Next(ShortWords.Count)] = (ulong)random.NextInt64(); break;
                     case 4: l.ReplyMr[random.Next(MessageWords.Count)] = (ulong)random.NextInt64(); break;
                     case 5: l.CallReceiveTimeout = random.NextInt64(); break;
                     default: Interlocked.Increment(ref l.SenderWake); Futexes.Wake(ref l.SenderWake); break; // a wake-up with nothing behind it

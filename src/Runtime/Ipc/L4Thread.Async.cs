@@ -155,7 +155,7 @@ public sealed partial class L4Thread
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Post(SendLink link, MsgTag tag, L4Timeout timeout, L4Timeout receiveTimeout, out int seq, out L4Status status)
     {
-        link.Region.Layout.CallReceiveTimeout = receiveTimeout.Nanoseconds; // as in CallCore: published with the post
+        link.Region.Layout.PublishCallReceiveTimeout(receiveTimeout.Nanoseconds); // as in CallCore
         return TryPost(link, ref link.Region.Layout, tag, timeout, LinkState.PostedCall, out seq, out status);
     }
 

@@ -162,7 +162,7 @@ public sealed partial class L4Thread
         _replyLink = null;
 
         // The reply slot is the receiver's alone (the caller reads it only after seeing Replied); the CAS publishes it.
-        Utcb.Mr[..tag.Words].CopyTo(l.ReplyMr);
+        Utcb.Mr[..tag.Words].CopyTo(l.ReplyWords(tag.Words));
         l.ReplyTag = tag.Raw;
         if (l.StateWord.CompareExchangeFullFence(LinkState.Make(_replySeq, LinkState.Replied), awaiting) != awaiting) // pairs with the caller's acquire of State before TakeReply
         {
@@ -488,7 +488,7 @@ public sealed partial class L4Thread
             return false;
         }
 
-        ((ReadOnlySpan<ulong>)l.RequestMr)[..tag.Words].CopyTo(Utcb.Mr);
+        l.RequestWords(tag.Words).CopyTo(Utcb.Mr);
         long callerTimeout = Volatile.Read(ref l.CallReceiveTimeout); // copied with the words: valid only if the CAS below succeeds
         if (tag.Items != 0)
         {

@@ -151,7 +151,7 @@ public sealed partial class L4Thread
     private IpcResult CallCore(SendLink link, MsgTag tag, L4Timeout sendTimeout, L4Timeout receiveTimeout)
     {
         ref LinkLayout l = ref link.Region.Layout;
-        l.CallReceiveTimeout = receiveTimeout.Nanoseconds; // the sender's field; published with the post (read by the receiver after its acquire)
+        l.PublishCallReceiveTimeout(receiveTimeout.Nanoseconds);
         if (!TryPost(link, ref l, tag, sendTimeout, LinkState.PostedCall, out int seq, out L4Status early))
         {
             return new IpcResult(early);
@@ -281,7 +281,7 @@ public sealed partial class L4Thread
         }
 
         // The request slot is the sender's alone while the state is one of the sender-owned codes.
-        Utcb.Mr[..tag.Words].CopyTo(l.RequestMr);
+        Utcb.Mr[..tag.Words].CopyTo(l.RequestWords(tag.Words));
         l.RequestTag = tag.Raw;
         seq = (link.NextSeq + 1) & 0x07FFFFFF;
         link.NextSeq = seq;
@@ -364,7 +364,7 @@ public sealed partial class L4Thread
             return new IpcResult(L4Status.ProtocolViolation);
         }
 
-        ((ReadOnlySpan<ulong>)l.ReplyMr)[..tag.Words].CopyTo(Utcb.Mr);
+        l.ReplyWords(tag.Words).CopyTo(Utcb.Mr);
         if (tag.Items != 0)
         {
             // The slow path: the items wait at the broker (offered before the reply was posted). Refused or forged: the

@@ -6,31 +6,40 @@ namespace L4Rt.Memory;
 /// <summary>
 /// The link region: shared by exactly one sender thread and one receiver thread, so neither can read or
 /// write any other party's messages. Version at offset 0; the control line on its own cache line;
-/// each direction's words on lines written by one side only. The tags ride in the control line, which moves with
-/// every post anyway: a message of up to 8 words moves two lines per direction (control + MR0..7), not three.
+/// each direction's words on lines written by one side only. The control line is the one line every post and
+/// reply writes, so it carries the tags and, for a message of up to <see cref="InlineWords"/> words, the words
+/// too: a short message moves one line per direction, and the reader's look at State already brought its words.
+/// Longer messages put all their words in their direction's MR lines (8 words: two lines per direction). What
+/// changes rarely (the futex word, the death flags, the caller's receive timeout) lives on the first line, which a
+/// spinning side then reads from its own cache.
 /// <code>
 ///  offset size  field             written by                     read by
 ///  ------ ----  ----------------  -----------------------------  ------------------------------
 ///       0    4  Magic 'L4LK'      creator (broker / setup)       both, once at attach
 ///       4    4  Version           creator                        both, once at attach
 ///       8    4  HintIndex         creator                        sender: its bit in the doorbell
-///      12   52  (reserved)
+///      12    4  SenderWake        receiver, death marker         sender: its futex word
+///      16    4  SenderDead        death marker                   receiver
+///      20    4  ReceiverDead      death marker                   sender
+///      24    8  CallReceiveTimeout sender, before posting a call  receiver, as it takes the call
+///                                 when it changed (its receive
+///                                 timeout in ns: 0 zero, &lt; 0
+///                                 never)
+///      32   32  (reserved)
 ///  ---- 64: control line (the only line both sides write) -------------------------------------
 ///      64    4  State             both, by CAS: seq&lt;&lt;4 | code  both
 ///      68    4  SenderWaiting     sender (1 while asleep)        receiver: wake needed?
-///      72    4  SenderWake        receiver, death marker         sender: its futex word
-///      76    4  ReceiverWatching  receiver (1 while it spins     sender: doorbell may be skipped
+///      72    4  ReceiverWatching  receiver (1 while it spins     sender: doorbell may be skipped
 ///                                 on this link's State)
-///      80    4  SenderDead        death marker                   receiver
-///      84    4  ReceiverDead      death marker                   sender
-///      88    8  CallReceiveTimeout sender, before posting a call  receiver, as it takes the call
-///                                 (its receive timeout in ns:
-///                                 0 zero, &lt; 0 never)
-///      96   16  (reserved)
-///     112    8  RequestTag        sender, before posting         receiver: read once, validated
-///     120    8  ReplyTag          receiver, before replying      sender: read once, validated
-///  ---- 128: Request MR0..62, 504 B, written by the sender only --------------------------------
-///  ---- 640: Reply MR0..62,   504 B, written by the receiver only ------------------------------
+///      76    4  (reserved)
+///      80    8  RequestTag        sender, before posting         receiver: read once, validated
+///      88    8  ReplyTag          receiver, before replying      sender: read once, validated
+///      96   16  RequestInline     sender: MR0..1 of a request    receiver
+///                                 of at most 2 words
+///     112   16  ReplyInline       receiver: MR0..1 of a reply    sender
+///                                 of at most 2 words
+///  ---- 128: Request MR0..62, 504 B, written by the sender only (requests of 3+ words) ---------
+///  ---- 640: Reply MR0..62,   504 B, written by the receiver only (replies of 3+ words) --------
 ///    1152       end (the region is one 4 KiB page)
 /// </code>
 /// The label of the link is deliberately absent: it lives in the receiver's private memory.
@@ -41,8 +50,11 @@ namespace L4Rt.Memory;
 internal struct LinkLayout
 {
     internal const uint MagicValue = 0x4B4C344C; // "L4LK" little-endian
-    internal const uint CurrentVersion = 4; // 2: no Receiving/Replying states; 3: CallReceiveTimeout; 4: tags in the control line
+    internal const uint CurrentVersion = 5; // 2: no Receiving/Replying states; 3: CallReceiveTimeout; 4: tags in the control line; 5: short messages in the control line
     internal const int RegionSize = 4096;
+
+    /// <summary>A message of at most this many words rides in the control line (<see cref="RequestInline"/>, <see cref="ReplyInline"/>).</summary>
+    internal const int InlineWords = ShortWords.Count;
 
     [FieldOffset(0)]
     public uint Magic;
@@ -53,6 +65,19 @@ internal struct LinkLayout
     [FieldOffset(8)]
     public int HintIndex;
 
+    [FieldOffset(12)]
+    public int SenderWake;
+
+    [FieldOffset(16)]
+    public int SenderDead;
+
+    [FieldOffset(20)]
+    public int ReceiverDead;
+
+    /// <summary>The caller's receive timeout (ns; 0 zero, &lt; 0 never), written before a call is posted when it changed: a server that forwards the call bounds its own wait by it.</summary>
+    [FieldOffset(24)]
+    public long CallReceiveTimeout;
+
     [FieldOffset(64)]
     public int State;
 
@@ -60,28 +85,23 @@ internal struct LinkLayout
     public int SenderWaiting;
 
     [FieldOffset(72)]
-    public int SenderWake;
-
-    [FieldOffset(76)]
     public int ReceiverWatching;
 
-    [FieldOffset(80)]
-    public int SenderDead;
-
-    [FieldOffset(84)]
-    public int ReceiverDead;
-
-    /// <summary>The caller's receive timeout (ns; 0 zero, &lt; 0 never), written before a call is posted: a server that forwards the call bounds its own wait by it.</summary>
-    [FieldOffset(88)]
-    public long CallReceiveTimeout;
-
     /// <summary>The request's raw tag (the sender's word: validated by the receiver, read once).</summary>
-    [FieldOffset(112)]
+    [FieldOffset(80)]
     public ulong RequestTag;
 
     /// <summary>The reply's raw tag, or a refusal status (the receiver's word: validated by the sender, read once).</summary>
-    [FieldOffset(120)]
+    [FieldOffset(88)]
     public ulong ReplyTag;
+
+    /// <summary>The words of a request of at most <see cref="InlineWords"/> words.</summary>
+    [FieldOffset(96)]
+    public ShortWords RequestInline;
+
+    /// <summary>The words of a reply of at most <see cref="InlineWords"/> words.</summary>
+    [FieldOffset(112)]
+    public ShortWords ReplyInline;
 
     [FieldOffset(128)]
     public MessageWords RequestMr;
@@ -96,6 +116,26 @@ internal struct LinkLayout
     /// <summary>The sender's futex word, bumped by whoever wakes it.</summary>
     [UnscopedRef]
     internal SharedWord SenderWakeWord => new(ref SenderWake);
+
+    /// <summary>
+    /// The sender, before it posts a call: stores its receive timeout only when it differs from the last one, so the
+    /// first line is not written per call and stays in both sides' caches (the receiver reads it with every call).
+    /// </summary>
+    internal void PublishCallReceiveTimeout(long nanoseconds)
+    {
+        if (CallReceiveTimeout != nanoseconds)
+        {
+            CallReceiveTimeout = nanoseconds; // published by the post's full fence (read by the receiver after its acquire of State)
+        }
+    }
+
+    /// <summary>Where the <paramref name="words"/> words (0..63, validated) of a request live: the control line for a short one, the MR lines otherwise.</summary>
+    [UnscopedRef]
+    internal Span<ulong> RequestWords(int words) => words <= InlineWords ? ((Span<ulong>)RequestInline)[..words] : ((Span<ulong>)RequestMr)[..words];
+
+    /// <summary>Where the <paramref name="words"/> words (0..63, validated) of a reply live: the control line for a short one, the MR lines otherwise.</summary>
+    [UnscopedRef]
+    internal Span<ulong> ReplyWords(int words) => words <= InlineWords ? ((Span<ulong>)ReplyInline)[..words] : ((Span<ulong>)ReplyMr)[..words];
 
     /// <summary>Raised while the sender sleeps (or is about to) on <see cref="SenderWake"/>.</summary>
     [UnscopedRef]

@@ -14,3 +14,15 @@ internal struct MessageWords
 
     private ulong _element0;
 }
+
+/// <summary>
+/// MR0..MR1 of a short message of one direction, in the link's control line (16 bytes): a message of at most
+/// <see cref="Count"/> words moves with the State word that publishes it, one line per direction.
+/// </summary>
+[InlineArray(Count)]
+internal struct ShortWords
+{
+    internal const int Count = 2;
+
+    private ulong _element0;
+}

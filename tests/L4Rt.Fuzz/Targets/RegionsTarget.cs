@@ -160,9 +160,10 @@ internal sealed class RegionsTarget : IFuzzTarget
     internal static void Post(L4Thread receiver, ReceiveLink link, ulong tag, bool call, int seq)
     {
         ref LinkLayout l = ref link.Region.Layout;
-        for (int i = 0; i < Math.Min((int)(tag & 0x7F), MsgTag.MaxWords); i++)
+        Span<ulong> words = l.RequestWords(Math.Min((int)(tag & 0x7F), MsgTag.MaxWords));
+        for (int i = 0; i < words.Length; i++)
         {
-            l.RequestMr[i] = (ulong)(i + 1);
+            words[i] = (ulong)(i + 1);
         }
 
         l.RequestTag = tag;

@@ -16,15 +16,19 @@ public class LayoutTests
         Assert.Equal(0, Offset(ref l, ref l.Magic));
         Assert.Equal(4, Offset(ref l, ref l.Version));
         Assert.Equal(8, Offset(ref l, ref l.HintIndex));
+        Assert.Equal(12, Offset(ref l, ref l.SenderWake));
+        Assert.Equal(16, Offset(ref l, ref l.SenderDead));
+        Assert.Equal(20, Offset(ref l, ref l.ReceiverDead));
+        Assert.Equal(24, Offset(ref l, ref l.CallReceiveTimeout));
         Assert.Equal(64, Offset(ref l, ref l.State));
         Assert.Equal(68, Offset(ref l, ref l.SenderWaiting));
-        Assert.Equal(72, Offset(ref l, ref l.SenderWake));
-        Assert.Equal(76, Offset(ref l, ref l.ReceiverWatching));
-        Assert.Equal(80, Offset(ref l, ref l.SenderDead));
-        Assert.Equal(84, Offset(ref l, ref l.ReceiverDead));
-        Assert.Equal(88, Offset(ref l, ref l.CallReceiveTimeout));
-        Assert.Equal(112, Offset(ref l, ref l.RequestTag));
-        Assert.Equal(120, Offset(ref l, ref l.ReplyTag));
+        Assert.Equal(72, Offset(ref l, ref l.ReceiverWatching));
+        Assert.Equal(80, Offset(ref l, ref l.RequestTag));
+        Assert.Equal(88, Offset(ref l, ref l.ReplyTag));
+        Assert.Equal(96, Offset(ref l, ref l.RequestInline[0]));
+        Assert.Equal(104, Offset(ref l, ref l.RequestInline[1]));
+        Assert.Equal(112, Offset(ref l, ref l.ReplyInline[0]));
+        Assert.Equal(120, Offset(ref l, ref l.ReplyInline[1]));
         Assert.Equal(128, Offset(ref l, ref l.RequestMr[0]));
         Assert.Equal(128 + (62 * 8), Offset(ref l, ref l.RequestMr[62]));
         Assert.Equal(640, Offset(ref l, ref l.ReplyMr[0]));
@@ -32,6 +36,7 @@ public class LayoutTests
         Assert.Equal(1152, Unsafe.SizeOf<LinkLayout>());
         Assert.True(Unsafe.SizeOf<LinkLayout>() <= LinkLayout.RegionSize);
         Assert.Equal(504, Unsafe.SizeOf<MessageWords>());
+        Assert.Equal(16, Unsafe.SizeOf<ShortWords>());
     }
 
     [Fact]
@@ -52,7 +57,7 @@ public class LayoutTests
     }
 
     [Fact]
-    public void WrittenByDifferentSides_AreOnSeparateCacheLines_AndShortMessagesMoveTwoLines()
+    public void WrittenByDifferentSides_AreOnSeparateCacheLines_ShortMessagesMoveOneLine_EightWordsTwo()
     {
         LinkLayout l = default;
         Assert.NotEqual(Offset(ref l, ref l.State) / 64, Offset(ref l, ref l.RequestMr[0]) / 64);
@@ -60,10 +65,42 @@ public class LayoutTests
         Assert.Equal(0, Offset(ref l, ref l.RequestMr[0]) % 64);
         Assert.Equal(0, Offset(ref l, ref l.ReplyMr[0]) % 64);
 
-        // The tags share the control line (which every post writes anyway); MR0..MR7 fill exactly one more line.
-        Assert.Equal(Offset(ref l, ref l.State) / 64, Offset(ref l, ref l.RequestTag) / 64);
-        Assert.Equal(Offset(ref l, ref l.State) / 64, Offset(ref l, ref l.ReplyTag) / 64);
+        // The tags and a short message's words share the control line (which every post writes anyway).
+        int control = Offset(ref l, ref l.State) / 64;
+        Assert.Equal(control, Offset(ref l, ref l.RequestTag) / 64);
+        Assert.Equal(control, Offset(ref l, ref l.ReplyTag) / 64);
+        Assert.Equal(control, Offset(ref l, ref l.RequestInline[LinkLayout.InlineWords - 1]) / 64);
+        Assert.Equal(control, Offset(ref l, ref l.ReplyInline[LinkLayout.InlineWords - 1]) / 64);
+
+        // What a spinning side reads but nobody writes per message is on another line: reading it costs no transfer.
+        Assert.NotEqual(control, Offset(ref l, ref l.CallReceiveTimeout) / 64);
+        Assert.NotEqual(control, Offset(ref l, ref l.ReceiverDead) / 64);
+        Assert.NotEqual(control, Offset(ref l, ref l.SenderDead) / 64);
+
+        // MR0..MR7 of a longer message fill exactly one more line.
         Assert.Equal(Offset(ref l, ref l.RequestMr[0]) / 64, Offset(ref l, ref l.RequestMr[7]) / 64);
         Assert.Equal(Offset(ref l, ref l.ReplyMr[0]) / 64, Offset(ref l, ref l.ReplyMr[7]) / 64);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(63)]
+    public void MessageWords_OfUpToTwoWords_LiveInTheControlLine_LongerOnesInTheirDirectionsMrLines(int words)
+    {
+        LinkLayout l = default;
+        Span<ulong> request = l.RequestWords(words), reply = l.ReplyWords(words);
+        Assert.Equal(words, request.Length);
+        Assert.Equal(words, reply.Length);
+        if (words == 0)
+        {
+            return;
+        }
+
+        bool inline = words <= LinkLayout.InlineWords;
+        Assert.Equal(inline ? 96 : 128, Offset(ref l, ref request[0]));
+        Assert.Equal(inline ? 112 : 640, Offset(ref l, ref reply[0]));
     }
 }
