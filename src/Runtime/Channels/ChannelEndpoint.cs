@@ -181,6 +181,13 @@ public abstract class ChannelEndpoint : IDisposable
 
             Futexes.Wait(ref wake, observed, sleepLimit == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(Math.Max(0, sleepLimit - now)));
             Volatile.Write(ref waiting, 0);
+
+            // Woken (or timed out): look before arming again, so a wake with data behind it (the common case) costs no
+            // second flag exchange and membarrier. Nothing is lost if it is not ready yet: the loop arms and re-checks.
+            if (IsReady() || _guard.IsDisposed)
+            {
+                return;
+            }
         }
     }
 
