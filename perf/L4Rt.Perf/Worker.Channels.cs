@@ -75,26 +75,25 @@ internal static partial class Worker
     {
         for (long i = 0; i < count; i++)
         {
-            producer.Reserve(record, L4Timeout.Never, out Span<byte> span);
-            if (zeroCopy)
+            if (!zeroCopy)
             {
-                // Every 8-byte word written in place (vectorized, as gcc -O2 does for the C reference).
-                Span<ulong> words = MemoryMarshal.Cast<byte, ulong>(span);
-                System.Numerics.Vector<ulong> value = new((ulong)i);
-                int w = 0;
-                for (; w <= words.Length - System.Numerics.Vector<ulong>.Count; w += System.Numerics.Vector<ulong>.Count)
-                {
-                    value.CopyTo(words[w..]);
-                }
-
-                for (; w < words.Length; w++)
-                {
-                    words[w] = (ulong)i ^ (ulong)w;
-                }
+                producer.Write(prepared, L4Timeout.Never); // the copying API
+                continue;
             }
-            else
+
+            // Zero-copy: every 8-byte word written in place (vectorized, as gcc -O2 does for the C reference).
+            producer.Reserve(record, L4Timeout.Never, out Span<byte> span);
+            Span<ulong> words = MemoryMarshal.Cast<byte, ulong>(span);
+            System.Numerics.Vector<ulong> value = new((ulong)i);
+            int w = 0;
+            for (; w <= words.Length - System.Numerics.Vector<ulong>.Count; w += System.Numerics.Vector<ulong>.Count)
             {
-                prepared.CopyTo(span);
+                value.CopyTo(words[w..]);
+            }
+
+            for (; w < words.Length; w++)
+            {
+                words[w] = (ulong)i ^ (ulong)w;
             }
 
             producer.Commit(record);
