@@ -132,7 +132,6 @@ public sealed class ChannelConsumer : ChannelEndpoint
     /// Off the fast path (the ring was empty): records read but not released may be the very space a blocked
     /// producer waits for, so they are released before this side waits too.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReleaseBeforeWaiting()
     {
         if (_head != _cursor)
@@ -143,7 +142,6 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
     private void ReleaseCore() => ReleaseCore(_cursor);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReleaseCore(long position)
     {
         _head = position;
@@ -362,7 +360,6 @@ public sealed class ChannelConsumer : ChannelEndpoint
     }
 
     /// <summary>Whether a record (or the end, or a fault) is next, stepping over padding but taking nothing.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private L4Status Peek()
     {
         L4Status status = TryNext(out ReadOnlySpan<byte> record);

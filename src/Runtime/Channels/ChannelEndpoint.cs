@@ -75,7 +75,6 @@ public abstract class ChannelEndpoint : IDisposable
     /// <summary>True once this end was disposed (a blocked operation returns <see cref="L4Status.Aborted"/>).</summary>
     public bool IsDisposed => _guard.IsDisposed;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected bool Enter()
     {
         if (_guard.TryEnter(out bool release))
@@ -91,7 +90,6 @@ public abstract class ChannelEndpoint : IDisposable
         return false;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected void Exit()
     {
         if (_guard.Exit())
@@ -266,7 +264,6 @@ public abstract class ChannelEndpoint : IDisposable
         timeout.IsNever ? long.MaxValue : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
 
     /// <summary>Wakes the other side if it flagged that it sleeps (called right after a publishing full fence).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected void WakeIfWaiting(ref int waiting, ref int wake, ref long asleepSince)
     {
         // Take the flag down ourselves: until the sleeper runs again (tens of µs), every later publish would

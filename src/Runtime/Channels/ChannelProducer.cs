@@ -198,7 +198,6 @@ public sealed class ChannelProducer : ChannelEndpoint
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PublishCore()
     {
         if (_published)

@@ -68,7 +68,6 @@ public sealed partial class L4Thread
     }
 
     /// <summary>One look at the links with the doorbell armed (asleep: senders ring it); the doorbell counter to sleep on otherwise.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TakeArmed(out int seq, out IpcResult result)
     {
         ref DoorbellLayout d = ref _doorbell.Layout;
@@ -152,7 +151,6 @@ public sealed partial class L4Thread
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Post(SendLink link, MsgTag tag, L4Timeout timeout, L4Timeout receiveTimeout, out int seq, out L4Status status)
     {
         link.Region.Layout.PublishCallReceiveTimeout(receiveTimeout.Nanoseconds); // as in CallCore
@@ -160,7 +158,6 @@ public sealed partial class L4Thread
     }
 
     /// <summary>A spin (first look only), then one armed look; false with the wake word to sleep on.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Look(SendLink link, int observed, long deadline, bool spin, bool canceled, out Progress progress, out int state, out int wake)
     {
         ref LinkLayout l = ref link.Region.Layout;

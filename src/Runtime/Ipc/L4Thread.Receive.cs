@@ -573,7 +573,6 @@ public sealed partial class L4Thread
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void NotifySender(ref LinkLayout l)
     {
         // Called right after a CAS (a full fence): pairs with the sender's Exchange(SenderWaiting, 1) before it re-checks State.
@@ -586,7 +585,6 @@ public sealed partial class L4Thread
     }
 
     /// <summary>The reply capability ends when the next wait starts: a caller still waiting learns at once.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DropReplyCapability()
     {
         ReceiveLink? link = _replyLink;
@@ -604,7 +602,6 @@ public sealed partial class L4Thread
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Watch(ReceiveLink link)
     {
         if (_watched != link)
@@ -625,7 +622,6 @@ public sealed partial class L4Thread
     /// Stops spinning on the watched link. Exchange then re-check pairs with the sender's post-then-read of
     /// ReceiverWatching: either the sender saw 0 and rang the doorbell, or we see its post here.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StopWatching()
     {
         ReceiveLink? link = _watched;

@@ -304,7 +304,6 @@ public sealed partial class L4Thread
         return true;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RingDoorbell(SendLink link, ref LinkLayout l)
     {
         if (l.ReceiverWatchingFlag.IsRaisedAcquire()) // after the post's full fence: pairs with the receiver's LowerFullFence + re-check
@@ -326,7 +325,6 @@ public sealed partial class L4Thread
         : timeout.IsZero ? Stopwatch.GetTimestamp() + Libc.Futex.NanosToTicks(ZeroTimeoutGraceNanoseconds)
         : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static L4Status Outcome(ref LinkLayout l, int state, int seq, int expectedCode)
     {
         if (LinkState.Seq(state) != seq)

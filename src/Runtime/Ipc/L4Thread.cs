@@ -230,7 +230,6 @@ public sealed partial class L4Thread : IDisposable
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Enter()
     {
         if (_guard.TryEnter(out bool release))
@@ -246,7 +245,6 @@ public sealed partial class L4Thread : IDisposable
         return false;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Exit()
     {
         if (_guard.Exit())

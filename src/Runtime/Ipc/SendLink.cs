@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using L4Rt.Memory;
 using Microsoft.Win32.SafeHandles;
 
@@ -101,7 +100,6 @@ public sealed class SendLink : IDisposable
     }
 
     /// <summary>Starts a use by a sending operation; false once the link is disposed.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool Enter()
     {
         if (_guard.TryEnter(out bool release))
@@ -118,7 +116,6 @@ public sealed class SendLink : IDisposable
     }
 
     /// <summary>Ends a use; releases the mappings if the link was disposed meanwhile.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Exit()
     {
         if (_guard.Exit())
