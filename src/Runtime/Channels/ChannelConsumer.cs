@@ -142,6 +142,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
 
     private void ReleaseCore() => ReleaseCore(_cursor);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ReleaseCore(long position)
     {
         _head = position;

@@ -75,6 +75,7 @@ public abstract class ChannelEndpoint : IDisposable
     /// <summary>True once this end was disposed (a blocked operation returns <see cref="L4Status.Aborted"/>).</summary>
     public bool IsDisposed => _guard.IsDisposed;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // four times per record
     private protected bool Enter()
     {
         if (_guard.TryEnter(out bool release))
@@ -90,6 +91,7 @@ public abstract class ChannelEndpoint : IDisposable
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private protected void Exit()
     {
         if (_guard.Exit())
@@ -103,6 +105,7 @@ public abstract class ChannelEndpoint : IDisposable
     /// left its lock: it still writes the ring (MarkDead) after disposing the guard, which is what lets the owner
     /// out. Unmapping under its feet was an access violation.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // the rare end of a Dispose from another thread: out of the inlined guards
     private void ReleaseAfterDispose()
     {
         lock (_lifetime)
@@ -264,11 +267,21 @@ public abstract class ChannelEndpoint : IDisposable
         timeout.IsNever ? long.MaxValue : timeout.DeadlineFrom(Stopwatch.GetTimestamp());
 
     /// <summary>Wakes the other side if it flagged that it sleeps (called right after a publishing full fence).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per publish and release: one read inline, the wake out of line
     private protected void WakeIfWaiting(ref int waiting, ref int wake, ref long asleepSince)
+    {
+        if (Volatile.Read(ref waiting) != 0)
+        {
+            Wake(ref waiting, ref wake, ref asleepSince);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Wake(ref int waiting, ref int wake, ref long asleepSince)
     {
         // Take the flag down ourselves: until the sleeper runs again (tens of µs), every later publish would
         // otherwise see it raised and issue another futex wake. One wake per sleep.
-        if (Volatile.Read(ref waiting) != 0 && Interlocked.Exchange(ref waiting, 0) != 0)
+        if (Interlocked.Exchange(ref waiting, 0) != 0)
         {
             Interlocked.Increment(ref wake);
             Futexes.Wake(ref wake);

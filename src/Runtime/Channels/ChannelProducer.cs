@@ -24,7 +24,11 @@ public sealed class ChannelProducer : ChannelEndpoint
     }
 
     /// <summary>The largest record this ring carries.</summary>
-    public int MaxRecordSize => (int)Math.Min(int.MaxValue, Capacity - ChannelLayout.RecordHeader);
+    public int MaxRecordSize
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)Math.Min(int.MaxValue, Capacity - ChannelLayout.RecordHeader);
+    }
 
     /// <summary>Bytes committed that the consumer has not released yet (as last seen).</summary>
     public long BytesInFlight => _tail - _head;

@@ -573,26 +573,37 @@ public sealed partial class L4Thread
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // after every take and reply: one read inline, the wake out of line
     private void NotifySender(ref LinkLayout l)
     {
         // Called right after a CAS (a full fence): pairs with the sender's Exchange(SenderWaiting, 1) before it re-checks State.
         if (l.SenderWaitingFlag.IsRaisedAcquire())
         {
-            l.SenderWakeWord.IncrementFullFence(); // pairs with the sender's read of SenderWake before its futex wait
-            Futexes.Wake(ref l.SenderWake);
-            Counters.Wakeups++;
+            WakeSender(ref l);
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeSender(ref LinkLayout l)
+    {
+        l.SenderWakeWord.IncrementFullFence(); // pairs with the sender's read of SenderWake before its futex wait
+        Futexes.Wake(ref l.SenderWake);
+        Counters.Wakeups++;
+    }
+
     /// <summary>The reply capability ends when the next wait starts: a caller still waiting learns at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // every wait; after a reply there is none to drop
     private void DropReplyCapability()
     {
-        ReceiveLink? link = _replyLink;
-        if (link is null)
+        if (_replyLink is { } link)
         {
-            return;
+            DropReplyCapability(link);
         }
+    }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DropReplyCapability(ReceiveLink link)
+    {
         _replyLink = null;
         ref LinkLayout l = ref link.Region.Layout;
         int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);

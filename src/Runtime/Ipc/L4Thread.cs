@@ -230,6 +230,7 @@ public sealed partial class L4Thread : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // every operation: the guard's two plain accesses, inline
     private bool Enter()
     {
         if (_guard.TryEnter(out bool release))
@@ -245,6 +246,7 @@ public sealed partial class L4Thread : IDisposable
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Exit()
     {
         if (_guard.Exit())

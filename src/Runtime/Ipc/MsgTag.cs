@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace L4Rt.Ipc;
 
 /// <summary>
@@ -49,6 +51,7 @@ public readonly struct MsgTag : IEquatable<MsgTag>
     public ulong Raw => _raw;
 
     /// <summary>Decodes a raw tag from untrusted memory; false when any field is out of range or a reserved bit is set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // once per message taken and per reply read
     public static bool TryDecode(ulong raw, out MsgTag tag)
     {
         int words = (int)(raw & 0x7F);

@@ -20,6 +20,7 @@ internal struct OwnerGuard
     internal readonly bool IsDisposed => Volatile.Read(in _disposed) != 0;
 
     /// <summary>Owner: starts an operation; false if disposed, with <paramref name="release"/> set if the owner must release.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryEnter(out bool release)
     {
         // One plain read of a line the owner writes anyway: an operation that starts while another OS thread's is
@@ -49,6 +50,7 @@ internal struct OwnerGuard
         "while another thread's was still running. Give each OS thread its own L4Thread (and links, channel ends).");
 
     /// <summary>Owner: ends an operation; true if disposed meanwhile and the owner must release.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Exit()
     {
         Volatile.Write(ref _inUse, 0);

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace L4Rt.Memory;
@@ -63,26 +65,32 @@ internal sealed unsafe class ChannelRegion : IDisposable
     }
 
     /// <summary>A span of ring data; the caller has validated the range, this re-checks it (defence in depth).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per record, twice: the throw is out of line so the check inlines
     internal Span<byte> Slice(long offset, int length)
     {
         if (offset < 0 || length < 0 || offset + length > Capacity)
         {
-            throw new L4RtException(L4Status.ProtocolViolation, "channel range outside the ring");
+            ThrowOutsideTheRing("channel range outside the ring");
         }
 
         return new Span<byte>(Data + offset, length);
     }
 
     /// <summary>The 8-byte record header at <paramref name="offset"/> (8-aligned, inside the ring).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ref ulong HeaderAt(long offset)
     {
         if (offset < 0 || offset + ChannelLayout.RecordHeader > Capacity || (offset & 7) != 0)
         {
-            throw new L4RtException(L4Status.ProtocolViolation, "channel header outside the ring");
+            ThrowOutsideTheRing("channel header outside the ring");
         }
 
         return ref *(ulong*)(Data + offset);
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowOutsideTheRing(string what) => throw new L4RtException(L4Status.ProtocolViolation, what);
 
     /// <summary>Marks one side dead and wakes the other (broker or peer watch).</summary>
     internal void MarkDead(bool producer)
