@@ -57,7 +57,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private L4Status ReadCore(L4Timeout timeout, out ReadOnlySpan<byte> record)
     {
         L4Status status = TryNext(out record);

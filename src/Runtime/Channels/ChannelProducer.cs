@@ -125,7 +125,7 @@ public sealed class ChannelProducer : ChannelEndpoint
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CommitCore(int length, bool publish)
     {
         long offset = _reserved;
