@@ -383,7 +383,7 @@ public sealed class ChannelConsumer : ChannelEndpoint
     private protected override string DescribePositions() => $"head {_head} cursor {_cursor} (tail seen {_tail}, completed {IsCompleted})";
 
     /// <summary>One non-blocking step: the next record, or why there is none.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private L4Status TryNext(out ReadOnlySpan<byte> record)
     {
         record = default;

@@ -57,7 +57,7 @@ public sealed class ChannelProducer : ChannelEndpoint
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private L4Status ReserveCore(int size, L4Timeout timeout, out Span<byte> record)
     {
         record = default;
