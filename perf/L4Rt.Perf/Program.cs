@@ -335,8 +335,8 @@ void FifoMetric(string name, string unit, string description, string? baseline, 
 
 FifoMetric("fifo_64b_msgs_per_s", "msgs/s", "FIFO 64 B records, zero-copy (words written and read in place), 1 MiB ring", "c_spsc_64b_msgs_per_s", 0.5);
 FifoMetric("fifo_64k_gbps", "GB/s", "FIFO 64 KiB records, zero-copy, 1 MiB ring", "c_spsc_64k_gbps", 0.8);
-FifoMetric("fifo_64b_copy_msgs_per_s", "msgs/s", "FIFO 64 B records, copying API (Write/Read spans)", "c_spsc_copy_64b_msgs_per_s", null);
-FifoMetric("fifo_64k_copy_gbps", "GB/s", "FIFO 64 KiB records, copying API", "c_spsc_copy_64k_gbps", null);
+FifoMetric("fifo_64b_copy_msgs_per_s", "msgs/s", "FIFO 64 B records, copying API: producer Write(span), consumer Read(dest, timeout, out len) copies out of the ring and releases", "c_spsc_copy_64b_msgs_per_s", 0.8);
+FifoMetric("fifo_64k_copy_gbps", "GB/s", "FIFO 64 KiB records, copying API: producer Write(span), consumer Read(dest, timeout, out len)", "c_spsc_copy_64k_gbps", 0.9);
 FifoMetric("fifo_1k_msgs_per_s", "msgs/s", "FIFO 1 KiB records, zero-copy", null, null);
 FifoMetric("fifo_pipe_64k_gbps", "GB/s", "FIFO through PipeWriter → PipeReader adapters, 64 KiB writes", null, null);
 FifoMetric("fifo_async_64k_gbps", "GB/s", "FIFO 64 KiB records, zero-copy, consumer awaiting WaitForDataAsync when the ring is empty (no thread held); ratio = this / fifo_64k_gbps", "fifo_64k_gbps", null);
