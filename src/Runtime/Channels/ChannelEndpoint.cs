@@ -29,6 +29,7 @@ public abstract class ChannelEndpoint : IDisposable
     {
         Region = region;
         IsProducer = producer;
+        CoLocation.Prepare(); // its libc calls bound here, not on the first wake-up of the data path
         if (AsymmetricFence.Available)
         {
             // From here on this side issues the barrier before it sleeps, so the other side may skip its fences.
@@ -61,6 +62,9 @@ public abstract class ChannelEndpoint : IDisposable
 
     /// <summary>futex wake calls this endpoint issued (only when the other side slept).</summary>
     public long WakeupsIssued { get; private protected set; }
+
+    /// <summary>Times this endpoint, woken by a peer running on the same CPU, moved itself to another CPU (<see cref="CoLocation"/>).</summary>
+    public long Relocations { get; private set; }
 
     /// <summary>Times this endpoint had to wait: the ring was full (producer) or empty (consumer).</summary>
     public long Stalls { get; private protected set; }
@@ -152,7 +156,8 @@ public abstract class ChannelEndpoint : IDisposable
             CpuRelax.Pause();
         }
 
-        Volatile.Write(ref asleepSince, Stopwatch.GetTimestamp()); // before the flag: a waker reads it after seeing the flag
+        long sleptAt = Stopwatch.GetTimestamp();
+        Volatile.Write(ref asleepSince, sleptAt); // before the flag: a waker reads it after seeing the flag
         while (true)
         {
             // The wake word is read BEFORE the flag goes up. A waker takes the flag down itself (WakeIfWaiting) and
@@ -183,6 +188,14 @@ public abstract class ChannelEndpoint : IDisposable
             Futexes.Wait(ref wake, observed, sleepLimit == long.MaxValue ? -1 : Libc.Futex.TicksToNanos(Math.Max(0, sleepLimit - now)));
             Volatile.Write(ref waiting, 0);
 
+            // Woken by a peer that ran on this very CPU: the two ends would take turns on one CPU (CoLocation). Only for
+            // a spinning end after a short sleep, a stream's convoy: an idle end (asleep over 1 ms) is woken where its
+            // waker runs and should stay there, and a futex-only end (no spin) has chosen to take turns.
+            if (spinTicks > 0 && Stopwatch.GetTimestamp() - sleptAt < WakeHint.IdleTicks && AfterWakeMoved())
+            {
+                Relocations++;
+            }
+
             // Woken (or timed out): look before arming again, so a wake with data behind it (the common case) costs no
             // second flag exchange and membarrier. Nothing is lost if it is not ready yet: the loop arms and re-checks.
             if (IsReady() || _guard.IsDisposed)
@@ -190,6 +203,13 @@ public abstract class ChannelEndpoint : IDisposable
                 return;
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool AfterWakeMoved()
+    {
+        ref ChannelLayout header = ref Region.Layout;
+        return CoLocation.AfterWake(ref IsProducer ? ref header.ConsumerCpu : ref header.ProducerCpu);
     }
 
     /// <summary>How long a sleeper whose membarrier the kernel refused sleeps before it looks again (1 ms).</summary>
@@ -283,6 +303,8 @@ public abstract class ChannelEndpoint : IDisposable
         // otherwise see it raised and issue another futex wake. One wake per sleep.
         if (Interlocked.Exchange(ref waiting, 0) != 0)
         {
+            ref ChannelLayout header = ref Region.Layout;
+            CoLocation.NoteWaker(ref IsProducer ? ref header.ProducerCpu : ref header.ConsumerCpu);
             Interlocked.Increment(ref wake);
             Futexes.Wake(ref wake);
             WakeupsIssued++;

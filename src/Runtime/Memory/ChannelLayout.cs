@@ -15,6 +15,10 @@ namespace L4Rt.Memory;
 ///      16    4  ProducerFences   producer, once at attach   consumer, on every release: 1 when the producer issues a
 ///                                                            membarrier before it sleeps (see AsymmetricFence)
 ///      20    4  ConsumerFences   consumer, once at attach   producer, on every publish: the same for the consumer
+///      24    4  ProducerCpu      producer, when it wakes    consumer, when woken: the producer's CPU + 1 (0 unknown),
+///                               the consumer               a hint against sharing one CPU (see CoLocation)
+///      28    4  ConsumerCpu      consumer, when it wakes    producer, when woken: the same for the consumer
+///                               the producer
 ///  ---- 64: producer line (the producer writes it on every publish) -------------------------------
 ///      64    8  Tail             producer: end of the last committed record (release)     consumer (acquire)
 ///      72    4  DataWake         producer (+1 when ConsumerWaiting), death marker          consumer: futex word
@@ -67,6 +71,14 @@ internal struct ChannelLayout
     /// <summary>1 once the consumer issues membarrier(GLOBAL_EXPEDITED) before it sleeps: the producer may publish without a full fence.</summary>
     [FieldOffset(20)]
     public int ConsumerFences;
+
+    /// <summary>The CPU (+1; 0 unknown) the producer ran on when it last woke the consumer: a hint (<see cref="CoLocation"/>).</summary>
+    [FieldOffset(24)]
+    public int ProducerCpu;
+
+    /// <summary>The CPU (+1; 0 unknown) the consumer ran on when it last woke the producer: a hint (<see cref="CoLocation"/>).</summary>
+    [FieldOffset(28)]
+    public int ConsumerCpu;
 
     [FieldOffset(64)]
     public long Tail;

@@ -10,6 +10,30 @@ public class LayoutTests
         (int)Unsafe.ByteOffset(ref Unsafe.As<TStruct, byte>(ref s), ref Unsafe.As<TField, byte>(ref f));
 
     [Fact]
+    public void ChannelLayout_Offsets_MatchTheDocumentedDiagram()
+    {
+        ChannelLayout l = default;
+        Assert.Equal(0, Offset(ref l, ref l.Magic));
+        Assert.Equal(4, Offset(ref l, ref l.Version));
+        Assert.Equal(8, Offset(ref l, ref l.Capacity));
+        Assert.Equal(16, Offset(ref l, ref l.ProducerFences));
+        Assert.Equal(20, Offset(ref l, ref l.ConsumerFences));
+        Assert.Equal(24, Offset(ref l, ref l.ProducerCpu));
+        Assert.Equal(28, Offset(ref l, ref l.ConsumerCpu));
+        Assert.Equal(64, Offset(ref l, ref l.Tail));
+        Assert.Equal(72, Offset(ref l, ref l.DataWake));
+        Assert.Equal(76, Offset(ref l, ref l.ConsumerWaiting));
+        Assert.Equal(80, Offset(ref l, ref l.ProducerDead));
+        Assert.Equal(88, Offset(ref l, ref l.ConsumerAsleepSince));
+        Assert.Equal(128, Offset(ref l, ref l.Head));
+        Assert.Equal(136, Offset(ref l, ref l.SpaceWake));
+        Assert.Equal(140, Offset(ref l, ref l.ProducerWaiting));
+        Assert.Equal(144, Offset(ref l, ref l.ConsumerDead));
+        Assert.Equal(152, Offset(ref l, ref l.ProducerAsleepSince));
+        Assert.Equal(192, Unsafe.SizeOf<ChannelLayout>());
+    }
+
+    [Fact]
     public void LinkLayout_Offsets_MatchTheDocumentedDiagram()
     {
         LinkLayout l = default;
