@@ -24,6 +24,8 @@ if (args.Contains("--help") || args.Contains("-h"))
           --page-faults  only the page-fault rows (page_fault_us, page_fault_call_us), printed, nothing written
           --marshalling  only the marshalling rows (hand-written vs generated vs dynamic call RTT), printed, nothing written
           --bridge    only the gate-bridge group (bridged call and FIFO beside plain gRPC), printed, nothing written
+          --call W    only the call RTT with W words beside the C spin and same-bytes ping-pongs, per round, printed
+                      (--count N calls per round, --rounds R)
           --idle      only the idle-wake group, per round median/p99/max, printed, nothing written
                       (--caller-spin NS: the IPC caller's spin budget, to see its share of the tail)
           --rounds N  rounds per group (default 7, 5 with --quick)
@@ -97,7 +99,32 @@ if (ArgValue("--fifo") is { } fifoMode)
     {
         Stopwatch took = Stopwatch.StartNew();
         FifoThroughput.Result result = FifoThroughput.Round(record, 1 << 20, count, fifoMode);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: {fifoMode} {record} B: {result.MsgsPerSecond / 1e6:0.000} M msgs/s, {result.Gbps:0.000} GB/s, {result.WakesPerMillion:0.0} wakes/M, {took.Elapsed.TotalSeconds:0.0} s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: {fifoMode} {record} B: {result.MsgsPerSecond / 1e6:0.000} M msgs/s, {result.Gbps:0.000} GB/s, {result.WakesPerMillion:0.0} wakes/M, {result.Relocations} moves off a shared CPU, {took.Elapsed.TotalSeconds:0.0} s"));
+    }
+
+    return 0;
+}
+
+if (ArgValue("--call") is { } callWords)
+{
+    // The call RTT alone beside its C baselines, for chasing the call gap: --call WORDS [--count N] [--rounds R]; per round
+    // the .NET median and the C medians of the same round, and the ratio to the same-bytes C ping-pong.
+    int words = int.Parse(callWords, CultureInfo.InvariantCulture);
+    int calls = ArgValue("--count") is { } cc ? int.Parse(cc, CultureInfo.InvariantCulture) : 50_000;
+    int callRounds = ArgValue("--rounds") is { } cr ? int.Parse(cr, CultureInfo.InvariantCulture) : 5;
+    CReference? cref = CReference.Build(RepoRoot.Find(), Console.Out);
+    for (int round = 0; round < callRounds; round++)
+    {
+        Stats call = new(CallRtt.Round(words, L4Thread.DefaultSpinNanoseconds, 5_000, calls));
+        string cText = "";
+        if (cref is not null)
+        {
+            double spin = cref.Run("spin-rtt", ("iterations", calls), ("warmup", 5_000), ("rounds", 1)).GetProperty("median").GetDouble();
+            double same = cref.Run("words-rtt", ("words", words), ("iterations", calls), ("warmup", 5_000), ("rounds", 1)).GetProperty("median").GetDouble();
+            cText = $"; C spin {spin:0} ns, C {words} words {same:0} ns: {call.Median / same:0.00}x same bytes, {call.Median / spin:0.00}x spin";
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: call {words} words median {call.Median:0} ns p99 {call.P99:0} ns{cText}"));
     }
 
     return 0;

@@ -7,10 +7,14 @@ using L4Rt.Ipc;
 
 namespace L4Rt.Perf.Scenarios;
 
-/// <summary>FIFO channel throughput between two processes, timed at the consumer from its first record to the end.</summary>
+/// <summary>
+/// FIFO channel throughput between two processes, timed at the consumer from its first timed record to the end. The
+/// producer warms up first with shorter records, as long as the C ring's warm-up and at least 600 ms (the JIT settles
+/// in both processes); the "pipe" mode, a byte stream, has no warm-up and is timed from its first byte.
+/// </summary>
 internal static class FifoThroughput
 {
-    internal readonly record struct Result(double MsgsPerSecond, double Gbps, double WakesPerMillion, long ConsumerAllocatedBytes);
+    internal readonly record struct Result(double MsgsPerSecond, double Gbps, double WakesPerMillion, long ConsumerAllocatedBytes, long Relocations);
 
     /// <summary>
     /// Every 8-byte word read in place (vectorized sum, as gcc -O2 does for the C reference). The workload loops here
@@ -42,7 +46,10 @@ internal static class FifoThroughput
     /// <summary>What a consumer counted.</summary>
     private sealed class Totals
     {
+        internal int Record; // the timed records' length (the producer's warm-up records differ)
         internal long Start;
+        internal long WarmupWakes; // the consumer's wakes and CPU moves before the first timed record
+        internal long WarmupMoves;
         internal long Bytes;
         internal long Records;
         internal ulong Sink;
@@ -50,9 +57,9 @@ internal static class FifoThroughput
     }
 
     /// <summary>The "async" mode: reads in place while records are there, awaits <c>WaitForDataAsync</c> (no thread held) when the ring is empty.</summary>
-    private static async Task<Totals> ConsumeAsync(ChannelConsumer consumer)
+    private static async Task<Totals> ConsumeAsync(ChannelConsumer consumer, int record)
     {
-        Totals totals = new();
+        Totals totals = new() { Record = record };
         while (true)
         {
             L4Status status = Drain(consumer, totals);
@@ -83,11 +90,18 @@ internal static class FifoThroughput
                 return status;
             }
 
-            totals.Start = totals.Start == 0 ? Stopwatch.GetTimestamp() : totals.Start;
             totals.Sink += SumWords(span);
+            if (span.Length == totals.Record) // a warm-up record is shorter: read the same way, not timed
+            {
+                if (totals.Start == 0)
+                {
+                    (totals.Start, totals.WarmupWakes, totals.WarmupMoves) = (Stopwatch.GetTimestamp(), consumer.WakeupsIssued, consumer.Relocations);
+                }
 
-            totals.Bytes += span.Length;
-            totals.Records++;
+                totals.Bytes += span.Length;
+                totals.Records++;
+            }
+
             consumer.Release();
         }
     }
@@ -102,9 +116,10 @@ internal static class FifoThroughput
         long start = 0, bytes = 0, records = 0;
         ulong sink = 0;
         long allocatedBefore = -1; // taken after the first 10% of records (first sleeps allocate per-thread runtime state once)
+        Totals totals = new() { Record = record };
         if (mode == "async")
         {
-            Totals totals = Task.Run(() => ConsumeAsync(consumer)).GetAwaiter().GetResult();
+            totals = Task.Run(() => ConsumeAsync(consumer, record)).GetAwaiter().GetResult();
             (start, bytes, records, sink) = (totals.Start, totals.Bytes, totals.Records, totals.Sink);
         }
         else if (mode == "pipe")
@@ -130,24 +145,25 @@ internal static class FifoThroughput
         }
         else
         {
-            Totals totals = new();
             ConsumeInPlaceOrCopying(consumer, record, ring, count, mode == "zc", totals);
             (start, bytes, records, sink, allocatedBefore) = (totals.Start, totals.Bytes, totals.Records, totals.Sink, totals.AllocatedBefore);
         }
 
         double seconds = (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency;
         long allocated = allocatedBefore < 0 ? -1 : GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-        long producerWakes = long.Parse(producer.ReadLine()!.Split(' ')[1], CultureInfo.InvariantCulture);
+        string[] report = producer.ReadLine()!.Split(' '); // WAKES <futex wakes> <relocations>
+        long producerWakes = long.Parse(report[1], CultureInfo.InvariantCulture);
+        long relocations = long.Parse(report[2], CultureInfo.InvariantCulture) + consumer.Relocations - totals.WarmupMoves;
         GC.KeepAlive(sink);
-        double wakes = (producerWakes + consumer.WakeupsIssued) * 1e6 / Math.Max(1, records);
-        return new Result(records / seconds, bytes / seconds / 1e9, wakes, mode == "pipe" ? -1 : allocated);
+        double wakes = (producerWakes + consumer.WakeupsIssued - totals.WarmupWakes) * 1e6 / Math.Max(1, records); // the timed part's
+        return new Result(records / seconds, bytes / seconds / 1e9, wakes, mode == "pipe" ? -1 : allocated, relocations);
     }
 
     /// <summary>The zero-copy consumer (every record read in place, released in small batches) or the copying one (<c>Read(destination, …)</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ConsumeInPlaceOrCopying(ChannelConsumer consumer, int record, long ring, long count, bool zeroCopy, Totals totals)
     {
-        byte[] copy = new byte[record];
+        byte[] copy = new byte[Math.Max(record, Worker.WarmupRecordLength(record))];
         long start = 0, bytes = 0, records = 0;
         ulong sink = 0;
         long unreleased = 0;
@@ -167,26 +183,31 @@ internal static class FifoThroughput
                 throw new InvalidOperationException($"fifo read failed: {status}");
             }
 
-            if (start == 0)
+            // The producer's warm-up records are shorter: consumed the same way, but the clock starts at the first timed one.
+            bool timed = (zeroCopy ? span.Length : length) == record;
+            if (timed)
             {
-                start = Stopwatch.GetTimestamp();
-            }
+                if (start == 0)
+                {
+                    (start, totals.WarmupWakes, totals.WarmupMoves) = (Stopwatch.GetTimestamp(), consumer.WakeupsIssued, consumer.Relocations);
+                }
 
-            records++;
-            if (records == count / 10)
-            {
-                totals.AllocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+                records++;
+                if (records == count / 10)
+                {
+                    totals.AllocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+                }
             }
 
             if (!zeroCopy)
             {
                 sink += copy[0];
-                bytes += length;
+                bytes += timed ? length : 0;
                 continue;
             }
 
             sink += SumWords(span);
-            bytes += span.Length;
+            bytes += timed ? span.Length : 0;
 
             // Release in small batches, as a streaming consumer does: every 8 records, or as soon as 1/16 of the
             // ring is held (8 records of 64 KiB would hold half of a 1 MiB ring back from the producer).
