@@ -6,8 +6,8 @@ namespace L4Rt.Memory;
 
 /// <summary>
 /// Breaks the convoy of a FIFO channel whose two ends the scheduler has put on one CPU. A woken thread is often queued
-/// on its waker's CPU (wake-affine placement; on a VM that reports no shared last-level cache it is queued there even
-/// while another CPU is idle), and two threads that keep waking each other there stay there: each runs until the ring
+/// on its waker's CPU (wake-affine placement; on a VM that reports no cache topology, as this project's does, it is
+/// queued there even while another CPU is idle), and two threads that keep waking each other there stay there: each runs until the ring
 /// is full (or empty), spins for nothing because the other cannot run, sleeps and wakes the other on the same CPU.
 /// The load balancer leaves them alone, both being cache-hot. Seen on this project's 2-CPU machine: a 64 KiB copying
 /// stream fell from 28–30 to 15–17 GB/s for whole rounds, with one futex wake per 40 records.
