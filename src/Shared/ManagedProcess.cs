@@ -201,13 +201,12 @@ internal sealed class ManagedProcess : IDisposable
 
     /// <summary>
     /// SIGKILL to the process and everything it started, then reaps it (bounded); returns the monotonic timestamp taken
-    /// right before the kill was sent. Before, not after: the tree kill enumerates the descendants too, and a survivor
-    /// watching the victim saw its death before a stamp taken after the call (a detection time of -0.1 ms).
+    /// right after the kill was sent.
     /// </summary>
     public long Kill()
     {
-        long killedAt = Stopwatch.GetTimestamp();
         _process.Kill(entireProcessTree: true);
+        long killedAt = Stopwatch.GetTimestamp();
         _process.WaitForExit(s_reapTimeout);
         return killedAt;
     }
