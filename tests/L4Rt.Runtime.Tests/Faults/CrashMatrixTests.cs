@@ -172,10 +172,18 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         }
     }
 
-    private static long s_lastKill;
+    private static long s_lastKill, s_lastKillStarted;
 
-    /// <summary>Kills the victim and notes when (the row's detection times are measured from it).</summary>
-    private static long Kill(CrashScenario s) => s_lastKill = s.KillVictim();
+    /// <summary>
+    /// Kills the victim and notes when: the row's detection times are measured from the stamp taken after the kill call
+    /// returned; the one taken before bounds them from below (the tree kill also enumerates the descendants, and a survivor
+    /// watching the victim can see its death before that call returns: detected "-0.1 ms after the kill").
+    /// </summary>
+    private static long Kill(CrashScenario s)
+    {
+        s_lastKillStarted = Stopwatch.GetTimestamp();
+        return s_lastKill = s.KillVictim();
+    }
 
     /// <summary>Kills the victim and waits (bounded) until the broker has dropped its task; when it was first seen gone.</summary>
     private static async Task<long> KillAndAwaitGoneAsync(CrashScenario s)
@@ -217,11 +225,17 @@ public sealed class CrashMatrixTests(CrashMatrixFixture fixture, ITestOutputHelp
         return await AwaitGoneAsync(s);
     }
 
-    private static long KillBroker(CrashScenario s) => s_lastKill = s.Broker.Kill();
+    private static long KillBroker(CrashScenario s)
+    {
+        s_lastKillStarted = Stopwatch.GetTimestamp();
+        return s_lastKill = s.Broker.Kill();
+    }
 
     private void Report(string role, string point, Row row, Seen seen, bool? restored, double? restoreMs, string? note)
     {
-        double? detectionMs = seen.At > 0 ? Stopwatch.GetElapsedTime(s_lastKill, seen.At).TotalMilliseconds : null;
+        // Seen while the kill call was still running counts as 0 ms; seen before it began would be a report of a death that had not happened.
+        Assert.True(seen.At <= 0 || seen.At >= s_lastKillStarted, $"{role} × {point}: the survivor saw {seen.Outcome} before the kill was sent");
+        double? detectionMs = seen.At > 0 ? Math.Max(0, Stopwatch.GetElapsedTime(s_lastKill, seen.At).TotalMilliseconds) : null;
         CrashOutcome outcome = new(role, point, row.Expected, seen.Outcome, detectionMs is { } d ? Math.Round(d, 2) : null, restored, restoreMs is { } r ? Math.Round(r, 1) : null, note);
         output.WriteLine(fixture.Record(outcome));
         Assert.Contains(seen.Outcome, row.Expected.Split('|')); // a row may name more than one acceptable outcome

@@ -85,6 +85,7 @@ public class CoLocationTests
         Assert.False(CoLocation.AfterWake(ref hostile));
 
         long moves = Interlocked.Read(ref CoLocation.Moves);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         int here = Libc.Sched.GetCpu() + 1;
         bool moved = CoLocation.AfterWake(ref here);
         if (!moved)
@@ -94,6 +95,10 @@ public class CoLocationTests
 
         Assert.True(Interlocked.Read(ref CoLocation.Moves) > moves);
         here = Libc.Sched.GetCpu() + 1;
-        Assert.False(CoLocation.AfterWake(ref here)); // within the interval: at most one move
+        bool again = CoLocation.AfterWake(ref here);
+        if (System.Diagnostics.Stopwatch.GetTimestamp() - start < CoLocation.MinIntervalTicks)
+        {
+            Assert.False(again); // within the interval: at most one move (a test thread descheduled past it may move again)
+        }
     });
 }
