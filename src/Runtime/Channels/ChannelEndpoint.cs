@@ -24,6 +24,7 @@ public abstract class ChannelEndpoint : IDisposable
     private OwnerGuard _guard;
     private AsyncFutexWait? _asyncWait;
     private long _spinTicks = Libc.Futex.NanosToTicks(L4Thread.DefaultSpinNanoseconds);
+    private long _lastMove; // when this end last moved off a CPU it shared with its peer (CoLocation)
 
     private protected ChannelEndpoint(ChannelRegion region, bool producer)
     {
@@ -209,7 +210,7 @@ public abstract class ChannelEndpoint : IDisposable
     private bool AfterWakeMoved()
     {
         ref ChannelLayout header = ref Region.Layout;
-        return CoLocation.AfterWake(ref IsProducer ? ref header.ConsumerCpu : ref header.ProducerCpu);
+        return CoLocation.AfterWake(ref IsProducer ? ref header.ConsumerCpu : ref header.ProducerCpu, ref _lastMove);
     }
 
     /// <summary>How long a sleeper whose membarrier the kernel refused sleeps before it looks again (1 ms).</summary>

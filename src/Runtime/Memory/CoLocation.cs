@@ -15,7 +15,7 @@ namespace L4Rt.Memory;
 /// The waker leaves its CPU in the channel header (<see cref="NoteWaker"/>, on the wake path only); the woken side
 /// compares it with its own (<see cref="AfterWake"/>) and, when they are the same, moves itself to another CPU of its
 /// affinity mask: the mask without this CPU, which the kernel applies at once, then the original mask again, so
-/// nothing stays pinned. At most once per <see cref="MinIntervalTicks"/> per thread; never for a thread allowed on
+/// nothing stays pinned. At most once per <see cref="MinIntervalTicks"/> per channel end; never for a thread allowed on
 /// one CPU only. The peer's word is advisory: a hostile value costs this side at most that one move per interval.
 /// </para>
 /// </summary>
@@ -23,9 +23,6 @@ internal static class CoLocation
 {
     /// <summary>A thread moves itself at most this often (10 ms).</summary>
     internal static readonly long MinIntervalTicks = Stopwatch.Frequency / 100;
-
-    [ThreadStatic]
-    private static long t_lastMove;
 
     /// <summary>Binds the three libc calls once, off the data path: a first P/Invoke call allocates (a woken side's first move would count against "0 bytes per record").</summary>
     static unsafe CoLocation()
@@ -56,10 +53,12 @@ internal static class CoLocation
 
     /// <summary>
     /// The woken side, right after its futex wait returned: when its waker ran on this CPU (<paramref name="wakerCpu"/>,
-    /// the peer's word), moves to another one. True when it moved.
+    /// the peer's word), moves to another one, unless it moved less than <see cref="MinIntervalTicks"/> ago
+    /// (<paramref name="lastMove"/>: the caller's own stamp, a field of the channel end, not a thread static, whose
+    /// first use on a thread allocates). True when it moved.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    internal static bool AfterWake(ref int wakerCpu)
+    internal static bool AfterWake(ref int wakerCpu, ref long lastMove)
     {
         int waker = Volatile.Read(ref wakerCpu) - 1; // the peer's word: any value is only a hint
         if (waker < 0)
@@ -68,7 +67,7 @@ internal static class CoLocation
         }
 
         long now = Stopwatch.GetTimestamp();
-        if (t_lastMove != 0 && now - t_lastMove < MinIntervalTicks)
+        if (lastMove != 0 && now - lastMove < MinIntervalTicks)
         {
             return false;
         }
@@ -79,7 +78,7 @@ internal static class CoLocation
             return false;
         }
 
-        t_lastMove = now;
+        lastMove = now;
         return MoveOff(cpu);
     }
 

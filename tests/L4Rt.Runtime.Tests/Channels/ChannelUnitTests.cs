@@ -10,28 +10,7 @@ namespace L4Rt.Tests.Channels;
 [Collection(ProcessCollection.Name)]
 public class ChannelUnitTests
 {
-    /// <summary>Runs <paramref name="body"/> on a thread; a failure is kept and rethrown by the returned join (never crashes the host).</summary>
-    private static Func<Exception?> Background(Action body)
-    {
-        Exception? failure = null;
-        Thread thread = new(() =>
-        {
-            try
-            {
-                body();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        return () =>
-        {
-            thread.Join();
-            return failure;
-        };
-    }
+    private static Func<Exception?> Background(Action body) => BackgroundThread.Start(body);
 
     internal static (ChannelProducer, ChannelConsumer, TempDir, DirectChannelListener) Pair(long capacity)
     {

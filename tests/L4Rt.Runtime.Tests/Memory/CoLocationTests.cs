@@ -1,5 +1,6 @@
 using L4Rt.Interop;
 using L4Rt.Memory;
+using L4Rt.Tests.Support;
 
 namespace L4Rt.Tests.Memory;
 
@@ -19,24 +20,10 @@ public class CoLocationTests
 
     private static int AllowedCpus(byte[] mask) => mask.Sum(b => System.Numerics.BitOperations.PopCount(b));
 
-    /// <summary>Runs <paramref name="body"/> on a fresh thread (the rate limit is per thread) and rethrows its failure.</summary>
+    /// <summary>Runs <paramref name="body"/> on a fresh thread (its own CPU placement) and rethrows its failure.</summary>
     private static void OnFreshThread(Action body)
     {
-        Exception? failure = null;
-        Thread thread = new(() =>
-        {
-            try
-            {
-                body();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
+        if (BackgroundThread.Start(body)() is { } failure)
         {
             throw new Xunit.Sdk.XunitException($"on the test thread: {failure}");
         }
@@ -77,17 +64,18 @@ public class CoLocationTests
             return; // covered by MoveOff's pinned branch: nowhere to go
         }
 
+        long lastMove = 0; // a channel end's own stamp
         int unknown = 0;
-        Assert.False(CoLocation.AfterWake(ref unknown)); // an old or silent peer: no hint, no move
+        Assert.False(CoLocation.AfterWake(ref unknown, ref lastMove)); // an old or silent peer: no hint, no move
         int elsewhere = Libc.Sched.GetCpu() == 0 ? 2 : 1; // CPU + 1 of a CPU this thread is not on (or a hostile value: just no move)
-        Assert.False(CoLocation.AfterWake(ref elsewhere));
+        Assert.False(CoLocation.AfterWake(ref elsewhere, ref lastMove));
         int hostile = int.MinValue;
-        Assert.False(CoLocation.AfterWake(ref hostile));
+        Assert.False(CoLocation.AfterWake(ref hostile, ref lastMove));
 
         long moves = Interlocked.Read(ref CoLocation.Moves);
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         int here = Libc.Sched.GetCpu() + 1;
-        bool moved = CoLocation.AfterWake(ref here);
+        bool moved = CoLocation.AfterWake(ref here, ref lastMove);
         if (!moved)
         {
             return; // the scheduler moved this thread between the two reads: nothing shared, nothing to do
@@ -95,7 +83,7 @@ public class CoLocationTests
 
         Assert.True(Interlocked.Read(ref CoLocation.Moves) > moves);
         here = Libc.Sched.GetCpu() + 1;
-        bool again = CoLocation.AfterWake(ref here);
+        bool again = CoLocation.AfterWake(ref here, ref lastMove);
         if (System.Diagnostics.Stopwatch.GetTimestamp() - start < CoLocation.MinIntervalTicks)
         {
             Assert.False(again); // within the interval: at most one move (a test thread descheduled past it may move again)
