@@ -54,6 +54,13 @@ internal static class FifoThroughput
         internal long Records;
         internal ulong Sink;
         internal long AllocatedBefore = -1; // taken after the first 10% of records (first sleeps allocate per-thread runtime state once)
+
+        /// <summary>At the first timed record: starts the clock and notes the consumer's wakes and CPU moves of the warm-up.</summary>
+        internal long BeginTimed(ChannelConsumer consumer)
+        {
+            (WarmupWakes, WarmupMoves) = (consumer.WakeupsIssued, consumer.Relocations);
+            return Start = Stopwatch.GetTimestamp();
+        }
     }
 
     /// <summary>The "async" mode: reads in place while records are there, awaits <c>WaitForDataAsync</c> (no thread held) when the ring is empty.</summary>
@@ -95,7 +102,7 @@ internal static class FifoThroughput
             {
                 if (totals.Start == 0)
                 {
-                    (totals.Start, totals.WarmupWakes, totals.WarmupMoves) = (Stopwatch.GetTimestamp(), consumer.WakeupsIssued, consumer.Relocations);
+                    totals.BeginTimed(consumer);
                 }
 
                 totals.Bytes += span.Length;
@@ -189,7 +196,7 @@ internal static class FifoThroughput
             {
                 if (start == 0)
                 {
-                    (start, totals.WarmupWakes, totals.WarmupMoves) = (Stopwatch.GetTimestamp(), consumer.WakeupsIssued, consumer.Relocations);
+                    start = totals.BeginTimed(consumer);
                 }
 
                 records++;

@@ -7,8 +7,9 @@ namespace L4Rt.Memory;
 /// <summary>
 /// Breaks the convoy of a FIFO channel whose two ends the scheduler has put on one CPU. A woken thread is often queued
 /// on its waker's CPU (wake-affine placement; on a VM that reports no cache topology, as this project's does, it is
-/// queued there even while another CPU is idle), and two threads that keep waking each other there stay there: each runs until the ring
-/// is full (or empty), spins for nothing because the other cannot run, sleeps and wakes the other on the same CPU.
+/// queued there even while another CPU is idle), and two threads that keep waking each other there stay there: each
+/// runs until the ring is full (or empty), spins for nothing because the other cannot run, sleeps and wakes the other
+/// on the same CPU.
 /// The load balancer leaves them alone, both being cache-hot. Seen on this project's 2-CPU machine: a 64 KiB copying
 /// stream fell from 28–30 to 15–17 GB/s for whole rounds, with one futex wake per 40 records.
 /// <para>
@@ -21,7 +22,7 @@ namespace L4Rt.Memory;
 /// </summary>
 internal static class CoLocation
 {
-    /// <summary>A thread moves itself at most this often (10 ms).</summary>
+    /// <summary>A channel end moves its thread at most this often (10 ms).</summary>
     internal static readonly long MinIntervalTicks = Stopwatch.Frequency / 100;
 
     /// <summary>Binds the three libc calls once, off the data path: a first P/Invoke call allocates (a woken side's first move would count against "0 bytes per record").</summary>
