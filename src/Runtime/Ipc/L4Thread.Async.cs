@@ -162,7 +162,7 @@ public sealed partial class L4Thread
     {
         ref LinkLayout l = ref link.Region.Layout;
         wake = 0;
-        if (spin && !canceled && SpinForProgress(ref l, observed, deadline, out state, out progress))
+        if (spin && !canceled && SpinForProgress(ref l, observed, deadline, call: true, out state, out progress))
         {
             return true;
         }

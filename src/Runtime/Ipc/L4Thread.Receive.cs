@@ -164,11 +164,13 @@ public sealed partial class L4Thread
         // The reply slot is the receiver's alone (the caller reads it only after seeing Replied); the CAS publishes it.
         Utcb.Mr[..tag.Words].CopyTo(l.ReplyWords(tag.Words));
         l.ReplyTag = tag.Raw;
-        if (l.StateWord.CompareExchangeFullFence(LinkState.Make(_replySeq, LinkState.Replied), awaiting) != awaiting) // pairs with the caller's acquire of State before TakeReply
+        int replied = LinkState.Make(_replySeq, LinkState.Replied);
+        if (l.StateWord.CompareExchangeFullFence(replied, awaiting) != awaiting) // pairs with the caller's acquire of State before TakeReply
         {
             return L4Status.SendTimeout; // the caller gave up while we wrote: the reply is not delivered
         }
 
+        NoticeOutcome(ref l, replied);
         NotifySender(ref l);
         Watch(link);
         return L4Status.Ok;
@@ -279,7 +281,7 @@ public sealed partial class L4Thread
 
                     // Cheap checks first: the doorbell counter and the watched link's state are one cache line each.
                     int seq = d.SeqWord.ReadAcquire(); // pairs with the senders' Seq increment after their hints
-                    bool watchedPosted = _watched is { } w && IsPosted(w.Region.Layout.StateWord.ReadAcquire());
+                    bool watchedPosted = _watched is { } w && IsPosted(w.Region.Layout.StateWord.ReadForWrite()); // for write: the take's CAS follows
                     bool closedPosted = closed is not null && (closed.IsIrq ? closed.Region.Layout.StateWord.ReadAcquire() > 0 : IsPosted(closed.Region.Layout.StateWord.ReadAcquire()));
                     if ((seq != seen || watchedPosted || closedPosted) && TryTake(closed, out result))
                     {
@@ -567,11 +569,27 @@ public sealed partial class L4Thread
     /// <summary>Moves the link from the exact <paramref name="state"/> seen to <paramref name="code"/> and wakes the sender if it sleeps.</summary>
     private void Finish(ref LinkLayout l, int seq, int state, int code)
     {
-        if (l.StateWord.CompareExchangeFullFence(LinkState.Make(seq, code), state) == state) // pairs with the sender's acquire of State
+        int committed = LinkState.Make(seq, code);
+        if (l.StateWord.CompareExchangeFullFence(committed, state) == state) // pairs with the sender's acquire of State
         {
+            if (code != LinkState.Taken && code != LinkState.AwaitingReply)
+            {
+                NoticeOutcome(ref l, committed); // a refusal ends a call as a reply would
+            }
+
             NotifySender(ref l);
         }
     }
+
+    /// <summary>
+    /// After a successful CAS that ended a call (<paramref name="committed"/>: Replied, ReplyDropped, ItemsRefused or
+    /// Rejected), says so on the reply line, where a spinning caller looks: it need not read the control line, which then
+    /// stays in this thread's cache from the take to the reply. Only a notice: the CAS before it was the decision, and
+    /// State stays the truth for a caller that sleeps (woken after the CAS, it reads State).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NoticeOutcome(ref LinkLayout l, int committed) =>
+        l.ReplyStateWord.WriteRelease(committed); // release: after the reply's words and tag (pairs with the caller's acquire of ReplyState)
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // after every take and reply: one read inline, the wake out of line
     private void NotifySender(ref LinkLayout l)
@@ -607,8 +625,10 @@ public sealed partial class L4Thread
         _replyLink = null;
         ref LinkLayout l = ref link.Region.Layout;
         int awaiting = LinkState.Make(_replySeq, LinkState.AwaitingReply);
-        if (l.StateWord.CompareExchangeFullFence(LinkState.Make(_replySeq, LinkState.ReplyDropped), awaiting) == awaiting) // pairs with the caller's acquire of State
+        int dropped = LinkState.Make(_replySeq, LinkState.ReplyDropped);
+        if (l.StateWord.CompareExchangeFullFence(dropped, awaiting) == awaiting) // pairs with the caller's acquire of State
         {
+            NoticeOutcome(ref l, dropped);
             NotifySender(ref l);
         }
     }

@@ -65,7 +65,7 @@ public sealed partial class L4Thread
         bool accepted = false; // items only: the broker says the receiver accepted them, so the message is delivered
         while (true)
         {
-            Progress progress = WaitForProgress(ref l, posted, deadline, out int state);
+            Progress progress = WaitForProgress(ref l, posted, deadline, call: false, out int state);
             if (progress == Progress.Changed)
             {
                 return new IpcResult(Outcome(ref l, state, seq, LinkState.Taken));
@@ -160,7 +160,7 @@ public sealed partial class L4Thread
         CallProgress call = new(seq, SendDeadline(sendTimeout));
         while (true)
         {
-            Progress progress = WaitForProgress(ref l, call.WaitingFor, call.Deadline, out int state);
+            Progress progress = WaitForProgress(ref l, call.WaitingFor, call.Deadline, call: true, out int state);
             if (CallStep(link, tag, receiveTimeout, ref call, progress, state, out IpcResult result))
             {
                 return result;
@@ -285,6 +285,11 @@ public sealed partial class L4Thread
         l.RequestTag = tag.Raw;
         seq = (link.NextSeq + 1) & 0x07FFFFFF;
         link.NextSeq = seq;
+        if (code == LinkState.PostedCall && LinkState.Seq(l.ReplyStateWord.ReadAcquire()) == seq)
+        {
+            // A notice left 2^27 messages ago (sends and abandoned calls leave none) would pass for this call's outcome.
+            l.ReplyStateWord.WriteRelease(0); // before the post: the receiver writes it again only after committing this call
+        }
         if (tag.Items != 0)
         {
             // The items go to the broker, before the post: the receiver finds them there when it sees the message.
@@ -382,9 +387,9 @@ public sealed partial class L4Thread
     /// only every 64 iterations, so a quick partner costs no clock read), then futex sleeps on SenderWake.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Progress WaitForProgress(ref LinkLayout l, int observed, long deadline, out int state)
+    private Progress WaitForProgress(ref LinkLayout l, int observed, long deadline, bool call, out int state)
     {
-        if (SpinForProgress(ref l, observed, deadline, out state, out Progress spun))
+        if (SpinForProgress(ref l, observed, deadline, call, out state, out Progress spun))
         {
             return spun;
         }
@@ -410,18 +415,32 @@ public sealed partial class L4Thread
     /// partner costs no clock read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool SpinForProgress(ref LinkLayout l, int observed, long deadline, out int state, out Progress progress)
+    private bool SpinForProgress(ref LinkLayout l, int observed, long deadline, bool call, out int state, out Progress progress)
     {
         long spinTicks = _spinTicks;
         long spinStart = 0;
         WakeHint.BeforeSpin();
         for (int i = 1; spinTicks > 0; i++)
         {
-            state = l.StateWord.ReadAcquire(); // acquire: pairs with the receiver's CAS that moved the message on
-            if (state != observed)
+            if (call)
             {
-                progress = Progress.Changed;
-                return true;
+                // A caller watches the reply line, not State: a look at the control line between the receiver's take and
+                // its reply would make the reply's commit fetch the line back. State is read with the clock, below.
+                state = l.ReplyStateWord.ReadAcquire(); // acquire: pairs with the receiver's release after its commit (NoticeOutcome)
+                if (LinkState.Seq(state) == LinkState.Seq(observed))
+                {
+                    progress = Progress.Changed;
+                    return true;
+                }
+            }
+            else
+            {
+                state = l.StateWord.ReadAcquire(); // acquire: pairs with the receiver's CAS that moved the message on
+                if (state != observed)
+                {
+                    progress = Progress.Changed;
+                    return true;
+                }
             }
 
             if (l.ReceiverDeadFlag.IsRaisedAcquire()) // pairs with the death marker's raise
@@ -432,6 +451,12 @@ public sealed partial class L4Thread
 
             if ((i & 63) == 0)
             {
+                if (call && (state = l.StateWord.ReadAcquire()) != observed) // a take (the receive phase begins) or a withdrawal's outcome
+                {
+                    progress = Progress.Changed;
+                    return true;
+                }
+
                 long now = Stopwatch.GetTimestamp();
                 spinStart = spinStart == 0 ? now : spinStart;
                 if (now - spinStart >= spinTicks || now >= deadline || Volatile.Read(ref _aborted) != 0)

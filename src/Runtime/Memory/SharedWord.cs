@@ -21,6 +21,14 @@ internal readonly ref struct SharedWord
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int ReadAcquire() => Volatile.Read(ref _word);
 
+    /// <summary>
+    /// Load that takes the line for writing (an atomic add of 0: the value never changes): a spinning side that will
+    /// commit by CAS when it sees a change gets the line once, exclusive, instead of shared first and then again to
+    /// write. A full fence.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int ReadForWrite() => Interlocked.Add(ref _word, 0);
+
     /// <summary>Store with release ordering: earlier writes are visible before it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void WriteRelease(int value) => Volatile.Write(ref _word, value);

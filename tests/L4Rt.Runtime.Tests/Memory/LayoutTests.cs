@@ -44,23 +44,24 @@ public class LayoutTests
         Assert.Equal(16, Offset(ref l, ref l.SenderDead));
         Assert.Equal(20, Offset(ref l, ref l.ReceiverDead));
         Assert.Equal(24, Offset(ref l, ref l.CallReceiveTimeout));
+        Assert.Equal(32, Offset(ref l, ref l.SenderWaiting));
+        Assert.Equal(36, Offset(ref l, ref l.ReceiverWatching));
         Assert.Equal(64, Offset(ref l, ref l.State));
-        Assert.Equal(68, Offset(ref l, ref l.SenderWaiting));
-        Assert.Equal(72, Offset(ref l, ref l.ReceiverWatching));
-        Assert.Equal(80, Offset(ref l, ref l.RequestTag));
-        Assert.Equal(88, Offset(ref l, ref l.ReplyTag));
-        Assert.Equal(96, Offset(ref l, ref l.RequestInline[0]));
-        Assert.Equal(104, Offset(ref l, ref l.RequestInline[1]));
-        Assert.Equal(112, Offset(ref l, ref l.ReplyInline[0]));
-        Assert.Equal(120, Offset(ref l, ref l.ReplyInline[1]));
-        Assert.Equal(128, Offset(ref l, ref l.RequestMr[0]));
-        Assert.Equal(128 + (62 * 8), Offset(ref l, ref l.RequestMr[62]));
-        Assert.Equal(640, Offset(ref l, ref l.ReplyMr[0]));
-        Assert.Equal(640 + (62 * 8), Offset(ref l, ref l.ReplyMr[62]));
-        Assert.Equal(1152, Unsafe.SizeOf<LinkLayout>());
+        Assert.Equal(72, Offset(ref l, ref l.RequestTag));
+        Assert.Equal(80, Offset(ref l, ref l.RequestInline[0]));
+        Assert.Equal(120, Offset(ref l, ref l.RequestInline[5]));
+        Assert.Equal(128, Offset(ref l, ref l.ReplyState));
+        Assert.Equal(136, Offset(ref l, ref l.ReplyTag));
+        Assert.Equal(144, Offset(ref l, ref l.ReplyInline[0]));
+        Assert.Equal(184, Offset(ref l, ref l.ReplyInline[5]));
+        Assert.Equal(256, Offset(ref l, ref l.RequestMr[0]));
+        Assert.Equal(256 + (62 * 8), Offset(ref l, ref l.RequestMr[62]));
+        Assert.Equal(768, Offset(ref l, ref l.ReplyMr[0]));
+        Assert.Equal(768 + (62 * 8), Offset(ref l, ref l.ReplyMr[62]));
+        Assert.Equal(1272, Unsafe.SizeOf<LinkLayout>());
         Assert.True(Unsafe.SizeOf<LinkLayout>() <= LinkLayout.RegionSize);
         Assert.Equal(504, Unsafe.SizeOf<MessageWords>());
-        Assert.Equal(16, Unsafe.SizeOf<ShortWords>());
+        Assert.Equal(48, Unsafe.SizeOf<ShortWords>());
     }
 
     [Fact]
@@ -84,22 +85,30 @@ public class LayoutTests
     public void WrittenByDifferentSides_AreOnSeparateCacheLines_ShortMessagesMoveOneLine_EightWordsTwo()
     {
         LinkLayout l = default;
-        Assert.NotEqual(Offset(ref l, ref l.State) / 64, Offset(ref l, ref l.RequestMr[0]) / 64);
+        int control = Offset(ref l, ref l.State) / 64;
+        int reply = Offset(ref l, ref l.ReplyState) / 64;
+        Assert.NotEqual(control, reply);
+        Assert.NotEqual(control, Offset(ref l, ref l.RequestMr[0]) / 64);
         Assert.NotEqual(Offset(ref l, ref l.RequestMr[62]) / 64, Offset(ref l, ref l.ReplyMr[0]) / 64);
         Assert.Equal(0, Offset(ref l, ref l.RequestMr[0]) % 64);
         Assert.Equal(0, Offset(ref l, ref l.ReplyMr[0]) % 64);
 
-        // The tags and a short message's words share the control line (which every post writes anyway).
-        int control = Offset(ref l, ref l.State) / 64;
+        // The request's tag and short words share the control line (which every post writes anyway); the reply's, the
+        // reply line with the notice a caller spins on. Neither the request's words nor the reply's share a 128-byte
+        // prefetch pair with the other direction's line.
         Assert.Equal(control, Offset(ref l, ref l.RequestTag) / 64);
-        Assert.Equal(control, Offset(ref l, ref l.ReplyTag) / 64);
         Assert.Equal(control, Offset(ref l, ref l.RequestInline[LinkLayout.InlineWords - 1]) / 64);
-        Assert.Equal(control, Offset(ref l, ref l.ReplyInline[LinkLayout.InlineWords - 1]) / 64);
+        Assert.Equal(reply, Offset(ref l, ref l.ReplyTag) / 64);
+        Assert.Equal(reply, Offset(ref l, ref l.ReplyInline[LinkLayout.InlineWords - 1]) / 64);
+        Assert.NotEqual(reply / 2, Offset(ref l, ref l.RequestMr[0]) / 128);
+        Assert.NotEqual(Offset(ref l, ref l.RequestMr[62]) / 128, Offset(ref l, ref l.ReplyMr[0]) / 128);
 
         // What a spinning side reads but nobody writes per message is on another line: reading it costs no transfer.
-        Assert.NotEqual(control, Offset(ref l, ref l.CallReceiveTimeout) / 64);
-        Assert.NotEqual(control, Offset(ref l, ref l.ReceiverDead) / 64);
-        Assert.NotEqual(control, Offset(ref l, ref l.SenderDead) / 64);
+        foreach (int rare in new[] { Offset(ref l, ref l.CallReceiveTimeout), Offset(ref l, ref l.ReceiverDead), Offset(ref l, ref l.SenderDead), Offset(ref l, ref l.SenderWaiting), Offset(ref l, ref l.ReceiverWatching) })
+        {
+            Assert.NotEqual(control, rare / 64);
+            Assert.NotEqual(reply, rare / 64);
+        }
 
         // MR0..MR7 of a longer message fill exactly one more line.
         Assert.Equal(Offset(ref l, ref l.RequestMr[0]) / 64, Offset(ref l, ref l.RequestMr[7]) / 64);
@@ -110,9 +119,10 @@ public class LayoutTests
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(2)]
-    [InlineData(3)]
+    [InlineData(6)]
+    [InlineData(7)]
     [InlineData(63)]
-    public void MessageWords_OfUpToTwoWords_LiveInTheControlLine_LongerOnesInTheirDirectionsMrLines(int words)
+    public void MessageWords_OfUpToSixWords_LiveInTheirDirectionsLine_LongerOnesInTheirDirectionsMrLines(int words)
     {
         LinkLayout l = default;
         Span<ulong> request = l.RequestWords(words), reply = l.ReplyWords(words);
@@ -124,7 +134,7 @@ public class LayoutTests
         }
 
         bool inline = words <= LinkLayout.InlineWords;
-        Assert.Equal(inline ? 96 : 128, Offset(ref l, ref request[0]));
-        Assert.Equal(inline ? 112 : 640, Offset(ref l, ref reply[0]));
+        Assert.Equal(inline ? 80 : 256, Offset(ref l, ref request[0]));
+        Assert.Equal(inline ? 144 : 768, Offset(ref l, ref reply[0]));
     }
 }
