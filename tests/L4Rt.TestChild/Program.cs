@@ -407,7 +407,7 @@ internal static partial class Program
             for (int k = 0; k < 64; k++, writes++)
             {
                 int seen = Volatile.Read(ref l.State);
-                switch (random.Next(7))
+                switch (random.Next(8))
                 {
                     case 0: Volatile.Write(ref l.State, random.Next()); break;
                     case 1: Volatile.Write(ref l.State, LinkState.Make(LinkState.Seq(seen), codes[random.Next(codes.Length)])); break; // valid-looking, the caller's seq
@@ -421,6 +421,9 @@ internal static partial class Program
                     case 4 when random.Next(2) == 0: l.ReplyInline[random.Next(ShortWords.Count)] = (ulong)random.NextInt64(); break;
                     case 4: l.ReplyMr[random.Next(MessageWords.Count)] = (ulong)random.NextInt64(); break;
                     case 5: l.CallReceiveTimeout = random.NextInt64(); break;
+                    case 6 when random.Next(2) == 0: // the reply line's notice: made up, or valid-looking for the caller's seq
+                        Volatile.Write(ref l.ReplyState, random.Next(2) == 0 ? random.Next() : LinkState.Make(LinkState.Seq(seen), codes[random.Next(codes.Length)]));
+                        break;
                     default: Interlocked.Increment(ref l.SenderWake); Futexes.Wake(ref l.SenderWake); break; // a wake-up with nothing behind it
                 }
             }
